@@ -1,0 +1,50 @@
+# ServiceCoin developer entry points. `make test` and `make demo` set everything up first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help setup test test-contracts test-contracts-ganache test-toolchain gas clean
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PYTHON_BOOT ?= python3
+# The venv first (it holds brownie and, after setup, the chains), then the npm binaries.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+PY_STAMP := $(VENV)/.python-deps
+NPM_STAMP := node_modules/.npm-deps
+
+help:
+	@echo "make setup   - create .venv, install Python and npm packages, put solc and the chains in place"
+	@echo "make test    - setup if needed, then the whole suite (contracts on Anvil and on Ganache)"
+	@echo "make gas     - measure gas per operation and write snapshots/gas.json"
+
+# eth-brownie is built from its source distribution, pure Python: the published mypyc wheel
+# breaks the state_machine fixture and --coverage (see ../shared/TOOLCHAIN.md).
+$(PY_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON_BOOT) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip wheel setuptools
+	BROWNIE_NOCOMPILE=1 $(BIN)/python -m pip install --quiet --no-binary eth-brownie -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(NPM_STAMP)
+	$(BIN)/python tools/setup_toolchain.py
+
+test: setup test-toolchain test-contracts test-contracts-ganache
+
+test-toolchain: setup
+	$(BIN)/python -m pytest -q -p no:pytest-brownie tests/toolchain
+
+test-contracts: setup
+	$(BIN)/brownie test tests/contracts
+
+test-contracts-ganache: setup
+	$(BIN)/brownie test tests/contracts --network ganache-cli
+
+gas: setup
+	$(BIN)/brownie run scripts/gas_snapshot.py
+
+clean:
+	rm -rf build reports .hypothesis

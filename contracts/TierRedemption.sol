@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ITierRedemption} from "./interfaces/ITierRedemption.sol";
+import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
+import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
+import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
+
+/// @title TierRedemption
+/// @notice Tiers by lifetime earned, the perk catalog and the redemption lifecycle; see
+/// ITierRedemption. Invariants this contract keeps:
+/// - the coins it holds equal the sum of `pricePaid` over Pending, Fulfilled and Disputed
+///   redemptions (escrow), so every refund is covered and none exceeds what was paid;
+/// - an item's units redeemed and not refunded never exceed the stock it was given;
+/// - a price applies only from its announcement's `effectiveAt` on.
+/// @dev State changes come before the external coin calls (checks-effects-interactions), and
+/// the coin is our own OpenZeppelin ERC20 with no transfer callbacks, so no call here can
+/// re-enter this contract.
+contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Pausable {
+    using SafeERC20 for IServiceCoin;
+
+    bytes32 public constant CATALOG_ROLE = keccak256("CATALOG_ROLE");
+    bytes32 public constant FULFILLER_ROLE = keccak256("FULFILLER_ROLE");
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @inheritdoc ITierRedemption
+    uint256 public constant MAX_TIERS = 16;
+    /// @inheritdoc ITierRedemption
+    uint256 public constant MAX_MULTIPLIER_BPS = 100_000;
+
+    IServiceCoin public immutable coin;
+    IFeedbackRegistry public immutable registry;
+    /// @inheritdoc ITierRedemption
+    uint256 public immutable PRICE_NOTICE_PERIOD;
+    /// @inheritdoc ITierRedemption
+    uint256 public immutable DISPUTE_WINDOW;
+
+    uint256[] private _thresholds;
+    uint256[] private _multipliersBps;
+    Item[] private _items;
+    Redemption[] private _redemptions;
+    mapping(uint256 itemId => PriceChange) private _priceChanges;
+    mapping(uint256 itemId => mapping(address customer => uint256)) public redeemedBy;
+
+    /// @param admin The initial DEFAULT_ADMIN_ROLE holder.
+    /// @param coin_ The ServiceCoin customers pay with.
+    /// @param registry_ The FeedbackRegistry whose lifetime earnings decide tiers.
+    /// @param priceNoticePeriod Seconds between a price announcement and its effect.
+    /// @param disputeWindow Seconds after fulfilment during which the customer may dispute.
+    /// @param adminTransferDelay Seconds a started admin hand-over waits before it can be accepted.
+    constructor(
+        address admin,
+        IServiceCoin coin_,
+        IFeedbackRegistry registry_,
+        uint256 priceNoticePeriod,
+        uint256 disputeWindow,
+        uint48 adminTransferDelay
+    ) AccessControlDefaultAdminRules(adminTransferDelay, admin) {
+        coin = coin_;
+        registry = registry_;
+        PRICE_NOTICE_PERIOD = priceNoticePeriod;
+        DISPUTE_WINDOW = disputeWindow;
+        _thresholds.push(0);
+        _multipliersBps.push(10_000);
+    }
+
+    // ================================================================ tiers
+
+    /// @inheritdoc ITierRedemption
+    function setTiers(uint256[] calldata thresholds, uint256[] calldata multipliersBps)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        uint256 count = thresholds.length;
+        if (count == 0 || count > MAX_TIERS || multipliersBps.length != count) revert InvalidTierSchedule(count);
+        for (uint256 i; i < count; ++i) {
+            bool thresholdOk = i == 0 ? thresholds[0] == 0 : thresholds[i] > thresholds[i - 1];
+            if (!thresholdOk || multipliersBps[i] == 0 || multipliersBps[i] > MAX_MULTIPLIER_BPS) {
+                revert InvalidTierSchedule(i);
+            }
+        }
+        _thresholds = thresholds;
+        _multipliersBps = multipliersBps;
+        emit TiersChanged(thresholds, multipliersBps);
+    }
+
+    /// @inheritdoc ITierSchedule
+    function tierSchedule() external view returns (uint256[] memory thresholds, uint256[] memory multipliersBps) {
+        return (_thresholds, _multipliersBps);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function tierOf(address customer) public view returns (uint256 tier) {
+        uint256 lifetime = registry.lifetimeEarned(customer);
+        tier = _thresholds.length - 1;
+        while (tier > 0 && lifetime < _thresholds[tier]) --tier;
+    }
+
+    // ================================================================ catalog
+
+    /// @inheritdoc ITierRedemption
+    function addItem(Item calldata item) external onlyRole(CATALOG_ROLE) returns (uint256 itemId) {
+        _checkWindow(item);
+        itemId = _items.length;
+        _items.push(item);
+        emit ItemAdded(itemId, item);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function updateItem(uint256 itemId, Item calldata item) external onlyRole(CATALOG_ROLE) {
+        Item storage stored = _item(itemId);
+        _checkWindow(item);
+        uint96 price = stored.price; // the price changes only through announcePrice
+        _items[itemId] = item;
+        stored.price = price;
+        emit ItemUpdated(itemId, stored);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function announcePrice(uint256 itemId, uint256 newPrice) external onlyRole(CATALOG_ROLE) {
+        if (newPrice > type(uint96).max) revert PriceTooLarge(newPrice, type(uint96).max);
+        uint256 oldPrice = _applyDuePrice(itemId);
+        uint256 effectiveAt = block.timestamp + PRICE_NOTICE_PERIOD;
+        _priceChanges[itemId] = PriceChange({newPrice: uint96(newPrice), effectiveAt: uint40(effectiveAt)});
+        emit PriceChangeAnnounced(itemId, oldPrice, newPrice, effectiveAt);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function cancelPriceChange(uint256 itemId) external onlyRole(CATALOG_ROLE) {
+        _applyDuePrice(itemId);
+        delete _priceChanges[itemId];
+        emit PriceChangeCancelled(itemId);
+    }
+
+    // ================================================================ redemption
+
+    /// @inheritdoc ITierRedemption
+    function redeem(uint256 itemId, uint256 maxPrice) external whenNotPaused returns (uint256) {
+        return _redeem(_msgSender(), itemId, maxPrice);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function redeemWithPermit(uint256 itemId, uint256 maxPrice, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        whenNotPaused
+        returns (uint256)
+    {
+        address customer = _msgSender();
+        // A permit front-run by someone else still leaves the allowance in place: do not fail on it.
+        try IERC20Permit(address(coin)).permit(customer, address(this), maxPrice, deadline, v, r, s) {} catch {}
+        return _redeem(customer, itemId, maxPrice);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function fulfil(uint256 redemptionId, bytes32 deliveryCommitment) external whenNotPaused onlyRole(FULFILLER_ROLE) {
+        Redemption storage redemption = _redemptionIn(redemptionId, Status.Pending);
+        redemption.status = Status.Fulfilled;
+        redemption.fulfilledAt = uint40(block.timestamp);
+        redemption.deliveryCommitment = deliveryCommitment;
+        emit Fulfilled(redemptionId, deliveryCommitment);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function dispute(uint256 redemptionId) external whenNotPaused {
+        Redemption storage redemption = _redemptionIn(redemptionId, Status.Fulfilled);
+        if (redemption.customer != _msgSender()) revert NotRedemptionCustomer(redemptionId, _msgSender());
+        uint256 closesAt = redemption.fulfilledAt + DISPUTE_WINDOW;
+        if (block.timestamp > closesAt) revert DisputeWindowClosed(redemptionId, closesAt);
+        redemption.status = Status.Disputed;
+        emit Disputed(redemptionId, redemption.customer);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function refund(uint256 redemptionId) external whenNotPaused {
+        Redemption storage redemption = _redemption(redemptionId);
+        Status status = redemption.status;
+        bool allowed = hasRole(ARBITER_ROLE, _msgSender())
+            ? status == Status.Pending || status == Status.Disputed
+            : hasRole(FULFILLER_ROLE, _msgSender()) && status == Status.Pending;
+        if (!allowed) {
+            if (status == Status.Pending || status == Status.Disputed) {
+                revert NotAuthorisedToRefund(redemptionId, _msgSender());
+            }
+            revert InvalidStatus(redemptionId, status);
+        }
+        redemption.status = Status.Refunded;
+        uint256 itemId = redemption.itemId;
+        --redeemedBy[itemId][redemption.customer];
+        // Nothing was delivered for a pending redemption, so its unit goes back on the shelf.
+        if (status == Status.Pending) ++_items[itemId].stock;
+        uint256 amount = redemption.pricePaid;
+        emit Refunded(redemptionId, redemption.customer, amount);
+        coin.safeTransfer(redemption.customer, amount);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function rejectDispute(uint256 redemptionId) external whenNotPaused onlyRole(ARBITER_ROLE) {
+        _settle(redemptionId, _redemptionIn(redemptionId, Status.Disputed));
+        emit DisputeRejected(redemptionId);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function settle(uint256 redemptionId) external whenNotPaused {
+        Redemption storage redemption = _redemptionIn(redemptionId, Status.Fulfilled);
+        uint256 closesAt = redemption.fulfilledAt + DISPUTE_WINDOW;
+        if (block.timestamp <= closesAt) revert DisputeWindowOpen(redemptionId, closesAt);
+        _settle(redemptionId, redemption);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc ITierRedemption
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    // ================================================================ views
+
+    /// @inheritdoc ITierRedemption
+    function priceOf(uint256 itemId) public view returns (uint256) {
+        PriceChange memory change = _priceChanges[itemId];
+        if (change.effectiveAt != 0 && block.timestamp >= change.effectiveAt) return change.newPrice;
+        return _item(itemId).price;
+    }
+
+    /// @inheritdoc ITierRedemption
+    function itemCount() external view returns (uint256) {
+        return _items.length;
+    }
+
+    /// @inheritdoc ITierRedemption
+    function itemOf(uint256 itemId) external view returns (Item memory item) {
+        item = _item(itemId);
+        item.price = uint96(priceOf(itemId));
+    }
+
+    /// @inheritdoc ITierRedemption
+    function pendingPriceChange(uint256 itemId) external view returns (PriceChange memory) {
+        return _priceChanges[itemId];
+    }
+
+    /// @inheritdoc ITierRedemption
+    function redemptionCount() external view returns (uint256) {
+        return _redemptions.length;
+    }
+
+    /// @inheritdoc ITierRedemption
+    function redemptionOf(uint256 redemptionId) external view returns (Redemption memory) {
+        return _redemption(redemptionId);
+    }
+
+    // ================================================================ internals
+
+    function _redeem(address customer, uint256 itemId, uint256 maxPrice) private returns (uint256 redemptionId) {
+        uint256 price = _applyDuePrice(itemId);
+        Item storage item = _items[itemId];
+        if (!item.active) revert ItemNotActive(itemId);
+        if (block.timestamp < item.availableFrom || (item.availableUntil != 0 && block.timestamp > item.availableUntil))
+        {
+            revert ItemNotAvailable(itemId, item.availableFrom, item.availableUntil, block.timestamp);
+        }
+        if (item.stock == 0) revert InsufficientStock(itemId, 0);
+        uint256 tier = tierOf(customer);
+        if (tier < item.minTier) revert TierTooLow(itemId, item.minTier, tier);
+        uint256 already = redeemedBy[itemId][customer];
+        if (item.perCustomerLimit != 0 && already >= item.perCustomerLimit) {
+            revert CustomerLimitReached(itemId, item.perCustomerLimit);
+        }
+        if (price > maxPrice) revert PriceAboveMaximum(itemId, price, maxPrice);
+
+        --item.stock;
+        redeemedBy[itemId][customer] = already + 1;
+        redemptionId = _redemptions.length;
+        _redemptions.push(
+            Redemption({
+                customer: customer,
+                itemId: uint32(itemId),
+                createdAt: uint40(block.timestamp),
+                status: Status.Pending,
+                pricePaid: uint96(price),
+                fulfilledAt: 0,
+                deliveryCommitment: bytes32(0)
+            })
+        );
+        emit Redeemed(redemptionId, customer, itemId, price, tier);
+        coin.safeTransferFrom(customer, address(this), price);
+    }
+
+    function _settle(uint256 redemptionId, Redemption storage redemption) private {
+        redemption.status = Status.Settled;
+        uint256 amount = redemption.pricePaid;
+        emit Settled(redemptionId, amount);
+        coin.burn(amount);
+    }
+
+    /// @dev Makes a due announced price the item's price and returns the current price.
+    function _applyDuePrice(uint256 itemId) private returns (uint256 price) {
+        Item storage item = _item(itemId);
+        PriceChange memory change = _priceChanges[itemId];
+        if (change.effectiveAt != 0 && block.timestamp >= change.effectiveAt) {
+            item.price = change.newPrice;
+            delete _priceChanges[itemId];
+        }
+        return item.price;
+    }
+
+    function _item(uint256 itemId) private view returns (Item storage) {
+        if (itemId >= _items.length) revert ItemNotFound(itemId);
+        return _items[itemId];
+    }
+
+    function _redemption(uint256 redemptionId) private view returns (Redemption storage) {
+        if (redemptionId >= _redemptions.length) revert RedemptionNotFound(redemptionId);
+        return _redemptions[redemptionId];
+    }
+
+    function _redemptionIn(uint256 redemptionId, Status expected) private view returns (Redemption storage redemption) {
+        redemption = _redemption(redemptionId);
+        if (redemption.status != expected) revert InvalidStatus(redemptionId, redemption.status);
+    }
+
+    function _checkWindow(Item calldata item) private pure {
+        if (item.availableUntil != 0 && item.availableUntil < item.availableFrom) {
+            revert InvalidWindow(item.availableFrom, item.availableUntil);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title FeedbackRegistry: records each rewarded customer-service event once and mints its reward
+/// @notice Oracle signers (k of n, EIP-712) sign batches of feedback records for one brand.
+/// Anyone may submit a signed batch. Each record is recorded at most once, keyed by the brand's
+/// dense sequence number `seq` (a bitmap: 256 events share one storage slot). The reward is not
+/// chosen by the oracle: it is the public on-chain base reward of the record's kind times the
+/// customer's tier multiplier. It never depends on how positive a rating is: a record carries no
+/// rating, only a salted commitment to its (encrypted, off-chain) content.
+///
+/// What a batch does with a record it cannot reward (already recorded, unknown kind, a cap
+/// reached, ...): it skips it, emits RecordNotRewarded with the reason, and rewards the rest.
+/// Skipped records are not marked, except those already recorded. So a batch may be retried
+/// as often as needed: a retry rewards nothing twice.
+interface IFeedbackRegistry {
+    /// @notice One rewarded customer-service event, as signed by the oracle.
+    /// @param eventId keccak256 of (brand, helpdesk source, helpdesk event id): the event's
+    /// deterministic identity across retries.
+    /// @param customer The address credited (custodial or the customer's own wallet).
+    /// @param seq The brand's dense sequence number for this event: the record-once key.
+    /// @param kind The kind of participation (see the reward schedule).
+    /// @param occurredAt When the event happened at the helpdesk (unix seconds).
+    /// @param contentCommitment keccak256 of (salt, encrypted content): no personal data on-chain.
+    struct FeedbackRecord {
+        bytes32 eventId;
+        address customer;
+        uint64 seq;
+        uint8 kind;
+        uint40 occurredAt;
+        bytes32 contentCommitment;
+    }
+
+    /// @notice A signed batch of records for one brand.
+    /// @param brandId The brand whose events these are (its caps apply).
+    /// @param policyHash keccak256 of the reward-policy file the oracle applied.
+    /// @param deadline The last second (inclusive) at which the batch may be recorded.
+    /// @param records The records.
+    struct FeedbackBatch {
+        uint32 brandId;
+        bytes32 policyHash;
+        uint64 deadline;
+        FeedbackRecord[] records;
+    }
+
+    /// @notice Why a record in an accepted batch was not rewarded.
+    enum SkipReason {
+        AlreadyRecorded,
+        KindNotRewarded,
+        ZeroCustomer,
+        OccursInFuture,
+        CustomerCapReached,
+        BrandCapReached
+    }
+
+    /// @notice A customer's reward accounting.
+    /// @param lifetimeEarned Everything ever rewarded for participation (tiers follow it).
+    /// @param earnedInPeriod Rewarded during `period` (the per-customer cap applies to it).
+    /// @param period The cap period `earnedInPeriod` belongs to.
+    /// @param welcomed Whether the one-time welcome bonus was granted.
+    struct Account {
+        uint96 lifetimeEarned;
+        uint96 earnedInPeriod;
+        uint32 period;
+        bool welcomed;
+    }
+
+    /// @notice A brand and its issuance cap.
+    /// @param capPerPeriod The most the brand's records may mint in one period (welcome bonuses included).
+    /// @param issuedInPeriod Minted during `period`.
+    /// @param period The period `issuedInPeriod` belongs to.
+    /// @param active Whether batches for the brand are accepted.
+    /// @param registered Whether the brand id was ever registered.
+    struct Brand {
+        uint96 capPerPeriod;
+        uint96 issuedInPeriod;
+        uint32 period;
+        bool active;
+        bool registered;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice A batch with no records or more than MAX_BATCH_SIZE.
+    error BatchSizeOutOfRange(uint256 size, uint256 max);
+    /// @notice The batch's deadline has passed.
+    error BatchExpired(uint64 deadline, uint256 nowTimestamp);
+    /// @notice The batch names a brand that is not registered or not active.
+    error BrandNotActive(uint32 brandId);
+    /// @notice Fewer valid signatures than the quorum.
+    error QuorumNotReached(uint256 signatures, uint256 quorum);
+    /// @notice A signature recovers to an address that is not a registered signer.
+    error UnknownSigner(address recovered);
+    /// @notice Signers must be given in strictly ascending address order (so none counts twice).
+    error SignersNotAscending(address previous, address next);
+    /// @notice A quorum of zero or above the number of signers.
+    error InvalidQuorum(uint256 quorum, uint256 signerCount);
+    /// @notice Adding a signer that is already registered, or the zero address.
+    error SignerAlreadyRegistered(address signer);
+    /// @notice Removing a signer that is not registered.
+    error SignerNotRegistered(address signer);
+    /// @notice A brand id that is already registered.
+    error BrandAlreadyRegistered(uint32 brandId);
+    /// @notice A brand id that was never registered.
+    error BrandNotRegistered(uint32 brandId);
+    /// @notice An amount above what the accounting fields hold (uint96).
+    error AmountTooLarge(uint256 amount, uint256 max);
+    /// @notice No tier source (TierRedemption) is set.
+    error TierSourceNotSet();
+    /// @notice A wallet-link request signed by someone other than the holder.
+    error InvalidLinkSignature(address expected, address recovered);
+    /// @notice A wallet-link request past its deadline.
+    error LinkExpired(uint256 deadline, uint256 nowTimestamp);
+    /// @notice A wallet link to the zero address or to the same address.
+    error InvalidLinkTarget(address from, address to);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice A record was rewarded. With the batch's BatchRecorded event (policy hash) and the
+    /// transaction input (the signatures), this proves the record.
+    event FeedbackRecorded(
+        address indexed customer,
+        uint32 indexed brandId,
+        bytes32 indexed eventId,
+        uint64 seq,
+        uint8 kind,
+        uint40 occurredAt,
+        bytes32 contentCommitment,
+        uint256 reward
+    );
+    /// @notice A record in an accepted batch was not rewarded, and why.
+    event RecordNotRewarded(uint32 indexed brandId, bytes32 indexed eventId, uint64 seq, SkipReason reason);
+    /// @notice A customer received the one-time welcome bonus with their first reward.
+    event WelcomeGranted(address indexed customer, uint32 indexed brandId, uint256 amount);
+    /// @notice A batch was accepted.
+    /// @param digest The EIP-712 digest its signers signed.
+    event BatchRecorded(
+        uint32 indexed brandId,
+        bytes32 indexed digest,
+        bytes32 policyHash,
+        uint256 recorded,
+        uint256 skipped,
+        uint256 minted
+    );
+    event SignerAdded(address indexed signer);
+    event SignerRemoved(address indexed signer);
+    event QuorumChanged(uint256 oldQuorum, uint256 newQuorum);
+    event BrandRegistered(uint32 indexed brandId, uint256 capPerPeriod);
+    event BrandCapChanged(uint32 indexed brandId, uint256 oldCap, uint256 newCap);
+    event BrandActiveChanged(uint32 indexed brandId, bool active);
+    event BaseRewardChanged(uint8 indexed kind, uint256 oldReward, uint256 newReward);
+    event CustomerCapChanged(uint256 oldCap, uint256 newCap);
+    event WelcomeBonusChanged(uint256 oldBonus, uint256 newBonus);
+    event TierSourceChanged(address indexed oldSource, address indexed newSource);
+    /// @notice A customer moved their coins and reward history to another address they own.
+    event WalletLinked(address indexed from, address indexed to, uint256 balanceMoved, uint256 lifetimeMoved);
+
+    // ---------------------------------------------------------------- recording
+
+    /// @notice Records a signed batch: rewards every record it can, skips the rest with a reason.
+    /// @param batch The batch.
+    /// @param signatures At least `quorum` signatures over the batch's EIP-712 digest, by
+    /// registered signers in strictly ascending address order.
+    /// @return recorded How many records were rewarded.
+    function submitBatch(FeedbackBatch calldata batch, bytes[] calldata signatures)
+        external
+        returns (uint256 recorded);
+
+    /// @notice Moves a customer's coins and reward history to another address (their own
+    /// wallet). The holder of `from` signs LinkWallet(from, to, nonce, deadline); anyone relays.
+    function linkWallet(address from, address to, uint256 deadline, bytes calldata signature) external;
+
+    // ---------------------------------------------------------------- administration
+
+    /// @notice Registers an oracle signer. Only DEFAULT_ADMIN_ROLE.
+    function addSigner(address signer) external;
+    /// @notice Unregisters an oracle signer; its signatures stop counting at once. Only DEFAULT_ADMIN_ROLE.
+    function removeSigner(address signer) external;
+    /// @notice Replaces one signer by another in one step (key rotation). Only DEFAULT_ADMIN_ROLE.
+    function rotateSigner(address oldSigner, address newSigner) external;
+    /// @notice Sets k, the number of distinct signers a batch needs. Only DEFAULT_ADMIN_ROLE.
+    function setQuorum(uint256 newQuorum) external;
+    /// @notice Registers a brand with its cap per period. Only DEFAULT_ADMIN_ROLE.
+    function registerBrand(uint32 brandId, uint256 capPerPeriod) external;
+    /// @notice Changes a brand's cap per period. Only DEFAULT_ADMIN_ROLE.
+    function setBrandCap(uint32 brandId, uint256 capPerPeriod) external;
+    /// @notice Accepts or refuses a brand's batches. Only DEFAULT_ADMIN_ROLE.
+    function setBrandActive(uint32 brandId, bool active) external;
+    /// @notice Sets the base reward of a kind; zero stops rewarding the kind. Only DEFAULT_ADMIN_ROLE.
+    function setBaseReward(uint8 kind, uint256 amount) external;
+    /// @notice Sets the most one customer may earn per period. Only DEFAULT_ADMIN_ROLE.
+    function setCustomerCap(uint256 capPerPeriod) external;
+    /// @notice Sets the one-time welcome bonus granted with a customer's first reward. Only DEFAULT_ADMIN_ROLE.
+    function setWelcomeBonus(uint256 amount) external;
+    /// @notice Sets the contract whose tier schedule multiplies rewards. Only DEFAULT_ADMIN_ROLE.
+    function setTierSource(address source) external;
+    /// @notice Stops recording and wallet links. Only PAUSER_ROLE.
+    function pause() external;
+    /// @notice Resumes. Only DEFAULT_ADMIN_ROLE.
+    function unpause() external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The most records one batch may hold.
+    function MAX_BATCH_SIZE() external view returns (uint256);
+    /// @notice Length of a cap period in seconds (immutable).
+    function PERIOD_LENGTH() external view returns (uint256);
+    /// @notice keccak256 of the FeedbackRecord EIP-712 type string.
+    function FEEDBACK_RECORD_TYPEHASH() external view returns (bytes32);
+    /// @notice keccak256 of the FeedbackBatch EIP-712 type string.
+    function FEEDBACK_BATCH_TYPEHASH() external view returns (bytes32);
+    /// @notice keccak256 of the LinkWallet EIP-712 type string.
+    function LINK_WALLET_TYPEHASH() external view returns (bytes32);
+    /// @notice The EIP-712 struct hash of one record.
+    function hashRecord(FeedbackRecord calldata record) external pure returns (bytes32);
+    /// @notice The EIP-712 digest that signers sign for a batch.
+    function batchDigest(FeedbackBatch calldata batch) external view returns (bytes32);
+    /// @notice Whether the brand's sequence number has been recorded.
+    function isRecorded(uint32 brandId, uint64 seq) external view returns (bool);
+    /// @notice The current cap period index (block time / PERIOD_LENGTH).
+    function currentPeriod() external view returns (uint32);
+    /// @notice The reward a record of `kind` would earn `customer` now (0: kind not rewarded).
+    function rewardFor(address customer, uint8 kind) external view returns (uint256);
+    /// @notice Everything ever rewarded to `customer` for participation (drives tiers).
+    function lifetimeEarned(address customer) external view returns (uint256);
+    function accountOf(address customer) external view returns (Account memory);
+    function brandOf(uint32 brandId) external view returns (Brand memory);
+    function baseReward(uint8 kind) external view returns (uint256);
+    function customerCapPerPeriod() external view returns (uint256);
+    function welcomeBonus() external view returns (uint256);
+    function isSigner(address account) external view returns (bool);
+    function signerCount() external view returns (uint256);
+    function quorum() external view returns (uint256);
+    function linkNonce(address holder) external view returns (uint256);
+}

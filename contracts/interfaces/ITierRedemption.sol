@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ITierSchedule} from "./ITierSchedule.sol";
+
+/// @title TierRedemption: tiers, the catalog of perks, and the redemption lifecycle
+/// @notice Customers reach tiers by lifetime earned (read from the FeedbackRegistry) and redeem
+/// coins for catalog items. Redeeming moves the price into escrow here and opens a Pending
+/// redemption; a fulfiller delivers and commits to what was delivered; the customer may dispute
+/// within the dispute window; an arbiter refunds (or rejects the dispute). Escrowed coins are
+/// burned only when a redemption settles, so a refund never needs new coins and never exceeds
+/// what was paid. Price changes are timelocked: announced on-chain, effective only after the
+/// notice period, so a customer always redeems at a price they could see; `maxPrice` protects
+/// a redemption sent just as a change takes effect.
+interface ITierRedemption is ITierSchedule {
+    enum Status {
+        None,
+        Pending,
+        Fulfilled,
+        Disputed,
+        Refunded,
+        Settled
+    }
+
+    /// @notice Kinds of perk (informational: the rules are the same for all).
+    enum Category {
+        Discount,
+        PrioritySupport,
+        ExclusiveService,
+        DigitalProduct,
+        CashOut
+    }
+
+    /// @notice A catalog item; fits one storage slot.
+    /// @param price Current price in coin units (a pending announced change may replace it later).
+    /// @param stock Units left.
+    /// @param perCustomerLimit Most units one customer may hold redeemed (0 = no limit).
+    /// @param minTier Lowest tier allowed to redeem.
+    /// @param category What kind of perk it is.
+    /// @param availableFrom First second it can be redeemed.
+    /// @param availableUntil Last second it can be redeemed (0 = no end).
+    /// @param active Whether it can be redeemed at all.
+    struct Item {
+        uint96 price;
+        uint32 stock;
+        uint16 perCustomerLimit;
+        uint8 minTier;
+        Category category;
+        uint40 availableFrom;
+        uint40 availableUntil;
+        bool active;
+    }
+
+    /// @notice An announced price change.
+    struct PriceChange {
+        uint96 newPrice;
+        uint40 effectiveAt;
+    }
+
+    /// @notice One redemption.
+    struct Redemption {
+        address customer;
+        uint32 itemId;
+        uint40 createdAt;
+        Status status;
+        uint96 pricePaid;
+        uint40 fulfilledAt;
+        bytes32 deliveryCommitment;
+    }
+
+    error InvalidTierSchedule(uint256 index);
+    error ItemNotFound(uint256 itemId);
+    error ItemNotActive(uint256 itemId);
+    error ItemNotAvailable(uint256 itemId, uint256 availableFrom, uint256 availableUntil, uint256 nowTimestamp);
+    error InsufficientStock(uint256 itemId, uint256 left);
+    error TierTooLow(uint256 itemId, uint256 required, uint256 actual);
+    error CustomerLimitReached(uint256 itemId, uint256 limit);
+    error PriceAboveMaximum(uint256 itemId, uint256 price, uint256 maxPrice);
+    error PriceTooLarge(uint256 price, uint256 max);
+    error InvalidWindow(uint256 availableFrom, uint256 availableUntil);
+    error RedemptionNotFound(uint256 redemptionId);
+    error InvalidStatus(uint256 redemptionId, Status status);
+    error NotRedemptionCustomer(uint256 redemptionId, address caller);
+    error DisputeWindowClosed(uint256 redemptionId, uint256 closedAt);
+    error DisputeWindowOpen(uint256 redemptionId, uint256 closesAt);
+    error NotAuthorisedToRefund(uint256 redemptionId, address caller);
+
+    event TiersChanged(uint256[] thresholds, uint256[] multipliersBps);
+    event ItemAdded(uint256 indexed itemId, Item item);
+    event ItemUpdated(uint256 indexed itemId, Item item);
+    event PriceChangeAnnounced(uint256 indexed itemId, uint256 oldPrice, uint256 newPrice, uint256 effectiveAt);
+    event PriceChangeCancelled(uint256 indexed itemId);
+    event Redeemed(
+        uint256 indexed redemptionId, address indexed customer, uint256 indexed itemId, uint256 price, uint256 tier
+    );
+    event Fulfilled(uint256 indexed redemptionId, bytes32 deliveryCommitment);
+    event Disputed(uint256 indexed redemptionId, address indexed customer);
+    event DisputeRejected(uint256 indexed redemptionId);
+    event Refunded(uint256 indexed redemptionId, address indexed customer, uint256 amount);
+    event Settled(uint256 indexed redemptionId, uint256 amountBurned);
+
+    /// @notice Replaces the tier schedule. Only DEFAULT_ADMIN_ROLE.
+    /// @param thresholds Lifetime-earned thresholds, strictly ascending, the first one zero (at most 16).
+    /// @param multipliersBps Multipliers in basis points, each between 1 and MAX_MULTIPLIER_BPS.
+    function setTiers(uint256[] calldata thresholds, uint256[] calldata multipliersBps) external;
+
+    /// @notice Adds a catalog item and returns its id. Only CATALOG_ROLE.
+    function addItem(Item calldata item) external returns (uint256 itemId);
+
+    /// @notice Changes everything about an item except its price (stock, limits, gate, window,
+    /// active). Only CATALOG_ROLE.
+    function updateItem(uint256 itemId, Item calldata item) external;
+
+    /// @notice Announces a new price, effective PRICE_NOTICE_PERIOD from now; replaces any
+    /// pending announcement. Only CATALOG_ROLE.
+    function announcePrice(uint256 itemId, uint256 newPrice) external;
+
+    /// @notice Withdraws a pending price announcement. Only CATALOG_ROLE.
+    function cancelPriceChange(uint256 itemId) external;
+
+    /// @notice Redeems one unit of an item at its current price, paid from the caller's coins
+    /// (needs an allowance). Reverts if the price is above `maxPrice`.
+    function redeem(uint256 itemId, uint256 maxPrice) external returns (uint256 redemptionId);
+
+    /// @notice `redeem` with an EIP-2612 permit for the price, in one transaction.
+    function redeemWithPermit(uint256 itemId, uint256 maxPrice, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (uint256 redemptionId);
+
+    /// @notice Marks a pending redemption delivered, committing to what was delivered
+    /// (e.g. keccak256 of a salted discount code). Only FULFILLER_ROLE.
+    function fulfil(uint256 redemptionId, bytes32 deliveryCommitment) external;
+
+    /// @notice The customer disputes a fulfilled redemption within DISPUTE_WINDOW of fulfilment.
+    function dispute(uint256 redemptionId) external;
+
+    /// @notice Returns the escrowed price to the customer. ARBITER_ROLE: a pending or disputed
+    /// redemption; FULFILLER_ROLE: a pending one it could not deliver.
+    function refund(uint256 redemptionId) external;
+
+    /// @notice Rejects a dispute: the redemption settles. Only ARBITER_ROLE.
+    function rejectDispute(uint256 redemptionId) external;
+
+    /// @notice Settles a fulfilled redemption whose dispute window has closed: burns the escrow. Anyone.
+    function settle(uint256 redemptionId) external;
+
+    /// @notice Stops redeeming, fulfilling and disputing. Only PAUSER_ROLE.
+    function pause() external;
+    /// @notice Resumes. Only DEFAULT_ADMIN_ROLE.
+    function unpause() external;
+
+    function MAX_TIERS() external view returns (uint256);
+    function MAX_MULTIPLIER_BPS() external view returns (uint256);
+    function PRICE_NOTICE_PERIOD() external view returns (uint256);
+    function DISPUTE_WINDOW() external view returns (uint256);
+    /// @notice The tier (index into the schedule) of a customer, from their lifetime earned.
+    function tierOf(address customer) external view returns (uint256);
+    /// @notice The price a redemption of the item pays now.
+    function priceOf(uint256 itemId) external view returns (uint256);
+    function itemCount() external view returns (uint256);
+    function itemOf(uint256 itemId) external view returns (Item memory);
+    function pendingPriceChange(uint256 itemId) external view returns (PriceChange memory);
+    function redemptionCount() external view returns (uint256);
+    function redemptionOf(uint256 redemptionId) external view returns (Redemption memory);
+    function redeemedBy(uint256 itemId, address customer) external view returns (uint256);
+}

@@ -1,0 +1,1 @@
+"""ServiceCoin oracle: helpdesk events in, EIP-712 signed reward batches out."""
