@@ -1,0 +1,109 @@
+"""The toolchain works on a fresh machine: no ~/.solcx, no ~/.brownie, nothing downloaded.
+
+Runs the real setup script and a real `brownie compile` under an empty HOME, in a copy of
+the project, so a missing install step shows up here rather than on a user's machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+SETUP = ROOT / "tools" / "setup_toolchain.py"
+WRAPPER = ROOT / "tools" / "solc" / "solcjs-wrapper.js"
+
+
+def run(cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def fresh_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("home")
+    env = {k: v for k, v in os.environ.items() if k not in {"SOLCX_BINARY_PATH"}}
+    env["HOME"] = str(home)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+@pytest.fixture(scope="module")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("project")
+    shutil.copytree(ROOT / "contracts", copy / "contracts")
+    shutil.copy(ROOT / "brownie-config.yaml", copy / "brownie-config.yaml")
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    return copy
+
+
+@pytest.fixture(scope="module")
+def setup_output(fresh_home: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, str(SETUP)], fresh_home, ROOT)
+
+
+def test_setup_succeeds_under_an_empty_home(setup_output: subprocess.CompletedProcess[str]) -> None:
+    assert setup_output.returncode == 0, setup_output.stderr
+    assert "toolchain ready" in setup_output.stdout
+
+
+def test_setup_installs_solc_0_8_28_for_py_solc_x(setup_output, fresh_home) -> None:
+    solc = Path(fresh_home["HOME"]) / ".solcx" / "solc-v0.8.28"
+    out = run([str(solc), "--version"], fresh_home, ROOT)
+    assert out.returncode == 0
+    assert "Version: 0.8.28+commit.7893614a" in out.stdout
+
+
+def test_setup_configures_ganache_and_anvil_for_shanghai(setup_output, fresh_home) -> None:
+    config = yaml.safe_load((Path(fresh_home["HOME"]) / ".brownie" / "network-config.yaml").read_text())
+    settings = {net["id"]: net.get("cmd_settings") or {} for net in config["development"]}
+    assert settings["ganache-cli"]["evm_version"] == "shanghai"
+    assert settings["development"]["evm_version"] == "shanghai"
+
+
+def test_setup_is_idempotent(setup_output, fresh_home) -> None:
+    solc = Path(fresh_home["HOME"]) / ".solcx" / "solc-v0.8.28"
+    networks = Path(fresh_home["HOME"]) / ".brownie" / "network-config.yaml"
+    before = (solc.stat().st_mtime_ns, networks.stat().st_mtime_ns)
+    again = run([sys.executable, str(SETUP)], fresh_home, ROOT)
+    assert again.returncode == 0, again.stderr
+    assert (solc.stat().st_mtime_ns, networks.stat().st_mtime_ns) == before
+
+
+def test_brownie_compiles_the_contracts_from_scratch(setup_output, fresh_home, project_copy) -> None:
+    out = run([str(VENV_BIN / "brownie"), "compile"], fresh_home, project_copy)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for name in ("ServiceCoin", "FeedbackRegistry", "TierRedemption"):
+        artifact = json.loads((project_copy / "build" / "contracts" / f"{name}.json").read_text())
+        assert len(artifact["bytecode"]) > 1000, name
+        assert artifact["compiler"]["version"].startswith("0.8.28")
+        assert artifact["compiler"]["evm_version"] == "shanghai"
+        assert artifact["compiler"]["optimizer"] == {"enabled": True, "runs": 200}
+
+
+def test_wrapper_refuses_arguments_py_solc_x_never_sends(fresh_home) -> None:
+    out = run(["node", str(WRAPPER), "--bin", "x.sol"], fresh_home, ROOT)
+    assert out.returncode == 2
+    assert "unsupported argument" in out.stderr
+
+
+def test_wrapper_reads_no_import_outside_the_allowed_paths(fresh_home, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.sol"
+    outside.write_text("// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\ncontract S {}\n")
+    source = f'// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\nimport "{outside}";\ncontract A {{}}\n'
+    request = {"language": "Solidity", "sources": {"A.sol": {"content": source}}, "settings": {}}
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    out = subprocess.run(
+        ["node", str(WRAPPER), "--standard-json", "--allow-paths", str(workdir)],
+        input=json.dumps(request), capture_output=True, text=True, cwd=workdir, env=fresh_home, timeout=120,
+    )
+    errors = json.loads(out.stdout)["errors"]
+    assert any("File not found inside the allowed paths" in e["message"] for e in errors)
