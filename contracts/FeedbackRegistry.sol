@@ -24,6 +24,10 @@ import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 /// customer (the Account slot) and the coin's balance write; nothing else per event is stored.
 contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, Pausable, EIP712 {
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @dev Relays wallet links: the brand's oracle, which knows that both addresses belong to
+    /// the same customer. Without this gate a holder could sign its coins over to a buyer and
+    /// so trade around the coin's restricted transfer policy.
+    bytes32 public constant LINK_OPERATOR_ROLE = keccak256("LINK_OPERATOR_ROLE");
 
     /// @inheritdoc IFeedbackRegistry
     uint256 public constant MAX_BATCH_SIZE = 500;
@@ -88,9 +92,11 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         AccessControlDefaultAdminRules(adminTransferDelay, admin)
         EIP712("ServiceCoin FeedbackRegistry", "1")
     {
-        if (periodLength == 0) revert AmountTooLarge(0, 0);
+        if (periodLength == 0) revert InvalidPeriodLength(periodLength);
         coin = coin_;
         PERIOD_LENGTH = periodLength;
+        // Never zero: with no signer registered yet, no batch can reach a quorum of one.
+        quorum = 1;
     }
 
     // ================================================================ recording
@@ -248,16 +254,31 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     // ================================================================ wallet link
 
     /// @inheritdoc IFeedbackRegistry
-    function linkWallet(address from, address to, uint256 deadline, bytes calldata signature) external whenNotPaused {
+    function linkWallet(address from, address to, uint256 deadline, bytes calldata signature)
+        external
+        whenNotPaused
+        onlyRole(LINK_OPERATOR_ROLE)
+    {
         if (to == address(0) || to == from) revert InvalidLinkTarget(from, to);
         if (block.timestamp > deadline) revert LinkExpired(deadline, block.timestamp);
+        _consumeLinkSignature(from, to, deadline, signature);
+        uint256 lifetimeMoved = _moveAccount(from, to);
+        uint256 balance = coin.balanceOf(from);
+        if (balance != 0) coin.relocate(from, to, balance);
+        emit WalletLinked(from, to, balance, lifetimeMoved);
+    }
+
+    /// @dev Checks the holder's LinkWallet signature and uses up its nonce (no replay).
+    function _consumeLinkSignature(address from, address to, uint256 deadline, bytes calldata signature) private {
         uint256 nonce = linkNonce[from];
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(LINK_WALLET_TYPEHASH, from, to, nonce, deadline)));
         address recovered = ECDSA.recover(digest, signature);
         if (recovered != from) revert InvalidLinkSignature(from, recovered);
         linkNonce[from] = nonce + 1;
+    }
 
-        // The history moves with the coins: tiers and caps follow the customer, not the address.
+    /// @dev The history moves with the coins: tiers and caps follow the customer, not the address.
+    function _moveAccount(address from, address to) private returns (uint256 lifetimeMoved) {
         Account memory source = _accounts[from];
         Account memory target = _accounts[to];
         uint32 period = _period();
@@ -270,10 +291,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         _accounts[to] = target;
         // The source keeps `welcomed` so that the address cannot collect a second welcome bonus.
         _accounts[from] = Account({lifetimeEarned: 0, earnedInPeriod: 0, period: period, welcomed: true});
-
-        uint256 balance = coin.balanceOf(from);
-        if (balance != 0) coin.relocate(from, to, balance);
-        emit WalletLinked(from, to, balance, source.lifetimeEarned);
+        return source.lifetimeEarned;
     }
 
     // ================================================================ administration

@@ -80,6 +80,7 @@ def deploy(deployer: Any, config: DeployConfig, *, confirmations: int = 1) -> De
     for brand in config.brands:
         registry.registerBrand(brand.id, to_units(brand.cap_per_period), tx)
     registry.grantRole(registry.PAUSER_ROLE(), deployer, tx)
+    registry.grantRole(registry.LINK_OPERATOR_ROLE(), deployer, tx)
 
     # Tiers and the catalog.
     redemption.setTiers(

@@ -105,6 +105,8 @@ interface IFeedbackRegistry {
     error BrandNotRegistered(uint32 brandId);
     /// @notice An amount above what the accounting fields hold (uint96).
     error AmountTooLarge(uint256 amount, uint256 max);
+    /// @notice A cap period of zero seconds.
+    error InvalidPeriodLength(uint256 periodLength);
     /// @notice No tier source (TierRedemption) is set.
     error TierSourceNotSet();
     /// @notice A wallet-link request signed by someone other than the holder.
@@ -167,7 +169,9 @@ interface IFeedbackRegistry {
         returns (uint256 recorded);
 
     /// @notice Moves a customer's coins and reward history to another address (their own
-    /// wallet). The holder of `from` signs LinkWallet(from, to, nonce, deadline); anyone relays.
+    /// wallet). Both must agree: the holder of `from` signs LinkWallet(from, to, nonce,
+    /// deadline), and a LINK_OPERATOR_ROLE holder (the brand's oracle, which knows both
+    /// addresses belong to the same customer) relays it.
     function linkWallet(address from, address to, uint256 deadline, bytes calldata signature) external;
 
     // ---------------------------------------------------------------- administration

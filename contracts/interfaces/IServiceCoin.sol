@@ -36,6 +36,8 @@ interface IServiceCoin is IERC20 {
     /// @notice Moves a holder's coins to another address on a path a protocol contract has
     /// authorised (a customer linking their own wallet).
     /// @dev Only WALLET_LINKER_ROLE (the FeedbackRegistry, after verifying the holder's signature).
+    /// The caller must also hold PROTOCOL_ROLE: while transfers are restricted, the transfer
+    /// policy lets only protocol contracts move coins, and deploy() grants the registry both.
     /// @param from The holder.
     /// @param to The holder's new address.
     /// @param amount The amount to move.
