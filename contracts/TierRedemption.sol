@@ -47,6 +47,11 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     Redemption[] private _redemptions;
     mapping(uint256 itemId => PriceChange) private _priceChanges;
     mapping(uint256 itemId => mapping(address customer => uint256)) public redeemedBy;
+    /// @dev Seconds this contract has spent paused, over its whole life, and when the current
+    /// pause began. Dispute windows are extended by pauses, so a pause never costs a customer
+    /// the right to dispute.
+    uint256 private _pausedSeconds;
+    uint256 private _pausedAt;
 
     /// @param admin The initial DEFAULT_ADMIN_ROLE holder.
     /// @param coin_ The ServiceCoin customers pay with.
@@ -114,9 +119,10 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
 
     /// @inheritdoc ITierRedemption
     function updateItem(uint256 itemId, Item calldata item) external onlyRole(CATALOG_ROLE) {
-        Item storage stored = _item(itemId);
+        // Apply a due announced price first, so the event reports the price in force.
+        uint96 price = uint96(_applyDuePrice(itemId)); // the price changes only through announcePrice
         _checkWindow(item);
-        uint96 price = stored.price; // the price changes only through announcePrice
+        Item storage stored = _items[itemId];
         _items[itemId] = item;
         stored.price = price;
         emit ItemUpdated(itemId, stored);
@@ -134,6 +140,8 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @inheritdoc ITierRedemption
     function cancelPriceChange(uint256 itemId) external onlyRole(CATALOG_ROLE) {
         _applyDuePrice(itemId);
+        // Nothing announced, or the change already took effect: there is nothing to withdraw.
+        if (_priceChanges[itemId].effectiveAt == 0) revert NoPendingPriceChange(itemId);
         delete _priceChanges[itemId];
         emit PriceChangeCancelled(itemId);
     }
@@ -162,6 +170,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         Redemption storage redemption = _redemptionIn(redemptionId, Status.Pending);
         redemption.status = Status.Fulfilled;
         redemption.fulfilledAt = uint40(block.timestamp);
+        redemption.pauseClockAtFulfil = uint40(_pausedSeconds);
         redemption.deliveryCommitment = deliveryCommitment;
         emit Fulfilled(redemptionId, deliveryCommitment);
     }
@@ -170,7 +179,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     function dispute(uint256 redemptionId) external whenNotPaused {
         Redemption storage redemption = _redemptionIn(redemptionId, Status.Fulfilled);
         if (redemption.customer != _msgSender()) revert NotRedemptionCustomer(redemptionId, _msgSender());
-        uint256 closesAt = redemption.fulfilledAt + DISPUTE_WINDOW;
+        uint256 closesAt = _disputeClosesAt(redemption);
         if (block.timestamp > closesAt) revert DisputeWindowClosed(redemptionId, closesAt);
         redemption.status = Status.Disputed;
         emit Disputed(redemptionId, redemption.customer);
@@ -193,7 +202,9 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         uint256 itemId = redemption.itemId;
         --redeemedBy[itemId][redemption.customer];
         // Nothing was delivered for a pending redemption, so its unit goes back on the shelf.
-        if (status == Status.Pending) ++_items[itemId].stock;
+        // (Saturating, so a catalog manager setting stock to the maximum cannot block a refund.)
+        Item storage item = _items[itemId];
+        if (status == Status.Pending && item.stock < type(uint32).max) ++item.stock;
         uint256 amount = redemption.pricePaid;
         emit Refunded(redemptionId, redemption.customer, amount);
         coin.safeTransfer(redemption.customer, amount);
@@ -208,19 +219,28 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @inheritdoc ITierRedemption
     function settle(uint256 redemptionId) external whenNotPaused {
         Redemption storage redemption = _redemptionIn(redemptionId, Status.Fulfilled);
-        uint256 closesAt = redemption.fulfilledAt + DISPUTE_WINDOW;
+        uint256 closesAt = _disputeClosesAt(redemption);
         if (block.timestamp <= closesAt) revert DisputeWindowOpen(redemptionId, closesAt);
         _settle(redemptionId, redemption);
     }
 
     /// @inheritdoc ITierRedemption
     function pause() external onlyRole(PAUSER_ROLE) {
+        _pausedAt = block.timestamp;
         _pause();
     }
 
     /// @inheritdoc ITierRedemption
     function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _unpause();
+        _pausedSeconds += block.timestamp - _pausedAt;
+    }
+
+    /// @inheritdoc ITierRedemption
+    function disputeClosesAt(uint256 redemptionId) external view returns (uint256) {
+        Redemption storage redemption = _redemption(redemptionId);
+        if (redemption.fulfilledAt == 0) revert InvalidStatus(redemptionId, redemption.status);
+        return _disputeClosesAt(redemption);
     }
 
     // ================================================================ views
@@ -288,11 +308,17 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
                 status: Status.Pending,
                 pricePaid: uint96(price),
                 fulfilledAt: 0,
+                pauseClockAtFulfil: 0,
                 deliveryCommitment: bytes32(0)
             })
         );
         emit Redeemed(redemptionId, customer, itemId, price, tier);
         coin.safeTransferFrom(customer, address(this), price);
+    }
+
+    /// @dev The end of the dispute window, extended by the time spent paused since fulfilment.
+    function _disputeClosesAt(Redemption storage redemption) private view returns (uint256) {
+        return redemption.fulfilledAt + DISPUTE_WINDOW + (_pausedSeconds - redemption.pauseClockAtFulfil);
     }
 
     function _settle(uint256 redemptionId, Redemption storage redemption) private {

@@ -58,6 +58,8 @@ interface ITierRedemption is ITierSchedule {
     }
 
     /// @notice One redemption.
+    /// @dev pauseClockAtFulfil: the contract's total paused seconds when it was fulfilled; the
+    /// dispute window is extended by any pause after that.
     struct Redemption {
         address customer;
         uint32 itemId;
@@ -65,6 +67,7 @@ interface ITierRedemption is ITierSchedule {
         Status status;
         uint96 pricePaid;
         uint40 fulfilledAt;
+        uint40 pauseClockAtFulfil;
         bytes32 deliveryCommitment;
     }
 
@@ -84,6 +87,7 @@ interface ITierRedemption is ITierSchedule {
     error DisputeWindowClosed(uint256 redemptionId, uint256 closedAt);
     error DisputeWindowOpen(uint256 redemptionId, uint256 closesAt);
     error NotAuthorisedToRefund(uint256 redemptionId, address caller);
+    error NoPendingPriceChange(uint256 itemId);
 
     event TiersChanged(uint256[] thresholds, uint256[] multipliersBps);
     event ItemAdded(uint256 indexed itemId, Item item);
@@ -115,7 +119,8 @@ interface ITierRedemption is ITierSchedule {
     /// pending announcement. Only CATALOG_ROLE.
     function announcePrice(uint256 itemId, uint256 newPrice) external;
 
-    /// @notice Withdraws a pending price announcement. Only CATALOG_ROLE.
+    /// @notice Withdraws a pending price announcement (NoPendingPriceChange if none is pending,
+    /// including one that has already taken effect). Only CATALOG_ROLE.
     function cancelPriceChange(uint256 itemId) external;
 
     /// @notice Redeems one unit of an item at its current price, paid from the caller's coins
@@ -144,7 +149,9 @@ interface ITierRedemption is ITierSchedule {
     /// @notice Settles a fulfilled redemption whose dispute window has closed: burns the escrow. Anyone.
     function settle(uint256 redemptionId) external;
 
-    /// @notice Stops redeeming, fulfilling and disputing. Only PAUSER_ROLE.
+    /// @notice Stops every redemption state change: redeem, fulfil, dispute, refund,
+    /// rejectDispute and settle. Time spent paused is added to open dispute windows, so a pause
+    /// never costs a customer the right to dispute. Only PAUSER_ROLE.
     function pause() external;
     /// @notice Resumes. Only DEFAULT_ADMIN_ROLE.
     function unpause() external;
@@ -163,4 +170,6 @@ interface ITierRedemption is ITierSchedule {
     function redemptionCount() external view returns (uint256);
     function redemptionOf(uint256 redemptionId) external view returns (Redemption memory);
     function redeemedBy(uint256 itemId, address customer) external view returns (uint256);
+    /// @notice When a fulfilled redemption's dispute window closes (pauses included).
+    function disputeClosesAt(uint256 redemptionId) external view returns (uint256);
 }
