@@ -1,10 +1,8 @@
 """Gas snapshot of the ServiceCoin contracts: exact figures, identical on every run.
 
     brownie run scripts/gas_snapshot.py [--network anvil-hN]         (`make gas`)
-    brownie run scripts/gas_snapshot.py breakdown --network anvil-hN (where the gas goes)
 
-`breakdown` needs struct-log traces, which Anvil gives only when started with
---steps-tracing: start it yourself on the network's port and brownie attaches to it.
+Where the gas goes: scripts/gas_breakdown.py.
 
 `main()` writes snapshots/gas.json (committed, like Uniswap v4's snapshots/*.json);
 tests/contracts/test_gas_snapshot.py re-measures with the same functions and fails when a
@@ -36,7 +34,6 @@ from brownie.exceptions import TransactionError
 from brownie.network.transaction import TransactionReceipt
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
-from hexbytes import HexBytes
 
 from oracle.kinds import FeedbackKind
 from oracle.typed_data import (
@@ -478,125 +475,6 @@ def write_snapshot(snapshot: dict[str, Any], path: Path = SNAPSHOT_PATH) -> None
 
 
 # ---------------------------------------------------------------- where the gas goes
-
-_CALLS = {"CALL", "STATICCALL", "DELEGATECALL", "CALLCODE"}
-
-
-def calldata_gas(data: bytes) -> int:
-    """EIP-2028: 4 gas per zero byte of calldata, 16 per other byte."""
-    return sum(4 if byte == 0 else 16 for byte in data)
-
-
-def _category(op: str) -> str:
-    if op.startswith("LOG"):
-        return op
-    if op in ("SSTORE", "SLOAD", "KECCAK256"):
-        return op
-    if op in _CALLS:
-        return "call overhead (cold account, value, precompile)"
-    if op in ("CALLDATALOAD", "CALLDATACOPY", "CALLDATASIZE"):
-        return "calldata reads"
-    if op in ("MSTORE", "MLOAD", "MSTORE8", "RETURNDATACOPY", "CODECOPY", "RETURN"):
-        return "memory (incl. expansion)"
-    return "stack, arithmetic, jumps"
-
-
-def trace_breakdown(txid: str, pc_maps: dict[str, dict[str, Any]] | None = None) -> dict[str, int]:
-    """Gas of a mined transaction split by kind of opcode, from Anvil's struct-log trace, and
-    (with `pc_maps`: frame name -> brownie pcMap) by source function as well.
-
-    A call opcode's cost in the trace includes the gas forwarded to the callee; here it is
-    reduced to what the caller pays itself, the callee's opcodes being counted on their own.
-    """
-    result = web3.provider.make_request(
-        "debug_traceTransaction",
-        [txid, {"disableStack": True, "disableStorage": True, "enableMemory": False}],
-    )
-    steps = result["result"]["structLogs"]
-    if not steps:
-        raise RuntimeError("the chain returned an empty trace: start Anvil with --steps-tracing")
-    cost = [int(step["gasCost"]) for step in steps]
-    for i in range(len(steps) - 1, -1, -1):  # inner calls first
-        if steps[i]["op"] not in _CALLS:
-            continue
-        depth = steps[i]["depth"]
-        j = next((k for k in range(i + 1, len(steps)) if steps[k]["depth"] <= depth), None)
-        if j is None:
-            continue
-        cost[i] = int(steps[i]["gas"]) - int(steps[j]["gas"]) - sum(cost[i + 1 : j])
-    totals: dict[str, int] = {}
-    frames = ["registry"]  # who runs at each depth: the registry, then what each call opened
-    for step, used in zip(steps, cost):
-        del frames[step["depth"] :]
-        frame = frames[-1]
-        key = f"{frame}: {_category(step['op'])}"
-        totals[key] = totals.get(key, 0) + used
-        if pc_maps and frame in pc_maps:
-            source = pc_maps[frame].get(str(step["pc"]), {}).get("fn") or "(compiler helpers: ABI, checks)"
-            by_function = f"{frame} in {source}"
-            totals[by_function] = totals.get(by_function, 0) + used
-        if step["op"] in ("SSTORE", "SLOAD") or step["op"].startswith("LOG"):
-            counted = f"{frame}: number of {step['op']}"
-            totals[counted] = totals.get(counted, 0) + 1
-        if step["op"] in _CALLS:
-            frames.append(f"{step['op']} callee")
-    return totals
-
-
-def _pc_map(contract: str) -> dict[str, Any]:
-    """Brownie's map from program counter to source function, from the build artifact."""
-    artifact = SNAPSHOT_PATH.parent.parent / "build" / "contracts" / f"{contract}.json"
-    return json.loads(artifact.read_text())["pcMap"]
-
-
-def breakdown(sizes: Sequence[int] = (10, 100)) -> dict[str, Any]:
-    """Where the gas of a returning-customer batch goes. Needs struct-log traces: on Anvil,
-    start the chain with --steps-tracing (without it Anvil returns empty traces).
-
-    Two batch sizes separate the fixed cost of a batch from the cost of each further event:
-    per event = (cost at the larger size - cost at the smaller) / (difference in size).
-    The split by opcode is exact; the split by source function ("X in f") is approximate,
-    since the optimizer shares code between functions and the source map names only one.
-    """
-    log = io.StringIO()
-    chain.snapshot()
-    try:
-        with contextlib.redirect_stdout(log):
-            bench = GasBench.deploy(accounts[0])
-            receipts = bench.run_batches("returning_same_period", sizes)
-            pc_maps = {
-                "registry": _pc_map("FeedbackRegistry"),
-                "CALL callee": _pc_map("ServiceCoin"),  # mintBatch
-                "STATICCALL callee": _pc_map("TierRedemption"),  # tierSchedule
-            }
-            parts = {}
-            for size, tx in receipts.items():
-                data = bytes(HexBytes(tx.input))
-                split = {
-                    "base transaction": 21_000,
-                    "calldata (EIP-2028)": calldata_gas(data),
-                    **trace_breakdown(tx.txid, pc_maps),
-                }
-                counted = sum(v for k, v in split.items() if " in " not in k and "number" not in k)
-                split["refund (gas_used minus the parts)"] = tx.gas_used - counted
-                split["total (gas_used)"] = tx.gas_used
-                split["calldata bytes"] = len(data)
-                parts[size] = split
-    except BaseException:
-        sys.stdout.write(log.getvalue())
-        raise
-    finally:
-        chain.revert()
-    small, large = sorted(parts)
-    keys = sorted(set(parts[small]) | set(parts[large]))
-    print(f"returning_same_period: gas by part, batch {small} and {large}, and per further event")
-    print(f"{'part':<62}{small:>12}{large:>12}{'per event':>12}{'fixed':>12}")
-    for key in keys:
-        a, b = parts[small].get(key, 0), parts[large].get(key, 0)
-        per_event = (b - a) / (large - small)
-        print(f"{key:<62}{a:>12,}{b:>12,}{per_event:>12,.1f}{a - small * per_event:>12,.0f}")
-    return parts
-
 
 def main() -> dict[str, Any]:
     log = io.StringIO()

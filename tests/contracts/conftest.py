@@ -15,6 +15,10 @@ from scripts.deploy_config import config_for_network, to_units
 
 COIN = 10**18
 BRAND = 1
+# Every batch a test sends gets its own deadline offset. After an isolation revert, a module
+# would otherwise resend a byte-identical transaction (same nonce, payload and second), whose
+# identical hash brownie then reports as "dropped without known replacement".
+_UNIQUE = itertools.count()
 
 
 @pytest.fixture(autouse=True)
@@ -115,7 +119,7 @@ class Batches:
         return FeedbackBatch(
             brand_id=brand_id,
             policy_hash=policy_hash or keccak(text="policy-v1"),
-            deadline=self.chain.time() + 3600 if deadline is None else deadline,
+            deadline=self.chain.time() + 3600 + next(_UNIQUE) if deadline is None else deadline,
             records=tuple(records),
         )
 

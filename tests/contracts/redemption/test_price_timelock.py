@@ -1,7 +1,6 @@
 """Price changes are announced and take effect only PRICE_NOTICE_PERIOD later."""
 
 import brownie
-import pytest
 
 from .helpers import COIN, TEST_ITEM_PRICE, error, mine_at, next_block_at
 
