@@ -172,13 +172,17 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         if (brand.issuedInPeriod + reward + welcome > brand.capPerPeriod) {
             return _skip(brandId, record, SkipReason.BrandCapReached);
         }
+        if (uint256(account.lifetimeEarned) + reward > type(uint96).max) {
+            return _skip(brandId, record, SkipReason.LifetimeLimitReached);
+        }
 
         state.word |= bit;
-        // Each fits uint96: bounded by a uint96 cap just above (lifetime: see _checkedUint96).
+        // Each fits uint96: the caps and the lifetime limit just checked bound them.
         account.earnedInPeriod += uint96(reward);
-        account.lifetimeEarned = _checkedUint96(uint256(account.lifetimeEarned) + reward);
+        account.lifetimeEarned += uint96(reward);
         brand.issuedInPeriod += uint96(reward + welcome);
-        if (welcome != 0) account.welcomed = true;
+        // The welcome comes with the first reward, whatever the bonus is then (even zero).
+        account.welcomed = true;
         _accounts[record.customer] = account;
 
         uint256 n = state.recorded;
@@ -409,6 +413,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
 
     /// @inheritdoc IFeedbackRegistry
     function rewardFor(address customer, uint8 kind) external view returns (uint256) {
+        if (address(tierSource) == address(0)) revert TierSourceNotSet();
         BatchState memory state;
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
         return baseReward[kind] * _multiplierBps(_accounts[customer].lifetimeEarned, state) / BPS;

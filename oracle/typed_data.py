@@ -19,6 +19,20 @@ from eth_utils import keccak, to_checksum_address
 DOMAIN_NAME = "ServiceCoin FeedbackRegistry"
 DOMAIN_VERSION = "1"
 
+EIP712_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+# EIP-2612, as OpenZeppelin's ERC20Permit (the ServiceCoin) hashes it.
+PERMIT_FIELDS = [
+    {"name": "owner", "type": "address"},
+    {"name": "spender", "type": "address"},
+    {"name": "value", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
 RECORD_FIELDS = [
     {"name": "eventId", "type": "bytes32"},
     {"name": "customer", "type": "address"},
@@ -146,28 +160,54 @@ def batch_digest(domain: Domain, batch: FeedbackBatch) -> bytes:
     return keccak(b"\x19\x01" + domain.separator() + batch_struct_hash(batch))
 
 
-def batch_typed_data(domain: Domain, batch: FeedbackBatch) -> dict[str, Any]:
-    """The full EIP-712 message for a batch (what eth-account and wallets take)."""
+def typed_message(
+    domain: Domain, primary_type: str, types: dict[str, list[dict[str, str]]], message: dict[str, Any]
+) -> dict[str, Any]:
+    """A full EIP-712 message (what eth-account's `full_message` and wallets take)."""
     return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "FeedbackBatch": BATCH_FIELDS,
-            "FeedbackRecord": RECORD_FIELDS,
-        },
-        "primaryType": "FeedbackBatch",
+        "types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, **types},
+        "primaryType": primary_type,
         "domain": domain.as_dict(),
-        "message": {
-            "brandId": batch.brand_id,
-            "policyHash": batch.policy_hash,
-            "deadline": batch.deadline,
-            "records": [r.as_message() for r in batch.records],
-        },
+        "message": message,
     }
+
+
+def batch_typed_data(domain: Domain, batch: FeedbackBatch) -> dict[str, Any]:
+    """The full EIP-712 message for a batch."""
+    message = {
+        "brandId": batch.brand_id,
+        "policyHash": batch.policy_hash,
+        "deadline": batch.deadline,
+        "records": [r.as_message() for r in batch.records],
+    }
+    types = {"FeedbackBatch": BATCH_FIELDS, "FeedbackRecord": RECORD_FIELDS}
+    return typed_message(domain, "FeedbackBatch", types, message)
+
+
+def link_wallet_typed_data(domain: Domain, source: str, target: str, nonce: int, deadline: int) -> dict[str, Any]:
+    """The full EIP-712 LinkWallet message a custodial or self-custody holder signs."""
+    message = {"from": to_checksum_address(source), "to": to_checksum_address(target), "nonce": nonce, "deadline": deadline}
+    return typed_message(domain, "LinkWallet", {"LinkWallet": LINK_WALLET_FIELDS}, message)
+
+
+def permit_typed_data(
+    domain: Domain, owner: str, spender: str, value: int, nonce: int, deadline: int
+) -> dict[str, Any]:
+    """The full EIP-2612 Permit message for the coin (`domain`: the coin's eip712Domain())."""
+    message = {
+        "owner": to_checksum_address(owner),
+        "spender": to_checksum_address(spender),
+        "value": value,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+    return typed_message(domain, "Permit", {"Permit": PERMIT_FIELDS}, message)
+
+
+def sign_permit(private_key: bytes | str, typed: dict[str, Any]) -> tuple[int, bytes, bytes]:
+    """(v, r, s) of a signed permit message, as ERC20Permit.permit takes them."""
+    signed = Account.sign_typed_data(private_key, full_message=typed)
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
 
 def sign_digest(private_key: bytes | str, digest: bytes) -> bytes:

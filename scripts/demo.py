@@ -18,6 +18,7 @@ from eth_utils import keccak
 
 from oracle.kinds import FeedbackKind
 from oracle.typed_data import Domain, FeedbackBatch, FeedbackRecord, batch_digest, sign_batch
+from scripts import brownie_compat
 from scripts.deploy import deploy
 from scripts.deploy_config import config_for_network
 
@@ -58,6 +59,7 @@ def dataset(customers: list[str], now: int) -> list[FeedbackRecord]:
 
 
 def main() -> None:
+    brownie_compat.install()
     admin = accounts[0]
     signer = Account.from_key(keccak(text="servicecoin-demo-oracle-signer"))
     config = config_for_network("development").model_copy(update={"signers": [signer.address], "quorum": 1})

@@ -41,8 +41,10 @@ from oracle.typed_data import (
     FeedbackBatch,
     FeedbackRecord,
     link_wallet_digest,
+    permit_typed_data,
     sign_batch,
     sign_digest,
+    sign_permit,
 )
 from scripts.deploy import Deployment, deploy
 from scripts.deploy_config import config_for_network, to_units
@@ -386,42 +388,12 @@ class GasBench:
         coin = self.deployment.coin
         owner = Account.from_key(key).address
         _, name, version, chain_id, verifying, _, _ = coin.eip712Domain()
+        domain = Domain(chain_id=chain_id, verifying_contract=verifying, name=name, version=version)
         for deadline in _deadlines():
-            typed = {
-                "types": {
-                    "EIP712Domain": [
-                        {"name": "name", "type": "string"},
-                        {"name": "version", "type": "string"},
-                        {"name": "chainId", "type": "uint256"},
-                        {"name": "verifyingContract", "type": "address"},
-                    ],
-                    "Permit": [
-                        {"name": "owner", "type": "address"},
-                        {"name": "spender", "type": "address"},
-                        {"name": "value", "type": "uint256"},
-                        {"name": "nonce", "type": "uint256"},
-                        {"name": "deadline", "type": "uint256"},
-                    ],
-                },
-                "primaryType": "Permit",
-                "domain": {
-                    "name": name,
-                    "version": version,
-                    "chainId": chain_id,
-                    "verifyingContract": verifying,
-                },
-                "message": {
-                    "owner": owner,
-                    "spender": spender,
-                    "value": value,
-                    "nonce": coin.nonces(owner),
-                    "deadline": deadline,
-                },
-            }
-            signed = Account.sign_typed_data(key, full_message=typed)
-            r, s = signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+            typed = permit_typed_data(domain, owner, spender, value, coin.nonces(owner), deadline)
+            v, r, s = sign_permit(key, typed)
             if _zero_free(r, s):
-                return signed.v, r, s, deadline
+                return v, r, s, deadline
         raise RuntimeError("no deadline gives a zero-free permit signature")
 
     def _link_signature(self, key: bytes, source: str, target: str) -> tuple[bytes, int]:

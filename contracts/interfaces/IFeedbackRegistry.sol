@@ -43,21 +43,24 @@ interface IFeedbackRegistry {
         FeedbackRecord[] records;
     }
 
-    /// @notice Why a record in an accepted batch was not rewarded.
+    /// @notice Why a record in an accepted batch was not rewarded. LifetimeLimitReached: the
+    /// customer's lifetime earnings would pass what the accounting holds (uint96).
     enum SkipReason {
         AlreadyRecorded,
         KindNotRewarded,
         ZeroCustomer,
         OccursInFuture,
         CustomerCapReached,
-        BrandCapReached
+        BrandCapReached,
+        LifetimeLimitReached
     }
 
     /// @notice A customer's reward accounting.
     /// @param lifetimeEarned Everything ever rewarded for participation (tiers follow it).
     /// @param earnedInPeriod Rewarded during `period` (the per-customer cap applies to it).
     /// @param period The cap period `earnedInPeriod` belongs to.
-    /// @param welcomed Whether the one-time welcome bonus was granted.
+    /// @param welcomed Whether the customer has had their first reward, which carries the
+    /// one-time welcome bonus (whatever the bonus was then, zero included).
     struct Account {
         uint96 lifetimeEarned;
         uint96 earnedInPeriod;

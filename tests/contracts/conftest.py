@@ -10,6 +10,7 @@ from eth_utils import keccak
 
 from oracle.kinds import FeedbackKind
 from oracle.typed_data import Domain, FeedbackBatch, FeedbackRecord, sign_batch
+from scripts import brownie_compat
 from scripts.deploy import deploy
 from scripts.deploy_config import config_for_network, to_units
 
@@ -19,6 +20,9 @@ BRAND = 1
 # would otherwise resend a byte-identical transaction (same nonce, payload and second), whose
 # identical hash brownie then reports as "dropped without known replacement".
 _UNIQUE = itertools.count()
+
+
+brownie_compat.install()
 
 
 @pytest.fixture(autouse=True)
@@ -111,9 +115,15 @@ class Batches:
             customer=str(customer),
             seq=seq,
             kind=int(kind),
-            occurred_at=self.chain.time() - 60 if occurred_at is None else occurred_at,
+            occurred_at=self._latest_block_time() - 60 if occurred_at is None else occurred_at,
             content_commitment=keccak(text=f"salted-content-{seq}"),
         )
+
+    def _latest_block_time(self):
+        """The chain's own clock. Not chain.time(): after an isolation revert Anvil's clock
+        restarts at the snapshot's block while brownie's keeps running, so chain.time() runs
+        ahead and a record stamped from it could occur in the chain's future."""
+        return self.chain[-1].timestamp
 
     def batch(self, records, brand_id=BRAND, deadline=None, policy_hash=None):
         return FeedbackBatch(

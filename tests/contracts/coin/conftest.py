@@ -7,34 +7,17 @@ to call the coin directly. Granting happens once per module, before brownie's sn
 
 from __future__ import annotations
 
-import re
-
 import pytest
+
+from tests.contracts.revert_patterns import error
 
 COIN = 10**18
 
 
-def _render(value):
-    """A custom-error argument as brownie renders it: str() for addresses and integers,
-    the Python bytes repr for bytes32 (role ids)."""
-    if isinstance(value, bytes):
-        return repr(bytes(value))
-    return str(value)
-
-
-def error_pattern(name, *args):
-    """The exact revert pattern for custom error `name` with `args`.
-
-    Brownie renders a custom error as "Name: arg1, arg2" (nothing after the colon when the
-    error has no arguments). Addresses come back lower-case from some decoders and
-    checksummed from others, so the match ignores case.
-    """
-    return "(?i)" + re.escape(f"{name}: " + ", ".join(_render(arg) for arg in args))
-
 
 @pytest.fixture(scope="session")
 def err():
-    return error_pattern
+    return error
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +25,7 @@ def unauthorized():
     """unauthorized(account, role): OpenZeppelin's AccessControlUnauthorizedAccount pattern."""
 
     def _unauthorized(account, role):
-        return error_pattern("AccessControlUnauthorizedAccount", account, role)
+        return error("AccessControlUnauthorizedAccount", account, role)
 
     return _unauthorized
 

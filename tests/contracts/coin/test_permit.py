@@ -9,14 +9,10 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
+from oracle.typed_data import Domain, permit_typed_data
+from oracle.typed_data import sign_permit as sign_permit_message
+
 COIN = 10**18
-PERMIT_FIELDS = [
-    {"name": "owner", "type": "address"},
-    {"name": "spender", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint256"},
-]
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 
 
@@ -33,25 +29,11 @@ def owner(owner_key):
 
 @pytest.fixture(scope="module")
 def permit_data(coin, chain):
-    """permit_data(owner, spender, value, nonce, deadline) -> the EIP-712 message parts."""
+    """permit_data(owner, spender, value, nonce, deadline) -> the full EIP-712 Permit message."""
 
     def _permit_data(owner, spender, value, nonce, deadline):
-        return {
-            "domain_data": {
-                "name": "Service Coin",
-                "version": "1",
-                "chainId": chain.id,
-                "verifyingContract": coin.address,
-            },
-            "message_types": {"Permit": PERMIT_FIELDS},
-            "message_data": {
-                "owner": owner,
-                "spender": str(spender),
-                "value": value,
-                "nonce": nonce,
-                "deadline": deadline,
-            },
-        }
+        domain = Domain(chain_id=chain.id, verifying_contract=coin.address, name="Service Coin", version="1")
+        return permit_typed_data(domain, owner, str(spender), value, nonce, deadline)
 
     return _permit_data
 
@@ -61,8 +43,7 @@ def sign_permit(permit_data):
     """sign_permit(key, owner, spender, value, nonce, deadline) -> (v, r, s) for permit()."""
 
     def _sign(key, owner, spender, value, nonce, deadline):
-        signed = Account.sign_typed_data(key, **permit_data(owner, spender, value, nonce, deadline))
-        return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+        return sign_permit_message(key, permit_data(owner, spender, value, nonce, deadline))
 
     return _sign
 
@@ -133,7 +114,7 @@ def test_replayed_permit_is_refused(
     # With the nonce consumed the contract hashes nonce 1, so the same signature recovers
     # to an unrelated address.
     replay_signer = Account.recover_message(
-        encode_typed_data(**permit_data(owner, bob, COIN, 1, deadline)), vrs=(v, r, s)
+        encode_typed_data(full_message=permit_data(owner, bob, COIN, 1, deadline)), vrs=(v, r, s)
     )
     with brownie.reverts(revert_pattern=err("ERC2612InvalidSigner", replay_signer, owner)):
         coin.permit(owner, bob, COIN, deadline, v, r, s, {"from": bob})
@@ -146,7 +127,7 @@ def test_permit_for_a_different_value_is_refused(
     deadline = chain.time() + 3600
     v, r, s = sign_permit(owner_key, owner, bob, COIN, 0, deadline)
     tampered_signer = Account.recover_message(
-        encode_typed_data(**permit_data(owner, bob, 100 * COIN, 0, deadline)), vrs=(v, r, s)
+        encode_typed_data(full_message=permit_data(owner, bob, 100 * COIN, 0, deadline)), vrs=(v, r, s)
     )
     with brownie.reverts(revert_pattern=err("ERC2612InvalidSigner", tampered_signer, owner)):
         coin.permit(owner, bob, 100 * COIN, deadline, v, r, s, {"from": bob})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from tests.contracts.revert_patterns import error  # noqa: F401  (re-exported for the tests)
 
 COIN = 10**18
 MAX_UINT256 = 2**256 - 1
@@ -39,24 +39,6 @@ def make_item(
     return (price, stock, per_customer_limit, min_tier, category, available_from, available_until, active)
 
 
-def _render(arg):
-    """An argument as brownie renders it in a decoded custom error (eth-abi's decoded value)."""
-    if isinstance(arg, bytes):  # bytes32 (brownie's HexString too): Python's bytes repr
-        return str(bytes(arg))
-    if hasattr(arg, "address"):  # an Account or a Contract
-        arg = arg.address
-    if isinstance(arg, str):  # an address: eth-abi decodes it lower-case
-        return arg.lower()
-    return str(int(arg))
-
-
-def error(name, *args):
-    """The exact revert string of a custom error, as a `revert_pattern` for brownie.reverts.
-
-    brownie renders a custom error as "Name: arg1, arg2"; addresses come out lower-case and
-    bytes32 values as Python bytes reprs, so build the pattern from the values themselves.
-    """
-    return re.escape(f"{name}: {', '.join(_render(a) for a in args)}")
 
 
 def _is_anvil(web3):

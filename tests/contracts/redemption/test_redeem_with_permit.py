@@ -5,19 +5,13 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
+from oracle.typed_data import Domain, permit_typed_data
+from oracle.typed_data import sign_permit as sign_permit_message
+
 from .helpers import BALANCE_EACH, PENDING, REVIEWS_EACH, TEST_ITEM_PRICE, error
 
 CUSTOMER_KEY = keccak(text="servicecoin-test-permit-customer")
 STRANGER_KEY = keccak(text="servicecoin-test-permit-stranger")
-
-PERMIT_FIELDS = [
-    {"name": "owner", "type": "address"},
-    {"name": "spender", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint256"},
-]
-
 
 @pytest.fixture(scope="module")
 def customer(accounts, admin, earn):
@@ -32,28 +26,9 @@ def sign_permit(coin, spender, value, deadline, key=CUSTOMER_KEY, owner=None):
     """(v, r, s) of an EIP-2612 permit, in the coin's own EIP-712 domain."""
     owner = owner or Account.from_key(key).address
     _, name, version, chain_id, verifying_contract, _, _ = coin.eip712Domain()
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": PERMIT_FIELDS,
-        },
-        "primaryType": "Permit",
-        "domain": {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract},
-        "message": {
-            "owner": owner,
-            "spender": str(spender),
-            "value": value,
-            "nonce": coin.nonces(owner),
-            "deadline": deadline,
-        },
-    }
-    signed = Account.sign_typed_data(key, full_message=typed)
-    return signed.v, signed.r, signed.s
+    domain = Domain(chain_id=chain_id, verifying_contract=verifying_contract, name=name, version=version)
+    typed = permit_typed_data(domain, owner, str(spender), value, coin.nonces(owner), deadline)
+    return sign_permit_message(key, typed)
 
 
 def test_customer_starts_with_coins_and_no_allowance(coin, redemption, customer):

@@ -1,0 +1,179 @@
+"""Per-customer and per-brand caps per period: a record that would pass a cap is skipped whole."""
+
+import brownie
+import pytest
+
+from oracle.kinds import FeedbackKind
+
+from .helpers import (
+    BRAND,
+    BRAND_CAP_REACHED,
+    COIN,
+    CUSTOMER_CAP,
+    CUSTOMER_CAP_REACHED,
+    LIFETIME_LIMIT_REACHED,
+    PERIOD,
+    UINT96_MAX,
+    WELCOME,
+    error,
+)
+
+
+def _next_period(chain):
+    chain.sleep(PERIOD)
+    chain.mine()
+
+
+def test_record_passing_the_customer_cap_is_skipped_without_partial_state(batches, registry, admin, coin, alice):
+    registry.setCustomerCap(12 * COIN, {"from": admin})
+    records = [batches.record(alice) for _ in range(3)]
+    tx = batches.submit(batches.batch(records))
+    assert tx.events["BatchRecorded"]["recorded"] == 2
+    assert tx.events["RecordNotRewarded"]["seq"] == records[2].seq
+    assert tx.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    account = registry.accountOf(alice)
+    assert (account["lifetimeEarned"], account["earnedInPeriod"]) == (10 * COIN, 10 * COIN)
+    assert coin.balanceOf(alice) == 10 * COIN + WELCOME
+    assert registry.brandOf(BRAND)["issuedInPeriod"] == 10 * COIN + WELCOME
+    assert not registry.isRecorded(BRAND, records[2].seq)
+
+
+def test_reaching_the_customer_cap_exactly_is_allowed(batches, registry, admin, alice):
+    registry.setCustomerCap(10 * COIN, {"from": admin})
+    tx = batches.reward([alice, alice])
+    assert tx.events["BatchRecorded"]["recorded"] == 2
+    assert registry.accountOf(alice)["earnedInPeriod"] == 10 * COIN
+
+
+def test_welcome_bonus_does_not_count_toward_the_customer_cap(batches, registry, admin, coin, alice):
+    registry.setCustomerCap(5 * COIN, {"from": admin})
+    tx = batches.reward([alice])
+    assert tx.events["BatchRecorded"]["recorded"] == 1
+    assert coin.balanceOf(alice) == 5 * COIN + WELCOME
+
+
+def test_customer_cap_counts_every_batch_of_the_period(batches, registry, alice):
+    first = batches.reward([alice] * 8, FeedbackKind.REFERRAL)  # 4 x 25, then silver: 27.5 each
+    assert len(first.events["FeedbackRecorded"]) == 7  # 182.5; an eighth would make 210 > 200
+    assert first.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    earned = 4 * 25 * COIN + 3 * 27_500 * 10**15
+    assert registry.accountOf(alice)["earnedInPeriod"] == earned
+    second = batches.reward([alice], FeedbackKind.REFERRAL)
+    assert second.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert registry.accountOf(alice)["earnedInPeriod"] == earned < CUSTOMER_CAP
+
+
+def test_customer_cap_resets_in_the_next_period(batches, registry, admin, chain, alice):
+    registry.setCustomerCap(5 * COIN, {"from": admin})
+    batches.reward([alice])
+    assert batches.reward([alice]).events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    _next_period(chain)
+    tx = batches.reward([alice])
+    assert tx.events["BatchRecorded"]["recorded"] == 1
+    account = registry.accountOf(alice)
+    assert (account["earnedInPeriod"], account["period"]) == (5 * COIN, registry.currentPeriod())
+    assert account["lifetimeEarned"] == 10 * COIN
+
+
+def test_brand_cap_counts_the_welcome_bonus(batches, registry, admin, coin, alice, bob):
+    registry.setBrandCap(BRAND, 15 * COIN, {"from": admin})
+    tx = batches.reward([alice, bob])  # alice: 5 + 5 welcome; bob would need 10 more, 5 left
+    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [alice]
+    assert tx.events["RecordNotRewarded"]["reason"] == BRAND_CAP_REACHED
+    assert registry.brandOf(BRAND)["issuedInPeriod"] == 10 * COIN
+    assert coin.balanceOf(bob) == 0
+    assert registry.accountOf(bob) == (0, 0, 0, False)
+
+
+def test_brand_cap_left_for_a_returning_customer_is_not_enough_for_a_new_one(batches, registry, admin, alice, bob):
+    batches.reward([alice])
+    registry.setBrandCap(BRAND, 15 * COIN, {"from": admin})  # 10 issued, 5 left
+    tx = batches.reward([bob, alice])
+    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [alice]
+    assert tx.events["RecordNotRewarded"]["reason"] == BRAND_CAP_REACHED
+    assert registry.brandOf(BRAND)["issuedInPeriod"] == 15 * COIN
+
+
+def test_brand_cap_resets_in_the_next_period(batches, registry, admin, chain, alice, bob):
+    registry.setBrandCap(BRAND, 10 * COIN, {"from": admin})
+    batches.reward([alice])
+    assert batches.reward([bob]).events["RecordNotRewarded"]["reason"] == BRAND_CAP_REACHED
+    _next_period(chain)
+    tx = batches.reward([bob])
+    assert tx.events["BatchRecorded"]["recorded"] == 1
+    brand = registry.brandOf(BRAND)
+    assert (brand["issuedInPeriod"], brand["period"]) == (10 * COIN, registry.currentPeriod())
+
+
+@pytest.mark.parametrize(
+    "setter",
+    [
+        lambda r, amount, tx: r.setCustomerCap(amount, tx),
+        lambda r, amount, tx: r.setBrandCap(BRAND, amount, tx),
+        lambda r, amount, tx: r.registerBrand(2, amount, tx),
+        lambda r, amount, tx: r.setBaseReward(FeedbackKind.REFERRAL, amount, tx),
+        lambda r, amount, tx: r.setWelcomeBonus(amount, tx),
+    ],
+    ids=["setCustomerCap", "setBrandCap", "registerBrand", "setBaseReward", "setWelcomeBonus"],
+)
+def test_amounts_above_uint96_are_too_large(registry, admin, setter):
+    def amounts():
+        return (
+            registry.customerCapPerPeriod(),
+            registry.brandOf(BRAND),
+            registry.baseReward(FeedbackKind.REFERRAL),
+            registry.welcomeBonus(),
+        )
+
+    before = amounts()
+    with brownie.reverts(revert_pattern=error("AmountTooLarge", UINT96_MAX + 1, UINT96_MAX)):
+        setter(registry, UINT96_MAX + 1, {"from": admin})
+    assert amounts() == before
+    assert not registry.brandOf(2)["registered"]
+
+
+def test_caps_at_uint96_max_are_accepted_and_emitted(registry, admin):
+    tx = registry.setCustomerCap(UINT96_MAX, {"from": admin})
+    assert tx.events["CustomerCapChanged"] == {"oldCap": CUSTOMER_CAP, "newCap": UINT96_MAX}
+    tx = registry.setBrandCap(BRAND, UINT96_MAX, {"from": admin})
+    assert tx.events["BrandCapChanged"] == {"brandId": BRAND, "oldCap": 100_000 * COIN, "newCap": UINT96_MAX}
+    assert registry.customerCapPerPeriod() == UINT96_MAX
+    assert registry.brandOf(BRAND)["capPerPeriod"] == UINT96_MAX
+
+
+@pytest.fixture
+def limits(registry, admin):
+    """Every amount at the top of uint96: one SURVEY_RESPONSE record earns the most an account holds."""
+    registry.setCustomerCap(UINT96_MAX, {"from": admin})
+    registry.setBrandCap(BRAND, UINT96_MAX, {"from": admin})
+    registry.setWelcomeBonus(0, {"from": admin})
+    registry.setBaseReward(FeedbackKind.SURVEY_RESPONSE, UINT96_MAX, {"from": admin})
+
+
+def test_a_reward_of_uint96_max_fills_the_caps_and_the_next_record_is_skipped(
+    batches, registry, coin, limits, alice, bob
+):
+    tx = batches.reward([alice, alice, bob])
+    assert [e["reward"] for e in tx.events["FeedbackRecorded"]] == [UINT96_MAX]
+    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [CUSTOMER_CAP_REACHED, BRAND_CAP_REACHED]
+    assert coin.balanceOf(alice) == UINT96_MAX
+    assert coin.balanceOf(bob) == 0
+    assert registry.accountOf(alice) == (UINT96_MAX, UINT96_MAX, registry.currentPeriod(), True)
+    assert registry.brandOf(BRAND)["issuedInPeriod"] == UINT96_MAX
+
+
+def test_a_lifetime_that_would_pass_uint96_skips_only_that_record(
+    batches, registry, admin, coin, chain, limits, alice, bob
+):
+    batches.reward([alice])
+    _next_period(chain)
+    registry.setBaseReward(FeedbackKind.CSAT_RATING, 1, {"from": admin})  # 1 wei: under every cap
+    batch = batches.batch([batches.record(c, FeedbackKind.CSAT_RATING) for c in (bob, alice)])
+    tx = batches.submit(batch)
+    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [LIFETIME_LIMIT_REACHED]
+    assert tx.events["RecordNotRewarded"][0]["seq"] == batch.records[1].seq
+    assert registry.lifetimeEarned(alice) == UINT96_MAX
+    assert coin.balanceOf(alice) == UINT96_MAX
+    assert coin.balanceOf(bob) == 1
+    assert registry.isRecorded(BRAND, batch.records[0].seq)
+    assert not registry.isRecorded(BRAND, batch.records[1].seq)
