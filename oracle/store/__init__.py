@@ -1,0 +1,1 @@
+"""The oracle's durable state: a transactional outbox of helpdesk events and their batches."""

@@ -1,0 +1,373 @@
+"""The transactional outbox: one row per helpdesk event, moved through its states only inside
+database transactions, so a crash at any point leaves every event in exactly one state.
+
+    received -> eligible | ineligible -> batched -> submitted -> confirmed -> final
+
+An event is acknowledged to the helpdesk only after `receive` commits; it gets its brand's
+next dense sequence number (the on-chain record-once key) in the same transaction that marks it
+eligible, so a sequence number is never given twice nor to two events. Batches carry what a
+restart needs: the signed transaction's bytes, hash and nonce once submitted; the block once
+confirmed.
+
+SQLite (WAL, one writer at a time: every transaction begins IMMEDIATE) is the default; the
+same code runs on PostgreSQL, where `with_for_update` locks the sequence counter row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from oracle.errors import OracleError
+from oracle.events import HelpdeskEvent
+from oracle.kinds import FeedbackKind
+from oracle.policy import Decision, Event, Policy, decide
+from oracle.store.schema import (
+    SCHEMA_VERSION,
+    batches,
+    daily_issuance,
+    events,
+    metadata,
+    schema_version,
+    sequence_counters,
+)
+
+UNITS_PER_COIN = 10**18
+# States in which an event counts against rate limits and budgets (it was found eligible).
+_COUNTED = ("eligible", "batched", "submitted", "confirmed", "final")
+
+
+class StoreError(OracleError):
+    """The outbox refused an operation (wrong state, newer schema, ...)."""
+
+
+class IllegalTransition(StoreError):
+    """A state change that the outbox's state machine does not allow."""
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    event_id: bytes
+    customer_address: str
+    seq: int
+    kind: int
+    occurred_at: int
+    content_commitment: bytes
+
+
+@dataclass(frozen=True)
+class OpenBatch:
+    batch_id: int
+    brand_id: int
+    records: tuple[BatchRecord, ...]
+
+
+def utc_day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
+
+
+def create_outbox_engine(url: str) -> Engine:
+    """An engine for the outbox; SQLite gets WAL, foreign keys and write-serialising BEGINs."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _configure(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event below issue BEGIN, rather than pysqlite itself.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Connection) -> None:
+            # Take the write lock at the start: two oracle processes on one file then queue
+            # instead of failing half-way with "database is locked".
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class _History:
+    """The policy's view of what was already found eligible, inside the deciding transaction."""
+
+    def __init__(self, connection: Connection, brand_id: int) -> None:
+        self._connection = connection
+        self._brand_id = brand_id
+
+    def count_for(self, customer_id: str, kind: FeedbackKind, day: date) -> int:
+        query = select(func.count()).where(
+            events.c.brand_id == self._brand_id,
+            events.c.customer_id == customer_id,
+            events.c.kind == int(kind),
+            events.c.day == day.isoformat(),
+            events.c.state.in_(_COUNTED),
+        )
+        return int(self._connection.execute(query).scalar_one())
+
+    def budget_used(self, day: date) -> Decimal:
+        return Decimal(self.units_issued(day.isoformat())) / UNITS_PER_COIN
+
+    def units_issued(self, day: str) -> int:
+        units = self._connection.execute(
+            select(daily_issuance.c.units)
+            .where(daily_issuance.c.brand_id == self._brand_id, daily_issuance.c.day == day)
+            .with_for_update()
+        ).scalar()
+        return 0 if units is None else int(units)
+
+    def add_issued(self, day: str, units: int) -> None:
+        key = (daily_issuance.c.brand_id == self._brand_id) & (daily_issuance.c.day == day)
+        current = self.units_issued(day)
+        if current == 0 and self._connection.execute(select(daily_issuance.c.units).where(key)).scalar() is None:
+            self._connection.execute(insert(daily_issuance).values(brand_id=self._brand_id, day=day, units=str(units)))
+        else:
+            self._connection.execute(update(daily_issuance).where(key).values(units=str(current + units)))
+
+
+class Outbox:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> "Outbox":
+        outbox = cls(create_outbox_engine(url))
+        outbox.migrate()
+        return outbox
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with self._engine.begin() as connection:
+            yield connection
+
+    def migrate(self) -> None:
+        metadata.create_all(self._engine)
+        with self._transaction() as connection:
+            current = connection.execute(select(func.max(schema_version.c.version))).scalar()
+            if current is None:
+                connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+            elif current > SCHEMA_VERSION:
+                raise StoreError(f"the outbox has schema version {current}; this oracle knows up to {SCHEMA_VERSION}")
+
+    # ------------------------------------------------------------ ingest
+
+    def receive(self, helpdesk_event: HelpdeskEvent, content_commitment: bytes, received_at: int) -> bool:
+        """Stores a delivery durably. True if new; False if the same helpdesk event was already
+        stored (a redelivery changes nothing). Call before acknowledging the helpdesk."""
+        row = {
+            "event_id": helpdesk_event.id,
+            "brand_id": helpdesk_event.brand_id,
+            "source": helpdesk_event.source,
+            "helpdesk_event_id": helpdesk_event.helpdesk_event_id,
+            "customer_id": helpdesk_event.customer_id,
+            "kind": int(helpdesk_event.kind),
+            "occurred_at": helpdesk_event.occurred_at,
+            "day": utc_day(helpdesk_event.occurred_at),
+            "flags": json.dumps(sorted(helpdesk_event.flags)),
+            "content_commitment": content_commitment,
+            "received_at": received_at,
+            "state": "received",
+        }
+        try:
+            with self._transaction() as connection:
+                connection.execute(insert(events).values(**row))
+        except IntegrityError:
+            if self.event_state(helpdesk_event.id) is None:
+                raise
+            return False
+        return True
+
+    # ------------------------------------------------------------ policy
+
+    def decide_received(
+        self, policy: Policy, address_for: Callable[[str], str], limit: int = 1000
+    ) -> list[tuple[bytes, Decision]]:
+        """Applies the policy to received events, oldest first, in one transaction: the history
+        the policy reads and the decisions it makes cannot interleave with another decider's."""
+        decisions = []
+        with self._transaction() as connection:
+            history = _History(connection, policy.brand_id)
+            rows = connection.execute(
+                select(events)
+                .where(events.c.state == "received", events.c.brand_id == policy.brand_id)
+                .order_by(events.c.received_at, events.c.event_id)
+                .limit(limit)
+            ).all()
+            for row in rows:
+                candidate = Event(
+                    customer_id=row.customer_id,
+                    kind=FeedbackKind(row.kind),
+                    day=date.fromisoformat(row.day),
+                    flags=frozenset(json.loads(row.flags)),
+                )
+                decision = decide(policy, candidate, history)
+                if decision.eligible:
+                    self._mark_eligible(connection, row, decision, address_for(row.customer_id))
+                    history.add_issued(row.day, int(decision.base_reward * UNITS_PER_COIN))
+                else:
+                    self._transition(connection, row.event_id, "received", "ineligible", reason=decision.reason)
+                decisions.append((row.event_id, decision))
+        return decisions
+
+    def _mark_eligible(self, connection: Connection, row: Any, decision: Decision, address: str) -> None:
+        seq = self._next_seq(connection, row.brand_id)
+        self._transition(
+            connection,
+            row.event_id,
+            "received",
+            "eligible",
+            seq=seq,
+            reward_units=str(int(decision.base_reward * UNITS_PER_COIN)),
+            customer_address=address,
+        )
+
+    def _next_seq(self, connection: Connection, brand_id: int) -> int:
+        counter = connection.execute(
+            select(sequence_counters.c.next_seq).where(sequence_counters.c.brand_id == brand_id).with_for_update()
+        ).scalar()
+        if counter is None:
+            # Sequence numbers start at 1 and stay dense: 256 of them share one bitmap word on chain.
+            connection.execute(insert(sequence_counters).values(brand_id=brand_id, next_seq=2))
+            return 1
+        connection.execute(
+            update(sequence_counters).where(sequence_counters.c.brand_id == brand_id).values(next_seq=counter + 1)
+        )
+        return int(counter)
+
+    # ------------------------------------------------------------ batches
+
+    def open_batch(self, brand_id: int, max_size: int, now: int) -> OpenBatch | None:
+        """Moves up to `max_size` eligible events of a brand, lowest sequence numbers first, into
+        a new batch. None when there is nothing to batch."""
+        with self._transaction() as connection:
+            rows = connection.execute(
+                select(events)
+                .where(events.c.state == "eligible", events.c.brand_id == brand_id)
+                .order_by(events.c.seq)
+                .limit(max_size)
+            ).all()
+            if not rows:
+                return None
+            batch_id = connection.execute(
+                insert(batches).values(brand_id=brand_id, state="open", created_at=now)
+            ).inserted_primary_key[0]
+            for row in rows:
+                self._transition(connection, row.event_id, "eligible", "batched", batch_id=batch_id)
+        records = tuple(
+            BatchRecord(r.event_id, r.customer_address, r.seq, r.kind, r.occurred_at, r.content_commitment) for r in rows
+        )
+        return OpenBatch(batch_id=int(batch_id), brand_id=brand_id, records=records)
+
+    def mark_signed(
+        self, batch_id: int, policy_hash: bytes, deadline: int, digest: bytes, signatures: list[bytes]
+    ) -> None:
+        with self._transaction() as connection:
+            self._batch_transition(
+                connection,
+                batch_id,
+                ("open",),
+                "signed",
+                policy_hash=policy_hash,
+                deadline=deadline,
+                digest=digest,
+                signatures=json.dumps([s.hex() for s in signatures]),
+            )
+
+    def mark_submitted(self, batch_id: int, tx_hash: bytes, nonce: int, raw_tx: bytes) -> None:
+        """Records the signed transaction before (or as) it is broadcast: after a crash, the
+        same bytes are re-broadcast rather than a second transaction signed."""
+        with self._transaction() as connection:
+            self._batch_transition(
+                connection, batch_id, ("signed",), "submitted", tx_hash=tx_hash, nonce=nonce, raw_tx=raw_tx
+            )
+            self._events_of_batch_to(connection, batch_id, "batched", "submitted")
+
+    def mark_confirmed(self, batch_id: int, block_number: int, block_hash: bytes) -> None:
+        with self._transaction() as connection:
+            self._batch_transition(
+                connection, batch_id, ("submitted",), "confirmed", block_number=block_number, block_hash=block_hash
+            )
+            self._events_of_batch_to(connection, batch_id, "submitted", "confirmed")
+
+    def mark_final(self, batch_id: int) -> None:
+        with self._transaction() as connection:
+            self._batch_transition(connection, batch_id, ("confirmed",), "final")
+            self._events_of_batch_to(connection, batch_id, "confirmed", "final")
+
+    def reopen(self, batch_id: int) -> None:
+        """The batch's transaction vanished (dropped, or reorged out before finality): back to
+        signed, to be submitted again. The registry skips records already recorded, so a
+        resubmission rewards nothing twice."""
+        with self._transaction() as connection:
+            self._batch_transition(
+                connection,
+                batch_id,
+                ("submitted", "confirmed"),
+                "signed",
+                tx_hash=None,
+                nonce=None,
+                raw_tx=None,
+                block_number=None,
+                block_hash=None,
+            )
+            connection.execute(
+                update(events)
+                .where(events.c.batch_id == batch_id, events.c.state.in_(("submitted", "confirmed")))
+                .values(state="batched")
+            )
+
+    # ------------------------------------------------------------ reads
+
+    def event_state(self, event_id: bytes) -> str | None:
+        with self._engine.connect() as connection:
+            return connection.execute(select(events.c.state).where(events.c.event_id == event_id)).scalar()
+
+    def event_row(self, event_id: bytes) -> Any:
+        with self._engine.connect() as connection:
+            return connection.execute(select(events).where(events.c.event_id == event_id)).one_or_none()
+
+    def batch_row(self, batch_id: int) -> Any:
+        with self._engine.connect() as connection:
+            return connection.execute(select(batches).where(batches.c.batch_id == batch_id)).one_or_none()
+
+    def counts_by_state(self) -> dict[str, int]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(events.c.state, func.count()).group_by(events.c.state)).all()
+        return {state: int(count) for state, count in rows}
+
+    # ------------------------------------------------------------ internals
+
+    def _transition(self, connection: Connection, event_id: bytes, source: str, target: str, **values: Any) -> None:
+        result = connection.execute(
+            update(events)
+            .where(events.c.event_id == event_id, events.c.state == source)
+            .values(state=target, **values)
+        )
+        if result.rowcount != 1:
+            raise IllegalTransition(f"event {event_id.hex()}: not in state {source!r}, cannot become {target!r}")
+
+    def _batch_transition(
+        self, connection: Connection, batch_id: int, sources: tuple[str, ...], target: str, **values: Any
+    ) -> None:
+        result = connection.execute(
+            update(batches)
+            .where(batches.c.batch_id == batch_id, batches.c.state.in_(sources))
+            .values(state=target, **values)
+        )
+        if result.rowcount != 1:
+            raise IllegalTransition(f"batch {batch_id}: not in state {' or '.join(sources)}, cannot become {target!r}")
+
+    def _events_of_batch_to(self, connection: Connection, batch_id: int, source: str, target: str) -> None:
+        connection.execute(
+            update(events).where(events.c.batch_id == batch_id, events.c.state == source).values(state=target)
+        )

@@ -1,0 +1,247 @@
+"""The transactional outbox on a real SQLite file."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_utils import keccak
+from sqlalchemy import insert, text
+
+from oracle.events import HelpdeskEvent, event_id
+from oracle.kinds import FeedbackKind
+from oracle.policy import load_policy
+from oracle.store.outbox import IllegalTransition, Outbox, StoreError
+from oracle.store.schema import schema_version
+
+EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
+T0 = 1_795_000_000  # 2026-11-18, a fixed clock
+
+
+def address_for(customer_id: str) -> str:
+    return Account.from_key(keccak(text=f"custodial/{customer_id}")).address
+
+
+def helpdesk_event(n: int, customer: str = "cust-1", kind: FeedbackKind = FeedbackKind.CSAT_RATING, brand: int = 1):
+    return HelpdeskEvent(
+        brand_id=brand,
+        source="zendesk",
+        helpdesk_event_id=f"ticket-{n}",
+        customer_id=customer,
+        kind=kind,
+        occurred_at=T0 + n,
+    )
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'outbox.db'}"
+
+
+@pytest.fixture
+def outbox(url: str) -> Outbox:
+    return Outbox.open(url)
+
+
+@pytest.fixture
+def policy():
+    return load_policy(EXAMPLE_POLICY).policy
+
+
+def receive(outbox: Outbox, *evts: HelpdeskEvent) -> None:
+    for e in evts:
+        outbox.receive(e, keccak(text=f"commitment/{e.helpdesk_event_id}"), received_at=e.occurred_at)
+
+
+def test_event_id_is_deterministic_and_unambiguous() -> None:
+    assert event_id(1, "zendesk", "42") == event_id(1, "zendesk", "42")
+    assert event_id(1, "ab", "c") != event_id(1, "a", "bc")
+    assert event_id(1, "zendesk", "42") != event_id(2, "zendesk", "42")
+
+
+def test_sqlite_runs_in_wal_mode(outbox: Outbox) -> None:
+    with outbox._engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_new_event_is_stored_as_received(outbox: Outbox) -> None:
+    event = helpdesk_event(1)
+    assert outbox.receive(event, b"\x01" * 32, received_at=T0) is True
+    assert outbox.event_state(event.id) == "received"
+
+
+def test_a_redelivery_changes_nothing(outbox: Outbox) -> None:
+    event = helpdesk_event(1)
+    outbox.receive(event, b"\x01" * 32, received_at=T0)
+    assert outbox.receive(event, b"\x02" * 32, received_at=T0 + 99) is False
+    row = outbox.event_row(event.id)
+    assert (row.content_commitment, row.received_at) == (b"\x01" * 32, T0)
+    assert outbox.counts_by_state() == {"received": 1}
+
+
+def test_eligible_events_get_dense_sequence_numbers_in_arrival_order(outbox: Outbox, policy) -> None:
+    evts = [helpdesk_event(n, customer=f"c{n}") for n in range(1, 6)]
+    receive(outbox, *evts)
+    decisions = outbox.decide_received(policy, address_for)
+    assert [d.eligible for _, d in decisions] == [True] * 5
+    assert [outbox.event_row(e.id).seq for e in evts] == [1, 2, 3, 4, 5]
+    assert outbox.event_row(evts[0].id).customer_address == address_for("c1")
+    assert outbox.event_row(evts[0].id).reward_units == str(2 * 10**18)
+
+
+def test_rate_limit_is_enforced_from_the_stored_history(outbox: Outbox, policy) -> None:
+    evts = [helpdesk_event(n, kind=FeedbackKind.SURVEY_RESPONSE) for n in range(1, 5)]
+    receive(outbox, *evts)
+    outbox.decide_received(policy, address_for)
+    assert [outbox.event_state(e.id) for e in evts] == ["eligible"] * 3 + ["ineligible"]
+    last = outbox.event_row(evts[3].id)
+    assert last.reason == "rate limit: 3 survey_response per customer per day"
+    assert last.seq is None
+
+
+def test_the_limit_counts_earlier_decisions_too(outbox: Outbox, policy) -> None:
+    receive(outbox, *[helpdesk_event(n, kind=FeedbackKind.SURVEY_RESPONSE) for n in range(1, 4)])
+    outbox.decide_received(policy, address_for)
+    late = helpdesk_event(9, kind=FeedbackKind.SURVEY_RESPONSE)
+    receive(outbox, late)
+    outbox.decide_received(policy, address_for)
+    assert outbox.event_state(late.id) == "ineligible"
+
+
+def test_daily_budget_is_per_brand_and_exact_beyond_64_bit_integers(outbox: Outbox, policy) -> None:
+    tight = policy.model_copy(update={"daily_budget": 12})  # 12 coins = 1.2e19 units > 2**63
+    reviews = [helpdesk_event(n, customer=f"c{n}", kind=FeedbackKind.SURVEY_RESPONSE) for n in range(1, 4)]
+    other_brand = helpdesk_event(9, customer="c9", kind=FeedbackKind.SURVEY_RESPONSE, brand=2)
+    receive(outbox, *reviews, other_brand)
+    outbox.decide_received(tight, address_for)
+    outbox.decide_received(tight.model_copy(update={"brand_id": 2}), address_for)
+    assert [outbox.event_state(e.id) for e in reviews] == ["eligible", "eligible", "ineligible"]
+    assert outbox.event_row(reviews[2].id).reason == "daily budget of 12 coins reached"
+    assert outbox.event_state(other_brand.id) == "eligible"
+
+
+def test_failed_quality_gate_is_ineligible_with_its_reason(outbox: Outbox, policy) -> None:
+    question = helpdesk_event(1, kind=FeedbackKind.VALID_QUESTION)
+    receive(outbox, question)
+    outbox.decide_received(policy, address_for)
+    assert outbox.event_row(question.id).reason == "quality gate: missing agent_marked_valid"
+
+
+def test_sequence_numbers_are_per_brand(outbox: Outbox, policy) -> None:
+    first, other = helpdesk_event(1, brand=1), helpdesk_event(2, brand=2)
+    receive(outbox, first, other)
+    outbox.decide_received(policy, address_for)
+    outbox.decide_received(policy.model_copy(update={"brand_id": 2}), address_for)
+    assert (outbox.event_row(first.id).seq, outbox.event_row(other.id).seq) == (1, 1)
+
+
+def test_a_failure_mid_decision_rolls_everything_back(outbox: Outbox, policy) -> None:
+    receive(outbox, *[helpdesk_event(n, customer=f"c{n}") for n in range(1, 4)])
+
+    def failing(customer_id: str) -> str:
+        if customer_id == "c3":
+            raise RuntimeError("identity service down")
+        return address_for(customer_id)
+
+    with pytest.raises(RuntimeError, match="identity service down"):
+        outbox.decide_received(policy, failing)
+    assert outbox.counts_by_state() == {"received": 3}
+    outbox.decide_received(policy, address_for)  # retried later: the numbers start again at 1
+    assert sorted(outbox.event_row(helpdesk_event(n, customer=f"c{n}").id).seq for n in range(1, 4)) == [1, 2, 3]
+
+
+def test_open_batch_takes_the_lowest_sequence_numbers(outbox: Outbox, policy) -> None:
+    receive(outbox, *[helpdesk_event(n, customer=f"c{n}") for n in range(1, 6)])
+    outbox.decide_received(policy, address_for)
+    first = outbox.open_batch(brand_id=1, max_size=3, now=T0)
+    second = outbox.open_batch(brand_id=1, max_size=3, now=T0)
+    assert [r.seq for r in first.records] == [1, 2, 3]
+    assert [r.seq for r in second.records] == [4, 5]
+    assert outbox.open_batch(brand_id=1, max_size=3, now=T0) is None
+    assert outbox.counts_by_state() == {"batched": 5}
+
+
+def batch_through_submission(outbox: Outbox, policy):
+    receive(outbox, *[helpdesk_event(n, customer=f"c{n}") for n in range(1, 3)])
+    outbox.decide_received(policy, address_for)
+    batch = outbox.open_batch(brand_id=1, max_size=10, now=T0)
+    outbox.mark_signed(batch.batch_id, b"\x07" * 32, T0 + 600, b"\x08" * 32, [b"\x09" * 65])
+    outbox.mark_submitted(batch.batch_id, b"\x0a" * 32, 5, b"raw-signed-tx")
+    return batch
+
+
+def test_a_batch_moves_through_its_lifecycle_with_its_events(outbox: Outbox, policy) -> None:
+    batch = batch_through_submission(outbox, policy)
+    assert outbox.counts_by_state() == {"submitted": 2}
+    row = outbox.batch_row(batch.batch_id)
+    assert (row.state, row.tx_hash, row.nonce, row.raw_tx) == ("submitted", b"\x0a" * 32, 5, b"raw-signed-tx")
+    outbox.mark_confirmed(batch.batch_id, 120, b"\x0b" * 32)
+    assert outbox.counts_by_state() == {"confirmed": 2}
+    outbox.mark_final(batch.batch_id)
+    assert outbox.counts_by_state() == {"final": 2}
+    assert outbox.batch_row(batch.batch_id).state == "final"
+
+
+def test_submitting_an_unsigned_batch_is_refused(outbox: Outbox, policy) -> None:
+    receive(outbox, helpdesk_event(1))
+    outbox.decide_received(policy, address_for)
+    batch = outbox.open_batch(brand_id=1, max_size=10, now=T0)
+    with pytest.raises(IllegalTransition, match=f"batch {batch.batch_id}: not in state signed"):
+        outbox.mark_submitted(batch.batch_id, b"\x0a" * 32, 0, b"raw")
+    assert outbox.batch_row(batch.batch_id).state == "open"
+
+
+def test_finalising_twice_is_refused(outbox: Outbox, policy) -> None:
+    batch = batch_through_submission(outbox, policy)
+    outbox.mark_confirmed(batch.batch_id, 120, b"\x0b" * 32)
+    outbox.mark_final(batch.batch_id)
+    with pytest.raises(IllegalTransition):
+        outbox.mark_final(batch.batch_id)
+
+
+def test_a_reorged_batch_is_reopened_for_resubmission(outbox: Outbox, policy) -> None:
+    batch = batch_through_submission(outbox, policy)
+    outbox.mark_confirmed(batch.batch_id, 120, b"\x0b" * 32)
+    outbox.reopen(batch.batch_id)
+    row = outbox.batch_row(batch.batch_id)
+    assert (row.state, row.tx_hash, row.nonce, row.block_number) == ("signed", None, None, None)
+    assert row.digest == b"\x08" * 32  # the signed batch itself is kept, to be sent again
+    assert outbox.counts_by_state() == {"batched": 2}
+    outbox.mark_submitted(batch.batch_id, b"\x0c" * 32, 6, b"raw-2")
+    assert outbox.counts_by_state() == {"submitted": 2}
+
+
+def test_two_oracle_processes_never_share_a_sequence_number(url: str, policy) -> None:
+    instances = [Outbox.open(url), Outbox.open(url)]
+    for i, outbox in enumerate(instances):
+        receive(outbox, *[helpdesk_event(100 * i + n, customer=f"c{i}-{n}") for n in range(40)])
+
+    def decide_in_steps(outbox: Outbox) -> None:
+        for _ in range(10):
+            outbox.decide_received(policy, address_for, limit=5)
+
+    threads = [threading.Thread(target=decide_in_steps, args=(o,)) for o in instances]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with instances[0]._engine.connect() as connection:
+        seqs = [row[0] for row in connection.exec_driver_sql("SELECT seq FROM events ORDER BY seq")]
+    assert seqs == list(range(1, 81))
+
+
+def test_an_outbox_from_a_newer_oracle_is_refused(url: str) -> None:
+    outbox = Outbox.open(url)
+    with outbox._engine.begin() as connection:
+        connection.execute(insert(schema_version).values(version=99))
+    with pytest.raises(StoreError, match="schema version 99; this oracle knows up to 1"):
+        Outbox.open(url)
+
+
+def test_an_unknown_state_cannot_be_written(outbox: Outbox) -> None:
+    receive(outbox, helpdesk_event(1))
+    with pytest.raises(Exception, match="CHECK constraint failed"):
+        with outbox._engine.begin() as connection:
+            connection.execute(text("UPDATE events SET state = 'paid'"))
