@@ -1,7 +1,7 @@
 # ServiceCoin developer entry points. `make test` and `make demo` set everything up first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help demo setup test test-oracle test-contracts test-contracts-ganache test-toolchain gas clean
+.PHONY: help abis demo setup test test-oracle test-contracts test-contracts-ganache test-toolchain gas clean
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -49,6 +49,10 @@ test-contracts: setup
 
 test-contracts-ganache: setup
 	$(BIN)/brownie test tests/contracts --network ganache-cli
+
+abis: setup
+	$(BIN)/brownie compile
+	$(BIN)/python tools/export_abis.py
 
 gas: setup
 	$(BIN)/brownie run scripts/gas_snapshot.py

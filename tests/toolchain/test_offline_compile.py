@@ -88,6 +88,19 @@ def test_brownie_compiles_the_contracts_from_scratch(setup_output, fresh_home, p
         assert artifact["compiler"]["optimizer"] == {"enabled": True, "runs": 200}
 
 
+def test_shipped_abis_equal_freshly_compiled_ones(setup_output, fresh_home, project_copy) -> None:
+    """oracle/abi/*.json (what `pip install .` gives a brand) match the contracts as they are."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from export_abis import CONTRACTS, TARGET, abi_json
+
+    build = project_copy / "build" / "contracts"
+    if not build.exists():
+        out = run([str(VENV_BIN / "brownie"), "compile"], fresh_home, project_copy)
+        assert out.returncode == 0, out.stdout + out.stderr
+    stale = [name for name in CONTRACTS if (TARGET / f"{name}.json").read_text() != abi_json(build, name)]
+    assert stale == [], f"shipped ABIs differ from a fresh compile: {stale}; run `make abis` and commit"
+
+
 def test_wrapper_refuses_arguments_py_solc_x_never_sends(fresh_home) -> None:
     out = run(["node", str(WRAPPER), "--bin", "x.sol"], fresh_home, ROOT)
     assert out.returncode == 2
