@@ -1,0 +1,1 @@
+"""Helpdesk events in: webhook signature schemes, strict JSON, payload adapters."""
