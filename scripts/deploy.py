@@ -97,5 +97,10 @@ def deploy(deployer: Any, config: DeployConfig, *, confirmations: int = 1) -> De
 def main() -> Deployment:
     from brownie import accounts
 
+    if not accounts:
+        raise SystemExit(
+            f"no deployer account on network {network.show_active()!r}: load one first "
+            "(brownie accounts new <id>, then accounts.load(<id>) in a script)"
+        )
     config = config_for_network(network.show_active())
     return deploy(accounts[0], config)
