@@ -30,6 +30,7 @@ from oracle.errors import OracleError
 from oracle.events import HelpdeskEvent
 from oracle.kinds import FeedbackKind
 from oracle.policy import Decision, Event, Policy, decide
+from oracle.privacy import ContentVault
 from oracle.store.schema import (
     SCHEMA_VERSION,
     batches,
@@ -136,12 +137,13 @@ class _History:
 
 
 class Outbox:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, master_key: bytes) -> None:
         self._engine = engine
+        self.vault = ContentVault(engine, master_key)
 
     @classmethod
-    def open(cls, url: str) -> "Outbox":
-        outbox = cls(create_outbox_engine(url))
+    def open(cls, url: str, master_key: bytes) -> "Outbox":
+        outbox = cls(create_outbox_engine(url), master_key)
         outbox.migrate()
         return outbox
 
@@ -161,10 +163,29 @@ class Outbox:
 
     # ------------------------------------------------------------ ingest
 
-    def receive(self, helpdesk_event: HelpdeskEvent, content_commitment: bytes, received_at: int) -> bool:
-        """Stores a delivery durably. True if new; False if the same helpdesk event was already
-        stored (a redelivery changes nothing). Call before acknowledging the helpdesk."""
-        row = {
+    def receive(self, helpdesk_event: HelpdeskEvent, content: dict[str, Any], received_at: int) -> bool:
+        """Stores a delivery durably: the event row and its encrypted content (whose salted
+        commitment goes on-chain) in one transaction. True if new; False if the same helpdesk
+        event was already stored (a redelivery changes nothing). Acknowledge only after this."""
+        event_key = helpdesk_event.id
+        try:
+            with self._transaction() as connection:
+                if connection.execute(select(events.c.state).where(events.c.event_id == event_key)).first():
+                    return False
+                commitment = self.vault.seal(
+                    connection, helpdesk_event.customer_id, event_key, content, received_at
+                )
+                connection.execute(insert(events).values(**self._event_row(helpdesk_event, commitment, received_at)))
+        except IntegrityError:
+            # Another instance stored the same event between our check and insert (PostgreSQL).
+            if self.event_state(event_key) is None:
+                raise
+            return False
+        return True
+
+    @staticmethod
+    def _event_row(helpdesk_event: HelpdeskEvent, commitment: bytes, received_at: int) -> dict[str, Any]:
+        return {
             "event_id": helpdesk_event.id,
             "brand_id": helpdesk_event.brand_id,
             "source": helpdesk_event.source,
@@ -174,18 +195,10 @@ class Outbox:
             "occurred_at": helpdesk_event.occurred_at,
             "day": utc_day(helpdesk_event.occurred_at),
             "flags": json.dumps(sorted(helpdesk_event.flags)),
-            "content_commitment": content_commitment,
+            "content_commitment": commitment,
             "received_at": received_at,
             "state": "received",
         }
-        try:
-            with self._transaction() as connection:
-                connection.execute(insert(events).values(**row))
-        except IntegrityError:
-            if self.event_state(helpdesk_event.id) is None:
-                raise
-            return False
-        return True
 
     # ------------------------------------------------------------ policy
 

@@ -90,6 +90,26 @@ daily_issuance = Table(
     Column("units", String(80), nullable=False),  # decimal string: eligible rewards that day
 )
 
+customer_keys = Table(
+    "customer_keys",
+    metadata,
+    Column("customer_id", String(200), primary_key=True),
+    # The customer's AES-256 data key, itself encrypted (AES-GCM) under the brand's master key.
+    # Deleting this row is the crypto-shredding of everything the customer wrote.
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+contents = Table(
+    "contents",
+    metadata,
+    Column("event_id", LargeBinary(32), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("ciphertext", LargeBinary, nullable=False),  # nonce (12 bytes) + AES-GCM output
+    Column("salt", LargeBinary(32)),  # NULL once erased: the commitment can no longer be opened
+    Column("commitment", LargeBinary(32), nullable=False),  # keccak256(salt + content): on-chain
+)
+
 sequence_counters = Table(
     "sequence_counters",
     metadata,

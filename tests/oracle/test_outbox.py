@@ -18,6 +18,7 @@ from oracle.store.schema import schema_version
 
 EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
 T0 = 1_795_000_000  # 2026-11-18, a fixed clock
+MASTER_KEY = keccak(text="servicecoin-test-master-key")
 
 
 def address_for(customer_id: str) -> str:
@@ -42,7 +43,7 @@ def url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def outbox(url: str) -> Outbox:
-    return Outbox.open(url)
+    return Outbox.open(url, MASTER_KEY)
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def policy():
 
 def receive(outbox: Outbox, *evts: HelpdeskEvent) -> None:
     for e in evts:
-        outbox.receive(e, keccak(text=f"commitment/{e.helpdesk_event_id}"), received_at=e.occurred_at)
+        outbox.receive(e, {"comment": f"content of {e.helpdesk_event_id}"}, received_at=e.occurred_at)
 
 
 def test_event_id_is_deterministic_and_unambiguous() -> None:
@@ -66,18 +67,23 @@ def test_sqlite_runs_in_wal_mode(outbox: Outbox) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_a_new_event_is_stored_as_received(outbox: Outbox) -> None:
+def test_a_new_event_is_stored_as_received_with_its_sealed_content(outbox: Outbox) -> None:
     event = helpdesk_event(1)
-    assert outbox.receive(event, b"\x01" * 32, received_at=T0) is True
+    assert outbox.receive(event, {"rating": 5}, received_at=T0) is True
     assert outbox.event_state(event.id) == "received"
+    opened = outbox.vault.open(event.id)
+    assert opened.content == {"rating": 5}
+    assert outbox.event_row(event.id).content_commitment == opened.commitment
 
 
 def test_a_redelivery_changes_nothing(outbox: Outbox) -> None:
     event = helpdesk_event(1)
-    outbox.receive(event, b"\x01" * 32, received_at=T0)
-    assert outbox.receive(event, b"\x02" * 32, received_at=T0 + 99) is False
+    outbox.receive(event, {"rating": 5}, received_at=T0)
+    first = outbox.event_row(event.id)
+    assert outbox.receive(event, {"rating": 1}, received_at=T0 + 99) is False
     row = outbox.event_row(event.id)
-    assert (row.content_commitment, row.received_at) == (b"\x01" * 32, T0)
+    assert (row.content_commitment, row.received_at) == (first.content_commitment, T0)
+    assert outbox.vault.open(event.id).content == {"rating": 5}
     assert outbox.counts_by_state() == {"received": 1}
 
 
@@ -214,7 +220,7 @@ def test_a_reorged_batch_is_reopened_for_resubmission(outbox: Outbox, policy) ->
 
 
 def test_two_oracle_processes_never_share_a_sequence_number(url: str, policy) -> None:
-    instances = [Outbox.open(url), Outbox.open(url)]
+    instances = [Outbox.open(url, MASTER_KEY), Outbox.open(url, MASTER_KEY)]
     for i, outbox in enumerate(instances):
         receive(outbox, *[helpdesk_event(100 * i + n, customer=f"c{i}-{n}") for n in range(40)])
 
@@ -233,11 +239,11 @@ def test_two_oracle_processes_never_share_a_sequence_number(url: str, policy) ->
 
 
 def test_an_outbox_from_a_newer_oracle_is_refused(url: str) -> None:
-    outbox = Outbox.open(url)
+    outbox = Outbox.open(url, MASTER_KEY)
     with outbox._engine.begin() as connection:
         connection.execute(insert(schema_version).values(version=99))
     with pytest.raises(StoreError, match="schema version 99; this oracle knows up to 1"):
-        Outbox.open(url)
+        Outbox.open(url, MASTER_KEY)
 
 
 def test_an_unknown_state_cannot_be_written(outbox: Outbox) -> None:
