@@ -1,0 +1,163 @@
+"""The webhook server through real HTTP: uvicorn on a loopback port, httpx as the helpdesk."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from eth_utils import keccak
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oracle.events import event_id
+from oracle.ingest.app import IngestConfig, create_app
+from oracle.ingest.signatures import SignatureError, sign_generic
+from oracle.store.outbox import Outbox
+
+SECRET = "generic-webhook-secret"
+NOW = 1_795_000_000
+MASTER_KEY = keccak(text="servicecoin-test-master-key")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Outbox:
+    return Outbox.open(f"sqlite:///{tmp_path_factory.mktemp('ingest') / 'outbox.db'}", MASTER_KEY)
+
+
+@pytest.fixture(scope="module")
+def base_url(outbox: Outbox):
+    app = create_app(outbox, IngestConfig(brand_id=1, generic_secret=SECRET, max_body_bytes=4096), clock=lambda: NOW)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def client(base_url: str):
+    with httpx.Client(base_url=base_url, timeout=10) as c:
+        yield c
+
+
+def payload(n: int, **changes) -> dict:
+    body = {
+        "event_id": f"survey-{n}",
+        "customer_id": "cust-42",
+        "kind": "survey_response",
+        "occurred_at": NOW - 60,
+        "flags": [],
+        "content": {"answers": {"q1": "fast and kind"}},
+    }
+    body.update(changes)
+    return body
+
+
+def post(client: httpx.Client, body: bytes, timestamp: int = NOW, secret: str = SECRET) -> httpx.Response:
+    headers = {"Content-Type": "application/json", **sign_generic(body, secret.encode(), timestamp)}
+    return client.post("/webhooks/generic", content=body, headers=headers)
+
+
+def stored(outbox: Outbox, n: int) -> str | None:
+    return outbox.event_state(event_id(1, "generic", f"survey-{n}"))
+
+
+def test_a_signed_webhook_is_stored_and_then_acknowledged(client, outbox) -> None:
+    response = post(client, json.dumps(payload(1)).encode())
+    assert response.status_code == 202
+    assert response.json() == {"status": "accepted", "event_id": "0x" + event_id(1, "generic", "survey-1").hex()}
+    assert stored(outbox, 1) == "received"
+    assert outbox.vault.open(event_id(1, "generic", "survey-1")).content == payload(1)["content"]
+
+
+def test_a_repeated_delivery_gets_the_same_answer_and_changes_nothing(client, outbox) -> None:
+    body = json.dumps(payload(2)).encode()
+    first, again = post(client, body), post(client, body, timestamp=NOW + 5)
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert outbox.counts_by_state()["received"] == len([n for n in (1, 2) if stored(outbox, n)])
+
+
+def test_a_wrong_signature_is_refused_and_nothing_stored(client, outbox) -> None:
+    response = post(client, json.dumps(payload(3)).encode(), secret="not-the-secret")
+    assert (response.status_code, response.json()) == (401, {"error": "X-ServiceCoin-Signature does not match the body"})
+    assert stored(outbox, 3) is None
+
+
+def test_a_missing_signature_is_refused(client, outbox) -> None:
+    response = client.post("/webhooks/generic", content=json.dumps(payload(4)).encode())
+    assert (response.status_code, response.json()["error"]) == (401, "missing header X-ServiceCoin-Signature")
+    assert stored(outbox, 4) is None
+
+
+def test_a_stale_delivery_is_refused(client, outbox) -> None:
+    response = post(client, json.dumps(payload(5)).encode(), timestamp=NOW - 301)
+    assert response.status_code == 401
+    assert "outside the 300 s replay window" in response.json()["error"]
+    assert stored(outbox, 5) is None
+
+
+def test_malformed_json_is_refused(client, outbox) -> None:
+    response = post(client, b'{"event_id": "survey-6", "event_id": "x"}')
+    assert (response.status_code, response.json()["error"]) == (400, "malformed JSON: duplicate key 'event_id'")
+
+
+def test_an_unknown_kind_is_refused_naming_the_field(client, outbox) -> None:
+    response = post(client, json.dumps(payload(7, kind="compliment")).encode())
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("kind: Value error, unknown feedback kind 'compliment'")
+    assert stored(outbox, 7) is None
+
+
+def test_an_unexpected_field_is_refused(client, outbox) -> None:
+    response = post(client, json.dumps(payload(8, rating_reward=100)).encode())
+    assert response.status_code == 422
+    assert "rating_reward: Extra inputs are not permitted" in response.json()["error"]
+
+
+def test_an_oversized_body_is_refused_before_parsing(client, outbox) -> None:
+    big = json.dumps(payload(9, content={"text": "x" * 5000})).encode()
+    response = post(client, big)
+    assert (response.status_code, response.json()["error"]) == (413, "body larger than 4096 bytes")
+    assert stored(outbox, 9) is None
+
+
+def test_an_oversized_body_without_a_length_is_refused(client, outbox) -> None:
+    def chunks():
+        for _ in range(10):
+            yield b"x" * 1000
+
+    response = client.post("/webhooks/generic", content=chunks(), headers=sign_generic(b"", SECRET.encode(), NOW))
+    assert response.status_code == 413
+
+
+def test_an_empty_secret_refuses_to_start(outbox) -> None:
+    with pytest.raises(SignatureError, match="generic: the webhook secret is empty"):
+        create_app(outbox, IngestConfig(brand_id=1, generic_secret=""))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_fuzzed_signed_bodies_never_cause_a_server_error(client, outbox, body: bytes) -> None:
+    before = outbox.counts_by_state()
+    response = post(client, body)
+    assert response.status_code in (202, 400, 422)
+    if response.status_code != 202:
+        assert outbox.counts_by_state() == before
