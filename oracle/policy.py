@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oracle.errors import PolicyError
 from oracle.kinds import FeedbackKind
+from oracle.validation import describe, require_known_kinds
 
 Coins = Annotated[Decimal, Field(gt=0, max_digits=30, decimal_places=18)]
 
@@ -53,8 +54,7 @@ class Policy(_Strict):
     @field_validator("kinds")
     @classmethod
     def _known_kinds(cls, kinds: dict[str, KindRule]) -> dict[str, KindRule]:
-        for name in kinds:
-            FeedbackKind.from_name(name)
+        require_known_kinds(kinds)
         return kinds
 
     def rule_for(self, kind: FeedbackKind) -> KindRule | None:
@@ -80,10 +80,7 @@ def load_policy(path: Path | str) -> LoadedPolicy:
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise PolicyError(f"{path}: {problems}") from None
+        raise PolicyError(f"{path}: {describe(exc)}") from None
     return LoadedPolicy(policy=policy, hash=keccak(raw_bytes))
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from oracle.kinds import FeedbackKind
+from oracle.validation import describe, require_known_kinds
 
 COIN_DECIMALS = 18
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
@@ -74,8 +74,7 @@ class DeployConfig(_Strict):
     @field_validator("base_rewards")
     @classmethod
     def _known_kinds(cls, rewards: dict[str, Decimal]) -> dict[str, Decimal]:
-        for name in rewards:
-            FeedbackKind.from_name(name)
+        require_known_kinds(rewards)
         return rewards
 
     @model_validator(mode="after")
@@ -105,10 +104,7 @@ def load_config(path: Path | str) -> DeployConfig:
     try:
         return DeployConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {describe(exc)}") from None
 
 
 def config_for_network(network: str) -> DeployConfig:

@@ -25,6 +25,7 @@ from oracle.ingest.generic import GenericWebhook
 from oracle.ingest.signatures import DEFAULT_REPLAY_WINDOW, SignatureError, require_secret, verify_generic
 from oracle.ingest.strict_json import MalformedJSON, parse_object
 from oracle.store.outbox import Outbox
+from oracle.validation import describe
 
 DEFAULT_MAX_BODY = 64 * 1024
 
@@ -76,8 +77,7 @@ def create_app(outbox: Outbox, config: IngestConfig, clock: Callable[[], float] 
         except MalformedJSON as exc:
             return error(400, f"malformed JSON: {exc}")
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-            return error(422, problems)
+            return error(422, describe(exc))
         event = payload.to_event(config.brand_id)
         try:
             await run_in_threadpool(outbox.receive, event, payload.content, int(clock()))
