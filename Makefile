@@ -55,10 +55,10 @@ abis: setup
 	$(BIN)/python tools/export_abis.py
 
 gas: setup
-	$(BIN)/brownie run scripts/gas_snapshot.py
+	$(BIN)/python tools/run_script.py gas_snapshot
 
 clean:
 	rm -rf build reports .hypothesis
 
 demo: setup
-	$(BIN)/brownie run scripts/demo.py --silent
+	$(BIN)/python tools/run_script.py demo
