@@ -23,14 +23,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from brownie import accounts, chain, web3
-from brownie.exceptions import TransactionError
 from brownie.network.transaction import TransactionReceipt
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
@@ -46,8 +44,11 @@ from oracle.typed_data import (
     sign_digest,
     sign_permit,
 )
+from scripts import brownie_compat
 from scripts.deploy import Deployment, deploy
 from scripts.deploy_config import config_for_network, to_units
+
+brownie_compat.install()
 
 SNAPSHOT_PATH = Path(__file__).resolve().parent.parent / "snapshots" / "gas.json"
 
@@ -107,20 +108,9 @@ NOTES = (
 
 
 def transact(method: Any, *args: Any, sender: Any) -> TransactionReceipt:
-    """`method(*args, {"from": sender})`, quietly.
-
-    Brownie sometimes reports a large transaction that Anvil has just mined as "dropped
-    without known replacement" (it sees the sender's nonce move before the node returns the
-    transaction); then the receipt is fetched again instead of failing the measurement.
-    """
-    try:
-        return method(*args, {"from": sender}, silent=True)
-    except TransactionError as exc:
-        found = re.search(r"dropped without known replacement: (0x[0-9a-fA-F]{64})", str(exc))
-        if found is None:
-            raise
-        web3.eth.wait_for_transaction_receipt(found.group(1), timeout=120)
-        return TransactionReceipt(found.group(1), silent=True)
+    """`method(*args, {"from": sender})`, quietly (brownie_compat, installed above, keeps
+    brownie from reporting a just-mined large transaction as dropped)."""
+    return method(*args, {"from": sender}, silent=True)
 
 
 def derived_address(label: str) -> str:

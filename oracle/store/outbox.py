@@ -120,20 +120,27 @@ class _History:
         return Decimal(self.units_issued(day.isoformat())) / UNITS_PER_COIN
 
     def units_issued(self, day: str) -> int:
+        return self._read_issued(day) or 0
+
+    def add_issued(self, day: str, units: int) -> None:
+        current = self._read_issued(day)
+        if current is None:
+            self._connection.execute(insert(daily_issuance).values(brand_id=self._brand_id, day=day, units=str(units)))
+        else:
+            self._connection.execute(
+                update(daily_issuance)
+                .where(daily_issuance.c.brand_id == self._brand_id, daily_issuance.c.day == day)
+                .values(units=str(current + units))
+            )
+
+    def _read_issued(self, day: str) -> int | None:
+        """The day's issued units, None before the day's first eligible event (row locked on PostgreSQL)."""
         units = self._connection.execute(
             select(daily_issuance.c.units)
             .where(daily_issuance.c.brand_id == self._brand_id, daily_issuance.c.day == day)
             .with_for_update()
         ).scalar()
-        return 0 if units is None else int(units)
-
-    def add_issued(self, day: str, units: int) -> None:
-        key = (daily_issuance.c.brand_id == self._brand_id) & (daily_issuance.c.day == day)
-        current = self.units_issued(day)
-        if current == 0 and self._connection.execute(select(daily_issuance.c.units).where(key)).scalar() is None:
-            self._connection.execute(insert(daily_issuance).values(brand_id=self._brand_id, day=day, units=str(units)))
-        else:
-            self._connection.execute(update(daily_issuance).where(key).values(units=str(current + units)))
+        return None if units is None else int(units)
 
 
 class Outbox:
