@@ -1,7 +1,7 @@
 # ServiceCoin developer entry points. `make test` and `make demo` set everything up first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help abis demo setup test test-oracle test-contracts test-contracts-ganache test-toolchain gas clean
+.PHONY: help abis demo setup test test-oracle test-integration test-contracts test-contracts-ganache test-toolchain gas clean
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -36,13 +36,17 @@ $(NPM_STAMP): package.json package-lock.json
 setup: $(PY_STAMP) $(NPM_STAMP)
 	$(BIN)/python tools/setup_toolchain.py
 
-test: setup test-toolchain test-oracle test-contracts test-contracts-ganache
+test: setup test-toolchain test-oracle test-integration test-contracts test-contracts-ganache
 
 test-toolchain: setup
 	$(BIN)/python -m pytest -q -p no:pytest-brownie tests/toolchain
 
 test-oracle: setup
 	$(BIN)/python -m pytest -q -p no:pytest-brownie tests/oracle
+
+# The oracle end to end on Anvil: webhooks over HTTP, batches over JSON-RPC, kills and restarts.
+test-integration: setup
+	$(BIN)/brownie test tests/integration
 
 test-contracts: setup
 	$(BIN)/brownie test tests/contracts

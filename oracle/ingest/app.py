@@ -5,25 +5,30 @@ Every refusal says what is wrong and stores nothing: 401 authentication, 413 bod
 (before parsing; also when the length is not announced), 400 malformed JSON, 422 a valid JSON
 body that is not a valid event, 503 when the store is unavailable (the helpdesk retries).
 A repeated delivery of the same helpdesk event gets the same answer and changes nothing.
+A delivery that is genuine but carries nothing to reward (a survey offered, not answered) gets
+200 with the reason, so the helpdesk does not retry it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from oracle.ingest.generic import GenericWebhook
-from oracle.ingest.signatures import DEFAULT_REPLAY_WINDOW, SignatureError, require_secret, verify_generic
+from oracle.ingest.signatures import SignatureError
+from oracle.ingest.sources import Delivery, PayloadError, Source
 from oracle.ingest.strict_json import MalformedJSON, parse_object
+from oracle.metrics import OracleMetrics
 from oracle.store.outbox import Outbox
 from oracle.validation import describe
 
@@ -33,9 +38,7 @@ DEFAULT_MAX_BODY = 64 * 1024
 @dataclass(frozen=True)
 class IngestConfig:
     brand_id: int
-    generic_secret: str
     max_body_bytes: int = DEFAULT_MAX_BODY
-    replay_window: int = DEFAULT_REPLAY_WINDOW
 
 
 class BodyTooLarge(Exception):
@@ -60,27 +63,50 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def create_app(outbox: Outbox, config: IngestConfig, clock: Callable[[], float] = time.time) -> Starlette:
-    secret = require_secret("generic", config.generic_secret)  # refuse to start without one
+def create_app(
+    outbox: Outbox,
+    config: IngestConfig,
+    sources: Sequence[Source],
+    metrics: OracleMetrics | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    if not sources:
+        raise ValueError("the webhook server needs at least one source")
 
-    async def generic_webhook(request: Request) -> JSONResponse:
+    def endpoint(source: Source) -> Callable[[Request], object]:
+        async def handle(request: Request) -> JSONResponse:
+            response = await _ingest(request, source)
+            if metrics is not None:
+                metrics.webhooks.labels(source.name, str(response.status_code)).inc()
+            return response
+
+        return handle
+
+    async def _ingest(request: Request, source: Source) -> JSONResponse:
         try:
             body = await read_limited(request, config.max_body_bytes)
         except BodyTooLarge:
             return error(413, f"body larger than {config.max_body_bytes} bytes")
+        now = int(clock())
         try:
-            verify_generic(request.headers, body, secret, now=int(clock()), window=config.replay_window)
+            source.authenticate(request.headers, body, now)
         except SignatureError as exc:
             return error(401, str(exc))
         try:
-            payload = GenericWebhook.model_validate(parse_object(body))
+            parsed = source.parse(parse_object(body), Delivery(config.brand_id, request.headers, now))
         except MalformedJSON as exc:
             return error(400, f"malformed JSON: {exc}")
         except ValidationError as exc:
             return error(422, describe(exc))
-        event = payload.to_event(config.brand_id)
+        except PayloadError as exc:
+            return error(422, str(exc))
+        if parsed.event is None:
+            return JSONResponse({"status": "ignored", "reason": parsed.ignored}, status_code=200)
+        # A helpdesk clock a little ahead of ours must not make the registry skip the record as
+        # "occurs in the future": nothing is rewarded for a time later than its receipt.
+        event = dataclasses.replace(parsed.event, occurred_at=min(parsed.event.occurred_at, now))
         try:
-            await run_in_threadpool(outbox.receive, event, payload.content, int(clock()))
+            await run_in_threadpool(outbox.receive, event, parsed.content, now)
         except OperationalError:
             return error(503, "the event store is unavailable; retry later")
         return JSONResponse({"status": "accepted", "event_id": "0x" + event.id.hex()}, status_code=202)
@@ -88,9 +114,12 @@ def create_app(outbox: Outbox, config: IngestConfig, clock: Callable[[], float] 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(
-        routes=[
-            Route("/webhooks/generic", generic_webhook, methods=["POST"]),
-            Route("/healthz", health, methods=["GET"]),
-        ]
-    )
+    async def metrics_endpoint(_: Request) -> Response:
+        assert metrics is not None
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    routes = [Route(f"/webhooks/{s.name}", endpoint(s), methods=["POST"]) for s in sources]
+    routes.append(Route("/healthz", health, methods=["GET"]))
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    return Starlette(routes=routes)

@@ -37,10 +37,12 @@ class GenericWebhook(BaseModel):
         FeedbackKind.from_name(kind)
         return kind
 
-    def to_event(self, brand_id: int) -> HelpdeskEvent:
+    def to_event(self, brand_id: int, source: str = "generic") -> HelpdeskEvent:
+        """`source` is "generic" for webhooks; a backfill may name the helpdesk the rows were
+        exported from, so that they dedupe against that helpdesk's live deliveries."""
         return HelpdeskEvent(
             brand_id=brand_id,
-            source="generic",
+            source=source,
             helpdesk_event_id=self.event_id,
             customer_id=self.customer_id,
             kind=FeedbackKind.from_name(self.kind),

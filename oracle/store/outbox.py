@@ -33,6 +33,7 @@ from oracle.policy import Decision, Event, Policy, decide
 from oracle.privacy import ContentVault
 from oracle.store.schema import (
     SCHEMA_VERSION,
+    batch_attempts,
     batches,
     daily_issuance,
     events,
@@ -62,6 +63,18 @@ class BatchRecord:
     kind: int
     occurred_at: int
     content_commitment: bytes
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """One signed transaction carrying a batch (the first, or a fee-bumped replacement)."""
+
+    tx_hash: bytes
+    nonce: int
+    raw_tx: bytes
+    max_fee: int
+    priority_fee: int
+    sent_at: int
 
 
 @dataclass(frozen=True)
@@ -163,10 +176,12 @@ class Outbox:
         metadata.create_all(self._engine)
         with self._transaction() as connection:
             current = connection.execute(select(func.max(schema_version.c.version))).scalar()
-            if current is None:
-                connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
-            elif current > SCHEMA_VERSION:
+            if current is not None and current > SCHEMA_VERSION:
                 raise StoreError(f"the outbox has schema version {current}; this oracle knows up to {SCHEMA_VERSION}")
+            # Every migration so far only adds tables, which create_all above has done; a later
+            # one that alters a table runs here, keyed by `current`.
+            if current is None or current < SCHEMA_VERSION:
+                connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
 
     # ------------------------------------------------------------ ingest
 
@@ -266,16 +281,15 @@ class Outbox:
 
     # ------------------------------------------------------------ batches
 
-    def open_batch(self, brand_id: int, max_size: int, now: int) -> OpenBatch | None:
+    def open_batch(self, brand_id: int, max_size: int, now: int, occurred_by: int | None = None) -> OpenBatch | None:
         """Moves up to `max_size` eligible events of a brand, lowest sequence numbers first, into
-        a new batch. None when there is nothing to batch."""
+        a new batch; with `occurred_by`, only events that occurred by then. None when there is
+        nothing to batch."""
+        query = select(events).where(events.c.state == "eligible", events.c.brand_id == brand_id)
+        if occurred_by is not None:
+            query = query.where(events.c.occurred_at <= occurred_by)
         with self._transaction() as connection:
-            rows = connection.execute(
-                select(events)
-                .where(events.c.state == "eligible", events.c.brand_id == brand_id)
-                .order_by(events.c.seq)
-                .limit(max_size)
-            ).all()
+            rows = connection.execute(query.order_by(events.c.seq).limit(max_size)).all()
             if not rows:
                 return None
             batch_id = connection.execute(
@@ -303,21 +317,88 @@ class Outbox:
                 signatures=json.dumps([s.hex() for s in signatures]),
             )
 
-    def mark_submitted(self, batch_id: int, tx_hash: bytes, nonce: int, raw_tx: bytes) -> None:
-        """Records the signed transaction before (or as) it is broadcast: after a crash, the
-        same bytes are re-broadcast rather than a second transaction signed."""
+    def mark_submitted(self, batch_id: int, broadcast: Broadcast) -> None:
+        """Records the signed transaction before it is broadcast: after a crash, the same bytes
+        are re-broadcast rather than a second transaction signed."""
         with self._transaction() as connection:
             self._batch_transition(
-                connection, batch_id, ("signed",), "submitted", tx_hash=tx_hash, nonce=nonce, raw_tx=raw_tx
+                connection,
+                batch_id,
+                ("signed",),
+                "submitted",
+                tx_hash=broadcast.tx_hash,
+                nonce=broadcast.nonce,
+                raw_tx=broadcast.raw_tx,
             )
+            self._insert_attempt(connection, batch_id, broadcast)
             self._events_of_batch_to(connection, batch_id, "batched", "submitted")
 
-    def mark_confirmed(self, batch_id: int, block_number: int, block_hash: bytes) -> None:
+    def record_replacement(self, batch_id: int, broadcast: Broadcast) -> None:
+        """A fee-bumped transaction with the same nonce replaces the batch's current one; the
+        earlier attempts stay listed, since any of them may still be mined."""
         with self._transaction() as connection:
             self._batch_transition(
-                connection, batch_id, ("submitted",), "confirmed", block_number=block_number, block_hash=block_hash
+                connection, batch_id, ("submitted",), "submitted", tx_hash=broadcast.tx_hash, raw_tx=broadcast.raw_tx
+            )
+            self._insert_attempt(connection, batch_id, broadcast)
+
+    @staticmethod
+    def _insert_attempt(connection: Connection, batch_id: int, broadcast: Broadcast) -> None:
+        known = select(batch_attempts.c.batch_id).where(batch_attempts.c.tx_hash == broadcast.tx_hash)
+        if connection.execute(known).first() is not None:
+            # A resubmission after a reorg can sign byte-for-byte the same transaction (same
+            # nonce, calldata and fees), hence the same hash: it is the same attempt.
+            return
+        connection.execute(
+            insert(batch_attempts).values(
+                tx_hash=broadcast.tx_hash,
+                batch_id=batch_id,
+                nonce=broadcast.nonce,
+                max_fee=str(broadcast.max_fee),
+                priority_fee=str(broadcast.priority_fee),
+                sent_at=broadcast.sent_at,
+            )
+        )
+
+    def mark_confirmed(
+        self,
+        batch_id: int,
+        tx_hash: bytes,
+        block_number: int,
+        block_hash: bytes,
+        not_rewarded: dict[bytes, str] | None = None,
+    ) -> None:
+        """The batch is in a block (`tx_hash`: whichever of its attempts was mined).
+        `not_rewarded`: records the registry skipped, with its reason, kept on the event.
+        AlreadyRecorded is expected after a resubmission (an earlier transaction rewarded it);
+        otherwise it means the sequence number was used by another outbox, which the start-up
+        self-check exists to prevent."""
+        with self._transaction() as connection:
+            connection.execute(update(events).where(events.c.batch_id == batch_id).values(reason=None))
+            for key, reason in (not_rewarded or {}).items():
+                connection.execute(
+                    update(events)
+                    .where(events.c.event_id == key, events.c.batch_id == batch_id)
+                    .values(reason=f"not rewarded by this transaction: {reason}")
+                )
+            self._batch_transition(
+                connection,
+                batch_id,
+                ("submitted", "confirmed"),
+                "confirmed",
+                tx_hash=tx_hash,
+                block_number=block_number,
+                block_hash=block_hash,
             )
             self._events_of_batch_to(connection, batch_id, "submitted", "confirmed")
+
+    def resign(self, batch_id: int) -> None:
+        """Signed but never mined, and its deadline is passing: back to open, to be signed
+        again with a new deadline. Its records (and sequence numbers) stay the same."""
+        with self._transaction() as connection:
+            self._batch_transition(
+                connection, batch_id, ("signed",), "open", policy_hash=None, deadline=None, digest=None, signatures=None
+            )
 
     def mark_final(self, batch_id: int) -> None:
         with self._transaction() as connection:
@@ -359,6 +440,54 @@ class Outbox:
     def batch_row(self, batch_id: int) -> Any:
         with self._engine.connect() as connection:
             return connection.execute(select(batches).where(batches.c.batch_id == batch_id)).one_or_none()
+
+    def batches_in(self, states: tuple[str, ...], brand_id: int | None = None) -> list[Any]:
+        """Batch rows in the given states, oldest first."""
+        query = select(batches).where(batches.c.state.in_(states)).order_by(batches.c.batch_id)
+        if brand_id is not None:
+            query = query.where(batches.c.brand_id == brand_id)
+        with self._engine.connect() as connection:
+            return list(connection.execute(query).all())
+
+    def batch_records(self, batch_id: int) -> tuple[BatchRecord, ...]:
+        """The records of a batch, by sequence number: the same on every signing."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(events).where(events.c.batch_id == batch_id).order_by(events.c.seq)).all()
+        return tuple(
+            BatchRecord(r.event_id, r.customer_address, r.seq, r.kind, r.occurred_at, r.content_commitment) for r in rows
+        )
+
+    def attempts(self, batch_id: int) -> list[Any]:
+        with self._engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(batch_attempts).where(batch_attempts.c.batch_id == batch_id).order_by(batch_attempts.c.sent_at)
+                ).all()
+            )
+
+    def highest_nonce_in_flight(self) -> int | None:
+        """The highest nonce of a transaction not yet confirmed: a restarted submitter must not
+        reuse it, even if the node has forgotten the transaction."""
+        with self._engine.connect() as connection:
+            return connection.execute(select(func.max(batches.c.nonce)).where(batches.c.state == "submitted")).scalar()
+
+    def next_seq(self, brand_id: int) -> int:
+        """The sequence number the next eligible event of the brand will get."""
+        with self._engine.connect() as connection:
+            counter = connection.execute(
+                select(sequence_counters.c.next_seq).where(sequence_counters.c.brand_id == brand_id)
+            ).scalar()
+        return 1 if counter is None else int(counter)
+
+    def eligible_backlog(self, brand_id: int) -> tuple[int, int | None]:
+        """How many eligible events wait for a batch, and when the oldest was received."""
+        with self._engine.connect() as connection:
+            count, oldest = connection.execute(
+                select(func.count(), func.min(events.c.received_at)).where(
+                    events.c.state == "eligible", events.c.brand_id == brand_id
+                )
+            ).one()
+        return int(count), None if oldest is None else int(oldest)
 
     def counts_by_state(self) -> dict[str, int]:
         with self._engine.connect() as connection:

@@ -25,7 +25,8 @@ from sqlalchemy import (
 
 EVENT_STATES = ("received", "eligible", "ineligible", "batched", "submitted", "confirmed", "final")
 BATCH_STATES = ("open", "signed", "submitted", "confirmed", "final")
-SCHEMA_VERSION = 1
+# 1: events, batches, issuance, contents, keys, counters. 2: batch_attempts (replacements).
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -115,4 +116,17 @@ sequence_counters = Table(
     metadata,
     Column("brand_id", BigInteger, primary_key=True),
     Column("next_seq", BigInteger, nullable=False),
+)
+
+batch_attempts = Table(
+    "batch_attempts",
+    metadata,
+    # Every transaction broadcast for a batch, replacements included: any one of them may be the
+    # one that gets mined, so the submitter looks for a receipt of each.
+    Column("tx_hash", LargeBinary(32), primary_key=True),
+    Column("batch_id", BigInteger, ForeignKey("batches.batch_id"), nullable=False, index=True),
+    Column("nonce", BigInteger, nullable=False),
+    Column("max_fee", String(80), nullable=False),  # wei, decimal string
+    Column("priority_fee", String(80), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
 )

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,17 +14,13 @@ from hypothesis import strategies as st
 from oracle.events import event_id
 from oracle.ingest.app import IngestConfig, create_app
 from oracle.ingest.signatures import SignatureError, sign_generic
+from oracle.ingest.sources import GenericSource
 from oracle.store.outbox import Outbox
+from tests.oracle.live_server import serving
 
 SECRET = "generic-webhook-secret"
 NOW = 1_795_000_000
 MASTER_KEY = keccak(text="servicecoin-test-master-key")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +30,10 @@ def outbox(tmp_path_factory: pytest.TempPathFactory) -> Outbox:
 
 @pytest.fixture(scope="module")
 def base_url(outbox: Outbox):
-    app = create_app(outbox, IngestConfig(brand_id=1, generic_secret=SECRET, max_body_bytes=4096), clock=lambda: NOW)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    sources = [GenericSource(SECRET, replay_window=300)]
+    app = create_app(outbox, IngestConfig(brand_id=1, max_body_bytes=4096), sources, clock=lambda: NOW)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +134,7 @@ def test_an_oversized_body_without_a_length_is_refused(client, outbox) -> None:
 
 def test_an_empty_secret_refuses_to_start(outbox) -> None:
     with pytest.raises(SignatureError, match="generic: the webhook secret is empty"):
-        create_app(outbox, IngestConfig(brand_id=1, generic_secret=""))
+        GenericSource("", replay_window=300)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

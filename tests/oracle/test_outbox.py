@@ -13,7 +13,7 @@ from sqlalchemy import insert, text
 from oracle.events import HelpdeskEvent, event_id
 from oracle.kinds import FeedbackKind
 from oracle.policy import load_policy
-from oracle.store.outbox import IllegalTransition, Outbox, StoreError
+from oracle.store.outbox import Broadcast, IllegalTransition, Outbox, StoreError
 from oracle.store.schema import schema_version
 
 EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
@@ -169,12 +169,16 @@ def test_open_batch_takes_the_lowest_sequence_numbers(outbox: Outbox, policy) ->
     assert outbox.counts_by_state() == {"batched": 5}
 
 
+def broadcast(tag: int, nonce: int, raw: bytes = b"raw-signed-tx", fee: int = 10**9) -> Broadcast:
+    return Broadcast(bytes([tag]) * 32, nonce, raw, max_fee=2 * fee, priority_fee=fee, sent_at=T0)
+
+
 def batch_through_submission(outbox: Outbox, policy):
     receive(outbox, *[helpdesk_event(n, customer=f"c{n}") for n in range(1, 3)])
     outbox.decide_received(policy, address_for)
     batch = outbox.open_batch(brand_id=1, max_size=10, now=T0)
     outbox.mark_signed(batch.batch_id, b"\x07" * 32, T0 + 600, b"\x08" * 32, [b"\x09" * 65])
-    outbox.mark_submitted(batch.batch_id, b"\x0a" * 32, 5, b"raw-signed-tx")
+    outbox.mark_submitted(batch.batch_id, broadcast(0x0A, 5))
     return batch
 
 
@@ -183,7 +187,7 @@ def test_a_batch_moves_through_its_lifecycle_with_its_events(outbox: Outbox, pol
     assert outbox.counts_by_state() == {"submitted": 2}
     row = outbox.batch_row(batch.batch_id)
     assert (row.state, row.tx_hash, row.nonce, row.raw_tx) == ("submitted", b"\x0a" * 32, 5, b"raw-signed-tx")
-    outbox.mark_confirmed(batch.batch_id, 120, b"\x0b" * 32)
+    outbox.mark_confirmed(batch.batch_id, b"\x0a" * 32, 120, b"\x0b" * 32)
     assert outbox.counts_by_state() == {"confirmed": 2}
     outbox.mark_final(batch.batch_id)
     assert outbox.counts_by_state() == {"final": 2}
@@ -195,13 +199,13 @@ def test_submitting_an_unsigned_batch_is_refused(outbox: Outbox, policy) -> None
     outbox.decide_received(policy, address_for)
     batch = outbox.open_batch(brand_id=1, max_size=10, now=T0)
     with pytest.raises(IllegalTransition, match=f"batch {batch.batch_id}: not in state signed"):
-        outbox.mark_submitted(batch.batch_id, b"\x0a" * 32, 0, b"raw")
+        outbox.mark_submitted(batch.batch_id, broadcast(0x0A, 0))
     assert outbox.batch_row(batch.batch_id).state == "open"
 
 
 def test_finalising_twice_is_refused(outbox: Outbox, policy) -> None:
     batch = batch_through_submission(outbox, policy)
-    outbox.mark_confirmed(batch.batch_id, 120, b"\x0b" * 32)
+    outbox.mark_confirmed(batch.batch_id, b"\x0a" * 32, 120, b"\x0b" * 32)
     outbox.mark_final(batch.batch_id)
     with pytest.raises(IllegalTransition):
         outbox.mark_final(batch.batch_id)
@@ -209,14 +213,60 @@ def test_finalising_twice_is_refused(outbox: Outbox, policy) -> None:
 
 def test_a_reorged_batch_is_reopened_for_resubmission(outbox: Outbox, policy) -> None:
     batch = batch_through_submission(outbox, policy)
-    outbox.mark_confirmed(batch.batch_id, 120, b"\x0b" * 32)
+    outbox.mark_confirmed(batch.batch_id, b"\x0a" * 32, 120, b"\x0b" * 32)
     outbox.reopen(batch.batch_id)
     row = outbox.batch_row(batch.batch_id)
     assert (row.state, row.tx_hash, row.nonce, row.block_number) == ("signed", None, None, None)
     assert row.digest == b"\x08" * 32  # the signed batch itself is kept, to be sent again
     assert outbox.counts_by_state() == {"batched": 2}
-    outbox.mark_submitted(batch.batch_id, b"\x0c" * 32, 6, b"raw-2")
+    outbox.mark_submitted(batch.batch_id, broadcast(0x0C, 6, b"raw-2"))
     assert outbox.counts_by_state() == {"submitted": 2}
+
+
+def test_a_replacement_keeps_every_attempt_and_the_mined_one_is_recorded(outbox: Outbox, policy) -> None:
+    batch = batch_through_submission(outbox, policy)
+    outbox.record_replacement(batch.batch_id, broadcast(0x0D, 5, b"raw-bumped", fee=2 * 10**9))
+    row = outbox.batch_row(batch.batch_id)
+    assert (row.state, row.tx_hash, row.raw_tx, row.nonce) == ("submitted", b"\x0d" * 32, b"raw-bumped", 5)
+    attempts = outbox.attempts(batch.batch_id)
+    assert [(a.tx_hash[0], a.nonce, int(a.priority_fee)) for a in attempts] == [(0x0A, 5, 10**9), (0x0D, 5, 2 * 10**9)]
+    assert outbox.highest_nonce_in_flight() == 5
+    # The first attempt, not the replacement, made it into a block.
+    outbox.mark_confirmed(batch.batch_id, b"\x0a" * 32, 120, b"\x0b" * 32)
+    assert outbox.batch_row(batch.batch_id).tx_hash == b"\x0a" * 32
+    assert outbox.highest_nonce_in_flight() is None
+
+
+def test_an_expiring_signed_batch_is_resigned_with_the_same_records(outbox: Outbox, policy) -> None:
+    receive(outbox, *[helpdesk_event(n, customer=f"c{n}") for n in range(1, 4)])
+    outbox.decide_received(policy, address_for)
+    batch = outbox.open_batch(brand_id=1, max_size=10, now=T0)
+    outbox.mark_signed(batch.batch_id, b"\x07" * 32, T0 + 600, b"\x08" * 32, [b"\x09" * 65])
+    outbox.resign(batch.batch_id)
+    row = outbox.batch_row(batch.batch_id)
+    assert (row.state, row.deadline, row.signatures) == ("open", None, None)
+    assert outbox.batch_records(batch.batch_id) == batch.records
+    assert outbox.counts_by_state() == {"batched": 3}
+
+
+def test_the_backlog_counts_eligible_events_and_their_oldest_receipt(outbox: Outbox, policy) -> None:
+    assert outbox.eligible_backlog(1) == (0, None)
+    receive(outbox, *[helpdesk_event(n, customer=f"c{n}") for n in range(3, 6)])
+    outbox.decide_received(policy, address_for)
+    assert outbox.eligible_backlog(1) == (3, T0 + 3)
+    assert outbox.eligible_backlog(2) == (0, None)
+
+
+def test_an_outbox_of_schema_1_is_migrated(url: str) -> None:
+    outbox = Outbox.open(url, MASTER_KEY)
+    with outbox._engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE batch_attempts")
+        connection.exec_driver_sql("DELETE FROM schema_version")
+        connection.exec_driver_sql("INSERT INTO schema_version (version) VALUES (1)")
+    migrated = Outbox.open(url, MASTER_KEY)
+    with migrated._engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT max(version) FROM schema_version").scalar() == 2
+        assert connection.exec_driver_sql("SELECT count(*) FROM batch_attempts").scalar() == 0
 
 
 def test_two_oracle_processes_never_share_a_sequence_number(url: str, policy) -> None:
@@ -242,7 +292,7 @@ def test_an_outbox_from_a_newer_oracle_is_refused(url: str) -> None:
     outbox = Outbox.open(url, MASTER_KEY)
     with outbox._engine.begin() as connection:
         connection.execute(insert(schema_version).values(version=99))
-    with pytest.raises(StoreError, match="schema version 99; this oracle knows up to 1"):
+    with pytest.raises(StoreError, match="schema version 99; this oracle knows up to 2"):
         Outbox.open(url, MASTER_KEY)
 
 

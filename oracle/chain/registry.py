@@ -1,0 +1,145 @@
+"""The FeedbackRegistry as the oracle uses it: its EIP-712 domain, the start-up self-check,
+the calldata of a batch, and the reads behind `servicecoin verify` and `status`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.logs import DISCARD
+
+from oracle.abi import load_abi
+from oracle.kinds import FeedbackKind
+from oracle.policy import Policy, schedule_mismatches
+from oracle.typed_data import (
+    BATCH_TYPEHASH,
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    RECORD_TYPEHASH,
+    Domain,
+    FeedbackBatch,
+)
+
+
+# IFeedbackRegistry.SkipReason, in declaration order.
+SKIP_REASONS = (
+    "AlreadyRecorded",
+    "KindNotRewarded",
+    "ZeroCustomer",
+    "OccursInFuture",
+    "CustomerCapReached",
+    "BrandCapReached",
+    "LifetimeLimitReached",
+)
+
+
+@dataclass(frozen=True)
+class RecordProof:
+    """Where a record landed on-chain: the FeedbackRecorded log and its transaction."""
+
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    customer: str
+    seq: int
+    kind: int
+    occurred_at: int
+    content_commitment: bytes
+    reward: int
+
+
+class RegistryClient:
+    def __init__(self, w3: Web3, address: str) -> None:
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+        self.contract = w3.eth.contract(address=self.address, abi=load_abi("FeedbackRegistry"))
+
+    def domain(self) -> Domain:
+        """The domain as the contract reports it (ERC-5267), not as configured."""
+        _fields, name, version, chain_id, verifying, _salt, _ext = self.contract.functions.eip712Domain().call()
+        return Domain(chain_id=chain_id, verifying_contract=verifying, name=name, version=version)
+
+    def base_rewards(self) -> dict[FeedbackKind, int]:
+        return {kind: self.contract.functions.baseReward(int(kind)).call() for kind in FeedbackKind}
+
+    def quorum(self) -> int:
+        return int(self.contract.functions.quorum().call())
+
+    def is_signer(self, address: str) -> bool:
+        return bool(self.contract.functions.isSigner(to_checksum_address(address)).call())
+
+    def is_recorded(self, brand_id: int, seq: int) -> bool:
+        return bool(self.contract.functions.isRecorded(brand_id, seq).call())
+
+    def lifetime_earned(self, customer: str) -> int:
+        return int(self.contract.functions.lifetimeEarned(to_checksum_address(customer)).call())
+
+    def submit_calldata(self, batch: FeedbackBatch, signatures: list[bytes]) -> bytes:
+        data = self.contract.encode_abi("submitBatch", args=[batch.as_tuple(), signatures])
+        return bytes.fromhex(data.removeprefix("0x"))
+
+    def self_check(self, expected_chain_id: int, signers: list[str], brand_id: int, policy: Policy) -> list[str]:
+        """Everything that would make the oracle sign batches the registry rejects, or promise
+        rewards it does not pay. Empty when the oracle may start."""
+        problems = []
+        if not self.w3.eth.get_code(self.address):
+            return [f"no contract at {self.address} on chain {self.w3.eth.chain_id}"]
+        chain_id = self.w3.eth.chain_id
+        if chain_id != expected_chain_id:
+            problems.append(f"the RPC serves chain {chain_id}, the config says {expected_chain_id}")
+        domain = self.domain()
+        if (domain.name, domain.version) != (DOMAIN_NAME, DOMAIN_VERSION):
+            problems.append(f"EIP-712 domain is {domain.name!r} v{domain.version}, the oracle signs for {DOMAIN_NAME!r} v{DOMAIN_VERSION}")
+        if domain.chain_id != chain_id or domain.verifying_contract.lower() != self.address.lower():
+            problems.append("the registry's EIP-712 domain does not name this chain and contract")
+        if bytes(self.contract.functions.FEEDBACK_BATCH_TYPEHASH().call()) != BATCH_TYPEHASH:
+            problems.append("FeedbackBatch typehash differs from the oracle's: a different registry version")
+        if bytes(self.contract.functions.FEEDBACK_RECORD_TYPEHASH().call()) != RECORD_TYPEHASH:
+            problems.append("FeedbackRecord typehash differs from the oracle's: a different registry version")
+        for signer in signers:
+            if not self.is_signer(signer):
+                problems.append(f"signer {signer} is not registered on the registry")
+        quorum = self.quorum()
+        if len(signers) < quorum:
+            problems.append(f"the registry needs {quorum} signatures per batch; {len(signers)} signer(s) configured")
+        brand = self.contract.functions.brandOf(brand_id).call()
+        registered, active = _brand_flags(brand)
+        if not registered:
+            problems.append(f"brand {brand_id} is not registered on the registry")
+        elif not active:
+            problems.append(f"brand {brand_id} is deactivated on the registry")
+        problems.extend(schedule_mismatches(policy, self.base_rewards()))
+        return problems
+
+    def not_rewarded(self, receipt: Any) -> dict[bytes, str]:
+        """Records of a mined batch that the registry skipped, by event id, with the reason."""
+        logs = self.contract.events.RecordNotRewarded().process_receipt(receipt, errors=DISCARD)
+        return {bytes(log["args"]["eventId"]): SKIP_REASONS[log["args"]["reason"]] for log in logs}
+
+    def find_record(self, brand_id: int, event_id: bytes, from_block: int = 0) -> RecordProof | None:
+        """The FeedbackRecorded log of an event (indexed by brand and event id), if any."""
+        logs = self.contract.events.FeedbackRecorded().get_logs(
+            from_block=from_block, argument_filters={"brandId": brand_id, "eventId": event_id}
+        )
+        if not logs:
+            return None
+        log = logs[-1]
+        args = log["args"]
+        return RecordProof(
+            tx_hash=bytes(log["transactionHash"]),
+            block_number=int(log["blockNumber"]),
+            block_hash=bytes(log["blockHash"]),
+            customer=args["customer"],
+            seq=args["seq"],
+            kind=args["kind"],
+            occurred_at=args["occurredAt"],
+            content_commitment=bytes(args["contentCommitment"]),
+            reward=args["reward"],
+        )
+
+
+def _brand_flags(brand: Any) -> tuple[bool, bool]:
+    """(registered, active) from the Brand struct tuple (cap, issued, period, active, registered)."""
+    return bool(brand[-1]), bool(brand[-2])

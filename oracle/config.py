@@ -1,0 +1,187 @@
+"""The oracle's configuration: one YAML file, validated at start-up with errors that name the
+field. Secrets never live in it: the file names the environment variables (or files) that hold
+them, so it can be committed and reviewed like the policy.
+
+    brand_id: 1
+    policy: policy.yaml
+    store: {url: "sqlite:///servicecoin.db"}
+    secrets: {brand_secret_env: SERVICECOIN_BRAND_SECRET}
+    chain:
+      rpc_url: http://127.0.0.1:8545
+      chain_id: 1337
+      registry: "0x..."
+    signers:
+      - keystore: keys/oracle.json          # password: SERVICECOIN_KEYSTORE_PASSWORD(_FILE)
+    sources:
+      generic: {secret_env: SERVICECOIN_GENERIC_SECRET}
+      zendesk: {secret_env: SERVICECOIN_ZENDESK_SECRET}
+
+Relative paths are resolved against the config file's directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from eth_utils import is_checksum_address, is_hex_address
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from oracle.errors import OracleError
+from oracle.validation import describe
+
+
+class ConfigError(OracleError):
+    """The oracle's configuration (or a secret it names) is missing or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChainConfig(_Strict):
+    rpc_url: str = Field(min_length=1)
+    chain_id: int = Field(ge=1)
+    registry: str
+    # Blocks on top of a batch's block before it counts as confirmed, then as final (no reorg
+    # expected deeper than this; until then a vanished transaction is resubmitted).
+    confirmations: int = Field(default=1, ge=1)
+    finality_depth: int = Field(default=12, ge=1)
+    # EIP-1559: never pay more than this per gas; a transaction waits rather than overpays.
+    max_fee_gwei: float = Field(default=100, gt=0)
+    priority_fee_gwei: float = Field(default=1.5, ge=0)
+    # A transaction unmined after this long is replaced with fees bumped by at least 12.5%.
+    replace_after_seconds: float = Field(default=60, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    rpc_timeout_seconds: float = Field(default=10, gt=0)
+
+    @field_validator("registry")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not is_hex_address(value):
+            raise ValueError("must be a 0x-prefixed 20-byte hex address")
+        if value != value.lower() and not is_checksum_address(value):
+            raise ValueError("mixed-case address with a wrong checksum (a typo?)")
+        return value
+
+    @model_validator(mode="after")
+    def _depths(self) -> "ChainConfig":
+        if self.finality_depth < self.confirmations:
+            raise ValueError("finality_depth must be at least confirmations")
+        return self
+
+
+class KeystoreConfig(_Strict):
+    keystore: Path
+    # Where this keystore's password is; default: SERVICECOIN_KEYSTORE_PASSWORD(_FILE).
+    password_env: str | None = None
+    password_file: Path | None = None
+
+
+class StoreConfig(_Strict):
+    url: str = "sqlite:///servicecoin.db"
+
+
+class SecretsConfig(_Strict):
+    # 32 random bytes, hex: derives the key that wraps customers' content keys and the
+    # custodial wallets' keys. Losing it loses both; rotate by re-wrapping (docs/operator.md).
+    brand_secret_env: str = "SERVICECOIN_BRAND_SECRET"
+    brand_secret_file: Path | None = None
+
+
+class BatchingConfig(_Strict):
+    max_size: int = Field(default=100, ge=1, le=500)  # the registry's MAX_BATCH_SIZE is 500
+    max_age_seconds: float = Field(default=5, gt=0)  # a partial batch goes out after this
+    deadline_seconds: int = Field(default=3600, ge=60)  # signatures expire after this
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, lt=65536)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    replay_window_seconds: int = Field(default=300, ge=1)
+
+
+class SourceConfig(_Strict):
+    secret_env: str
+
+
+class OracleConfig(_Strict):
+    brand_id: int = Field(ge=0, lt=2**32)
+    policy: Path
+    chain: ChainConfig
+    signers: list[KeystoreConfig] = Field(min_length=1)
+    store: StoreConfig = StoreConfig()
+    secrets: SecretsConfig = SecretsConfig()
+    batching: BatchingConfig = BatchingConfig()
+    server: ServerConfig = ServerConfig()
+    sources: dict[Literal["generic", "zendesk", "intercom", "freshdesk"], SourceConfig] = Field(min_length=1)
+    log_format: Literal["json", "text"] = "json"
+
+
+def load_config(path: Path | str) -> OracleConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_bytes())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        config = OracleConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe(exc)}") from None
+    return _resolve_paths(config, path.parent)
+
+
+def _resolve_paths(config: OracleConfig, base: Path) -> OracleConfig:
+    def resolve(p: Path | None) -> Path | None:
+        return None if p is None or p.is_absolute() else base / p
+
+    signers = [
+        s.model_copy(update={"keystore": resolve(s.keystore), "password_file": resolve(s.password_file)})
+        for s in config.signers
+    ]
+    secrets = config.secrets.model_copy(update={"brand_secret_file": resolve(config.secrets.brand_secret_file)})
+    store = config.store
+    if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:////"):
+        relative = store.url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            store = StoreConfig(url=f"sqlite:///{base / relative}")
+    return config.model_copy(
+        update={"policy": resolve(config.policy), "signers": signers, "secrets": secrets, "store": store}
+    )
+
+
+def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """A secret from the environment; a clear error naming the variable when it is unset or empty."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(name, "")
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set (or empty)")
+    return value
+
+
+def brand_secret(config: SecretsConfig, environ: Mapping[str, str] | None = None) -> bytes:
+    """The brand's 32-byte secret, from its file or environment variable (hex)."""
+    if config.brand_secret_file is not None:
+        try:
+            text = config.brand_secret_file.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{config.brand_secret_file}: cannot read the brand secret: {exc.strerror}") from None
+        origin = str(config.brand_secret_file)
+    else:
+        text = read_secret(config.brand_secret_env, environ).strip()
+        origin = config.brand_secret_env
+    try:
+        secret = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise ConfigError(f"{origin}: the brand secret must be hex") from None
+    if len(secret) != 32:
+        raise ConfigError(f"{origin}: the brand secret must be 32 bytes (64 hex digits), got {len(secret)}")
+    return secret

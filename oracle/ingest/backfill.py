@@ -1,0 +1,130 @@
+"""Backfill: a helpdesk export (JSONL or CSV) into the outbox, row by row, with the same
+validation and dedupe as the webhooks. A row already stored (by a webhook or an earlier run) is
+a duplicate and changes nothing, so a backfill can be re-run safely after an interruption.
+
+JSONL: one generic-webhook object per line (docs/brand-integration.md).
+CSV: a header row with event_id, customer_id, kind, occurred_at, and optionally flags
+(separated by ';') and content (a JSON object).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from oracle.ingest.generic import GenericWebhook
+from oracle.ingest.strict_json import MalformedJSON, parse_object
+from oracle.store.outbox import Outbox
+from oracle.validation import describe
+
+CSV_REQUIRED = ("event_id", "customer_id", "kind", "occurred_at")
+
+
+@dataclass
+class BackfillSummary:
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, why)
+
+
+class RowError(ValueError):
+    pass
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in CSV_REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            yield 1, RowError(f"header lacks column(s): {', '.join(missing)}")
+            return
+        for row in reader:
+            line = reader.line_num
+            try:
+                yield line, _csv_to_payload(row)
+            except RowError as exc:
+                yield line, exc
+
+
+def _csv_to_payload(row: dict[str, Any]) -> dict[str, Any]:
+    if None in row:
+        raise RowError("more fields than the header names")
+    occurred = (row.get("occurred_at") or "").strip()
+    if not occurred.isdigit():
+        raise RowError(f"occurred_at: expected unix seconds, got {occurred!r}")
+    payload: dict[str, Any] = {
+        "event_id": row["event_id"],
+        "customer_id": row["customer_id"],
+        "kind": row["kind"],
+        "occurred_at": int(occurred),
+        "flags": [f for f in (row.get("flags") or "").split(";") if f],
+    }
+    content = (row.get("content") or "").strip()
+    if content:
+        try:
+            payload["content"] = parse_object(content.encode())
+        except MalformedJSON as exc:
+            raise RowError(f"content: malformed JSON: {exc}") from None
+    return payload
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield line, parse_object(raw)
+            except MalformedJSON as exc:
+                yield line, RowError(f"malformed JSON: {exc}")
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_rows(path)
+    if suffix in (".jsonl", ".ndjson"):
+        return _jsonl_rows(path)
+    raise RowError(f"{path}: unknown export format {suffix!r} (expected .jsonl, .ndjson or .csv)")
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as handle:
+        lines = sum(1 for raw in handle if raw.strip())
+    return lines - 1 if path.suffix.lower() == ".csv" else lines
+
+
+def backfill(
+    outbox: Outbox,
+    path: Path,
+    brand_id: int,
+    source: str,
+    now: int,
+    on_row: Callable[[], None] = lambda: None,
+) -> BackfillSummary:
+    summary = BackfillSummary()
+    for line, row in read_rows(path):
+        on_row()
+        if isinstance(row, RowError):
+            summary.rejected.append((line, str(row)))
+            continue
+        try:
+            webhook = GenericWebhook.model_validate(row)
+        except ValidationError as exc:
+            summary.rejected.append((line, describe(exc)))
+            continue
+        event = webhook.to_event(brand_id, source=source)
+        if event.occurred_at > now:
+            summary.rejected.append((line, "occurred_at: in the future"))
+            continue
+        if outbox.receive(event, webhook.content, received_at=now):
+            summary.accepted += 1
+        else:
+            summary.duplicate += 1
+    return summary

@@ -1,0 +1,198 @@
+"""The oracle's loop, one step at a time: decide received events, batch eligible ones by size
+and age, sign, submit, track. Every step reads and writes only the outbox and the chain, so a
+process killed anywhere resumes where the outbox says it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from oracle import failpoints
+from oracle.chain.registry import RegistryClient
+from oracle.chain.submitter import BatchRejected, FeeCapExceeded, Submitter, TrackEvent
+from oracle.metrics import OracleMetrics
+from oracle.policy import LoadedPolicy
+from oracle.signer import BatchSigner
+from oracle.store.outbox import Outbox
+from oracle.typed_data import FeedbackBatch, FeedbackRecord, batch_digest
+
+log = logging.getLogger("servicecoin.pipeline")
+
+# Errors after which resubmitting later can succeed without anyone changing anything.
+_TRANSIENT_REVERTS = {"EnforcedPause", "BrandNotActive"}
+# Re-sign a batch when less than this remains before its deadline.
+_DEADLINE_MARGIN = 120
+
+
+@dataclass(frozen=True)
+class Batching:
+    max_size: int
+    max_age: float
+    deadline_seconds: int
+
+
+@dataclass
+class StepReport:
+    decided: int = 0
+    eligible: int = 0
+    batches_opened: int = 0
+    signed: int = 0
+    submitted: int = 0
+    tracked: list[TrackEvent] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        outbox: Outbox,
+        policy: LoadedPolicy,
+        registry: RegistryClient,
+        signers: Sequence[BatchSigner],
+        submitter: Submitter,
+        address_for: Callable[[str], str],
+        batching: Batching,
+        metrics: OracleMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.outbox = outbox
+        self.policy = policy
+        self.registry = registry
+        # The registry wants signatures in ascending signer order.
+        self.signers = sorted(signers, key=lambda s: s.address.lower())
+        self.submitter = submitter
+        self.address_for = address_for
+        self.batching = batching
+        self.metrics = metrics
+        self.clock = clock
+        self.brand_id = policy.policy.brand_id
+
+    def step(self) -> StepReport:
+        report = StepReport()
+        decisions = self.outbox.decide_received(self.policy.policy, self.address_for)
+        report.decided = len(decisions)
+        report.eligible = sum(1 for _, d in decisions if d.eligible)
+        if report.decided:
+            failpoints.hit("after_decide")
+        report.batches_opened = self._open_batches()
+        if report.batches_opened:
+            failpoints.hit("after_batch")
+        report.signed = self._sign_open()
+        if report.signed:
+            failpoints.hit("after_sign")
+        report.submitted = self._submit_signed(report)
+        report.tracked = self.submitter.track()
+        if self.metrics is not None:
+            self.metrics.observe_step(report)
+        for event in report.tracked:
+            log.info("batch %s %s", event.batch_id, event.what, extra={"batch_id": event.batch_id, **event.detail})
+        return report
+
+    # ------------------------------------------------------------ batching
+
+    def _open_batches(self) -> int:
+        # Only events that happened by the chain's latest block: any block including the batch
+        # is at least that late, so the registry never skips a record as "occurs in the future"
+        # (which it would do if the oracle's clock ran ahead of the chain's).
+        chain_time = int(self.registry.w3.eth.get_block("latest")["timestamp"])
+        opened = 0
+        while True:
+            count, oldest = self.outbox.eligible_backlog(self.brand_id)
+            full = count >= self.batching.max_size
+            old = count > 0 and oldest is not None and self.clock() - oldest >= self.batching.max_age
+            if not (full or old):
+                return opened
+            batch = self.outbox.open_batch(
+                self.brand_id, self.batching.max_size, now=int(self.clock()), occurred_by=chain_time
+            )
+            if batch is None:
+                return opened
+            opened += 1
+
+    # ------------------------------------------------------------ signing
+
+    def _sign_open(self) -> int:
+        signed = 0
+        for row in self.outbox.batches_in(("open",), self.brand_id):
+            batch = self._batch(row.batch_id, deadline=int(self.clock()) + self.batching.deadline_seconds)
+            digest = batch_digest(self.signers[0].domain, batch)
+            signatures = [signer.sign(batch) for signer in self.signers]
+            self.outbox.mark_signed(row.batch_id, batch.policy_hash, batch.deadline, digest, signatures)
+            signed += 1
+        return signed
+
+    def _batch(self, batch_id: int, deadline: int) -> FeedbackBatch:
+        records = tuple(
+            FeedbackRecord(r.event_id, r.customer_address, r.seq, r.kind, r.occurred_at, r.content_commitment)
+            for r in self.outbox.batch_records(batch_id)
+        )
+        return FeedbackBatch(self.brand_id, self.policy.hash, deadline, records)
+
+    # ------------------------------------------------------------ submitting
+
+    def _submit_signed(self, report: StepReport) -> int:
+        submitted = 0
+        for row in self.outbox.batches_in(("signed",), self.brand_id):
+            if row.deadline - self.clock() < _DEADLINE_MARGIN:
+                self.outbox.resign(row.batch_id)  # signed again on the next step
+                continue
+            batch = self._batch(row.batch_id, row.deadline)
+            signatures = [bytes.fromhex(s) for s in json.loads(row.signatures)]
+            calldata = self.registry.submit_calldata(
+                FeedbackBatch(batch.brand_id, row.policy_hash, row.deadline, batch.records), signatures
+            )
+            try:
+                self.submitter.submit(row.batch_id, self.registry.address, calldata, len(batch.records))
+            except FeeCapExceeded as exc:
+                report.problems.append(str(exc))
+                log.warning("batches wait: %s", exc)
+                break
+            except BatchRejected as exc:
+                report.problems.append(str(exc))
+                name = exc.revert.name if exc.revert else None
+                if name == "BatchExpired":
+                    self.outbox.resign(row.batch_id)
+                    continue
+                level = logging.WARNING if name in _TRANSIENT_REVERTS else logging.ERROR
+                log.log(level, "%s (the batch stays signed and is retried)", exc)
+                break  # later batches would fail the same way; retry on the next step
+            submitted += 1
+        return submitted
+
+
+class PipelineRunner:
+    """Runs `Pipeline.step` every `interval` seconds in a thread until stopped. An exception
+    (an RPC outage, a locked database) is logged and the next step retries: state lives in the
+    outbox and on chain, never only in memory."""
+
+    def __init__(self, pipeline: Pipeline, interval: float) -> None:
+        self.pipeline = pipeline
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="servicecoin-pipeline", daemon=True)
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        backoff = self.interval
+        while not self._stop.is_set():
+            try:
+                self.pipeline.step()
+                self.last_error = None
+                backoff = self.interval
+            except Exception as exc:  # noqa: BLE001 - logged; the loop must survive outages
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("pipeline step failed: %s", self.last_error)
+                backoff = min(backoff * 2, 30.0)
+            self._stop.wait(backoff)

@@ -1,0 +1,219 @@
+"""Helpdesk webhook in, confirmed on-chain reward out: the oracle assembled from its config
+file, serving real HTTP, signing with a keystore, submitting over JSON-RPC to Anvil."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from oracle.cli import main as cli
+from oracle.events import event_id
+from oracle.ingest.helpdesks import ZENDESK_TEMPLATE_MARKER
+from oracle.ingest.signatures import sign_generic
+from oracle.service import build_oracle
+from tests.integration.conftest import GENERIC_SECRET, ZENDESK_SECRET
+from tests.oracle.live_server import serving
+
+COIN = 10**18
+
+
+def zendesk_rating(client: httpx.Client, ticket: str, requester: str) -> httpx.Response:
+    body = json.dumps(
+        {"servicecoin": ZENDESK_TEMPLATE_MARKER, "ticket_id": ticket, "requester_id": requester, "rating": "Good"}
+    ).encode()
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    signature = base64.b64encode(hmac.new(ZENDESK_SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest())
+    headers = {"X-Zendesk-Webhook-Signature": signature.decode(), "X-Zendesk-Webhook-Signature-Timestamp": stamp}
+    return client.post("/webhooks/zendesk", content=body, headers=headers)
+
+
+def generic_event(client: httpx.Client, n: int, customer: str, kind: str = "survey_response") -> httpx.Response:
+    now = int(time.time())
+    body = json.dumps({"event_id": f"ev-{n}", "customer_id": customer, "kind": kind, "occurred_at": now - 5}).encode()
+    return client.post("/webhooks/generic", content=body, headers=sign_generic(body, GENERIC_SECRET.encode(), now))
+
+
+def run_until(oracle, condition, chain, steps: int = 60, mine: bool = True) -> list:
+    """Steps the pipeline (mining a block between steps so depths grow) until `condition`."""
+    seen = []
+    for _ in range(steps):
+        report = oracle.pipeline.step()
+        seen.extend(report.tracked)
+        if condition():
+            return seen
+        if mine:
+            chain.mine()
+        time.sleep(0.05)
+    raise AssertionError(f"condition not reached; tracked: {seen}; states: {oracle.outbox.counts_by_state()}")
+
+
+@pytest.fixture
+def oracle(oracle_files):
+    return build_oracle(oracle_files.config(), environ=oracle_files.environ)
+
+
+def test_a_zendesk_rating_ends_as_a_final_reward_and_a_tier(oracle, oracle_files, deployment, chain) -> None:
+    assert oracle.self_check() == []
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert zendesk_rating(client, "208", "7881").status_code == 202
+        assert zendesk_rating(client, "208", "7881").status_code == 202  # a redelivery
+    key = event_id(1, "zendesk", "csat:ticket:208")
+    tracked = run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
+    assert [e.what for e in tracked] == ["confirmed", "final"]
+
+    customer = oracle_files.custodial_address("zendesk:7881")
+    # csat_rating pays 2 coins at Bronze, plus the 5-coin welcome bonus of a first reward.
+    assert deployment.coin.balanceOf(customer) == 7 * COIN
+    assert deployment.registry.lifetimeEarned(customer) == 2 * COIN  # the welcome bonus is not earned
+    assert deployment.redemption.tierOf(customer) == 0
+    row = oracle.outbox.event_row(key)
+    assert deployment.registry.isRecorded(1, row.seq)
+
+    result = CliRunner().invoke(
+        cli, ["-c", str(oracle_files.config_path), "verify", "--source", "zendesk", "csat:ticket:208"],
+        env=oracle_files.environ,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"recorded as seq {row.seq} for {customer}, reward 2.0 SVC" in result.output
+    assert "content: match" in result.output
+
+
+def test_a_batch_of_many_customers_is_one_transaction(oracle, oracle_files, deployment, chain) -> None:
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        for n in range(30):
+            assert generic_event(client, n, customer=f"cust-{n % 10}").status_code == 202
+    tracked = run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 30}, chain)
+    confirmed = [e for e in tracked if e.what == "confirmed"]
+    assert len(confirmed) == 1 and confirmed[0].detail["gas_used"] > 0
+    # survey_response: 3 per customer per day in the policy, 5 coins each, plus the welcome bonus.
+    for n in range(10):
+        assert deployment.coin.balanceOf(oracle_files.custodial_address(f"cust-{n}")) == (3 * 5 + 5) * COIN
+
+
+def test_a_reorged_batch_is_resubmitted_and_rewarded_once(oracle, oracle_files, deployment, chain) -> None:
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 100, customer="reorg-cust").status_code == 202
+    key = event_id(1, "generic", "ev-100")
+    snapshot_height = chain.height
+    chain.snapshot()
+    run_until(oracle, lambda: oracle.outbox.event_state(key) == "confirmed", chain, mine=False)
+    mined_in = oracle.outbox.batch_row(oracle.outbox.event_row(key).batch_id).block_number
+    assert mined_in > snapshot_height
+    chain.revert()  # the block holding the batch is gone...
+    chain.mine(3)  # ...and a longer chain without it takes its place
+    tracked = run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
+    assert [e.what for e in tracked][:2] == ["reorged", "confirmed"]
+    customer = oracle_files.custodial_address("reorg-cust")
+    assert deployment.coin.balanceOf(customer) == (5 + 5) * COIN
+
+
+def test_a_paused_registry_holds_batches_and_says_why(oracle, oracle_files, deployment, chain, accounts) -> None:
+    deployment.registry.pause({"from": accounts[0]})
+    try:
+        with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+            assert generic_event(client, 200, customer="paused-cust").status_code == 202
+        report = None
+        for _ in range(20):
+            report = oracle.pipeline.step()
+            if report.problems:
+                break
+            time.sleep(0.1)
+        assert report.problems and "EnforcedPause()" in report.problems[0]
+        assert oracle.outbox.event_state(event_id(1, "generic", "ev-200")) == "batched"
+    finally:
+        deployment.registry.unpause({"from": accounts[0]})
+    run_until(oracle, lambda: oracle.outbox.event_state(event_id(1, "generic", "ev-200")) == "final", chain)
+
+
+def test_a_stuck_transaction_is_replaced_with_higher_fees(oracle_files, deployment, chain, web3) -> None:
+    clock = [time.time()]
+    oracle = build_oracle(oracle_files.config(), environ=oracle_files.environ, clock=lambda: clock[0])
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 300, customer="stuck-cust").status_code == 202
+    key = event_id(1, "generic", "ev-300")
+    chain.mine()  # the chain's clock passes the event's time (batches wait for that)
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        clock[0] += 1
+        for _ in range(5):
+            oracle.pipeline.step()
+            if oracle.outbox.event_state(key) == "submitted":
+                break
+            clock[0] += 1
+        assert oracle.outbox.event_state(key) == "submitted"
+        clock[0] += oracle_files.config().chain.replace_after_seconds + 1
+        report = oracle.pipeline.step()
+        assert [e.what for e in report.tracked] == ["replaced"]
+        batch_id = oracle.outbox.event_row(key).batch_id
+        attempts = oracle.outbox.attempts(batch_id)
+        assert len(attempts) == 2
+        assert int(attempts[1].priority_fee) * 8 >= int(attempts[0].priority_fee) * 9
+        assert int(attempts[1].max_fee) * 8 >= int(attempts[0].max_fee) * 9
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    chain.mine()
+    run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
+    mined = oracle.outbox.batch_row(batch_id).tx_hash
+    assert mined == oracle.outbox.attempts(batch_id)[1].tx_hash  # the replacement won
+    assert deployment.coin.balanceOf(oracle_files.custodial_address("stuck-cust")) == (5 + 5) * COIN
+
+
+def test_the_self_check_names_every_mismatch(oracle_files, deployment, accounts) -> None:
+    from tests.integration.conftest import write_oracle_files
+
+    wrong = write_oracle_files(
+        oracle_files.directory.parent / "wrong",
+        oracle_files.config().chain.rpc_url,
+        oracle_files.config().chain.chain_id + 1,
+        deployment.registry.address,
+        brand_id=1,
+    )
+    (wrong.directory / "policy.yaml").write_text(
+        (wrong.directory / "policy.yaml").read_text().replace("base_reward: 2", "base_reward: 3")
+    )
+    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    try:
+        oracle = build_oracle(wrong.config(), environ=wrong.environ)
+        problems = oracle.self_check()
+    finally:
+        deployment.registry.setQuorum(1, {"from": accounts[0]})
+    assert any("the config says" in p for p in problems)
+    assert any("needs 2 signatures per batch; 1 signer(s) configured" in p for p in problems)
+    assert any(p.startswith("kinds.csat_rating.base_reward: policy says 3000000000000000000 units") for p in problems)
+
+
+def test_a_second_outbox_for_the_same_brand_is_refused_at_start(oracle, oracle_files, deployment, chain) -> None:
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 400, customer="first-outbox").status_code == 202
+    run_until(oracle, lambda: oracle.outbox.event_state(event_id(1, "generic", "ev-400")) == "final", chain)
+    from tests.integration.conftest import write_oracle_files
+
+    config = oracle_files.config()
+    other = write_oracle_files(
+        oracle_files.directory.parent / "other", config.chain.rpc_url, config.chain.chain_id, deployment.registry.address
+    )
+    problems = build_oracle(other.config(), environ=other.environ).self_check()
+    assert problems == [
+        "sequence number 1 of brand 1 is already recorded on chain: this outbox is not the brand's latest "
+        "(restored from an old backup, or another oracle's?)"
+    ]
+
+
+def test_a_record_the_registry_skips_keeps_the_reason(oracle, oracle_files, deployment, chain, accounts) -> None:
+    deployment.registry.setCustomerCap(6 * COIN, {"from": accounts[0]})  # room for one survey reward
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        for n in (500, 501):
+            assert generic_event(client, n, customer="capped-cust").status_code == 202
+    run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 2}, chain)
+    first, second = (oracle.outbox.event_row(event_id(1, "generic", f"ev-{n}")) for n in (500, 501))
+    assert first.reason is None
+    assert second.reason == "not rewarded by this transaction: CustomerCapReached"
+    assert deployment.coin.balanceOf(oracle_files.custodial_address("capped-cust")) == (5 + 5) * COIN
