@@ -1,0 +1,130 @@
+"""`servicecoin run` killed between any two stages, then restarted: every event is rewarded
+exactly once. The kill is os._exit at a named failpoint (oracle/failpoints.py), as abrupt as
+SIGKILL: no cleanup, no flush, no handler runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from oracle import failpoints
+from oracle.events import event_id
+from oracle.store.outbox import Outbox
+from tests.integration.test_pipeline_on_chain import COIN
+from tests.oracle.live_server import free_port
+
+EVENTS = 6
+CUSTOMERS = 3
+
+
+def start_oracle(oracle_files, failpoint: str | None) -> subprocess.Popen:
+    env = {**os.environ, **oracle_files.environ}
+    env.pop(failpoints.ENV, None)
+    if failpoint is not None:
+        env[failpoints.ENV] = failpoint
+    servicecoin = Path(sys.executable).with_name("servicecoin")
+    return subprocess.Popen(
+        [str(servicecoin), "-c", str(oracle_files.config_path), "run"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def wait_healthy(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"oracle exited early: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("oracle did not start")
+
+
+class BlockProducer:
+    """Mines a block every 0.3 s, as a live chain would, so batches reach finality depth."""
+
+    def __init__(self, chain) -> None:
+        self._chain, self._stop = chain, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.3):
+            self._chain.mine()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.mark.parametrize("failpoint", failpoints.POINTS)
+def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, oracle_files, deployment, chain) -> None:
+    port = free_port()
+    settings = yaml.safe_load(oracle_files.config_path.read_text())
+    settings["server"]["port"] = port
+    oracle_files.config_path.write_text(yaml.safe_dump(settings))
+
+    # The events are in the outbox before the oracle starts (a backfill), so that a crash in the
+    # first step cannot race their delivery.
+    export = oracle_files.directory / "events.jsonl"
+    now = int(time.time()) - 10
+    export.write_text("".join(
+        json.dumps({"event_id": f"ev-{n}", "customer_id": f"cust-{n % CUSTOMERS}", "kind": "survey_response",
+                    "occurred_at": now}) + "\n"
+        for n in range(EVENTS)
+    ))
+    servicecoin = str(Path(sys.executable).with_name("servicecoin"))
+    backfill = subprocess.run(
+        [servicecoin, "-c", str(oracle_files.config_path), "ingest", str(export)],
+        env={**os.environ, **oracle_files.environ}, capture_output=True, text=True, timeout=60,
+    )
+    assert backfill.returncode == 0, backfill.stderr
+    assert f"accepted: {EVENTS}, duplicate: 0, rejected: 0" in backfill.stdout
+
+    crashing = start_oracle(oracle_files, failpoint)
+    try:
+        with BlockProducer(chain):
+            assert crashing.wait(timeout=60) == failpoints.EXIT_CODE, "the failpoint was not reached"
+    finally:
+        if crashing.poll() is None:
+            crashing.kill()
+
+    restarted = start_oracle(oracle_files, None)
+    wait_healthy(port, restarted)
+    config = oracle_files.config()
+    outbox = Outbox.open(config.store.url, b"\0" * 32)  # states only: no content is read
+    try:
+        with BlockProducer(chain):
+            deadline = time.monotonic() + 60
+            while outbox.counts_by_state() != {"final": EVENTS}:
+                assert restarted.poll() is None, restarted.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, f"stuck at {outbox.counts_by_state()}"
+                time.sleep(0.2)
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=30)
+
+    # Exactly one FeedbackRecorded log per event, and balances that count each reward once.
+    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
+    recorded = Counter(bytes(log.args.eventId) for log in logs)
+    assert recorded == Counter({event_id(1, "generic", f"ev-{n}"): 1 for n in range(EVENTS)})
+    for c in range(CUSTOMERS):
+        rewards = EVENTS // CUSTOMERS
+        address = oracle_files.custodial_address(f"cust-{c}")
+        assert deployment.coin.balanceOf(address) == (5 * rewards + 5) * COIN
