@@ -68,6 +68,13 @@ def test_a_zendesk_rating_ends_as_a_final_reward_and_a_tier(oracle, oracle_files
     key = event_id(1, "zendesk", "csat:ticket:208")
     tracked = run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
     assert [e.what for e in tracked] == ["confirmed", "final"]
+    with serving(oracle.app) as url:
+        metrics = httpx.get(f"{url}/metrics").text
+    assert 'servicecoin_events{state="final"} 1.0' in metrics
+    assert 'servicecoin_batches_total{outcome="confirmed"} 1.0' in metrics
+    assert 'servicecoin_webhooks_total{source="zendesk",status="202"} 2.0' in metrics
+    assert f"servicecoin_gas_used_total {float(tracked[0].detail['gas_used'])}" in metrics
+    assert "servicecoin_signer_balance_wei " in metrics and "servicecoin_submit_latency_seconds_count 1.0" in metrics
 
     customer = oracle_files.custodial_address("zendesk:7881")
     # csat_rating pays 2 coins at Bronze, plus the 5-coin welcome bonus of a first reward.
@@ -217,3 +224,23 @@ def test_a_record_the_registry_skips_keeps_the_reason(oracle, oracle_files, depl
     assert first.reason is None
     assert second.reason == "not rewarded by this transaction: CustomerCapReached"
     assert deployment.coin.balanceOf(oracle_files.custodial_address("capped-cust")) == (5 + 5) * COIN
+
+
+def test_two_of_two_signers_co_sign_each_batch(oracle_files, deployment, chain, accounts) -> None:
+    from tests.integration.conftest import write_oracle_files
+
+    config = oracle_files.config()
+    both = write_oracle_files(
+        oracle_files.directory.parent / "quorum2", config.chain.rpc_url, config.chain.chain_id,
+        deployment.registry.address, signers=[{"keystore": "oracle.json"}, {"keystore": "cosigner.json"}],
+    )
+    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    oracle = build_oracle(both.config(), environ=both.environ)
+    assert oracle.self_check() == []
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 600, customer="two-signers").status_code == 202
+    key = event_id(1, "generic", "ev-600")
+    run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
+    batch = oracle.outbox.batch_row(oracle.outbox.event_row(key).batch_id)
+    assert len(json.loads(batch.signatures)) == 2
+    assert deployment.coin.balanceOf(both.custodial_address("two-signers")) == (5 + 5) * COIN
