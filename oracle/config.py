@@ -107,6 +107,8 @@ class ServerConfig(_Strict):
 
 class SourceConfig(_Strict):
     secret_env: str
+    # Zendesk only: event-subscribed webhook types that mean "a CSAT survey was answered".
+    csat_event_types: tuple[str, ...] | None = None
 
 
 class OracleConfig(_Strict):
@@ -120,6 +122,13 @@ class OracleConfig(_Strict):
     server: ServerConfig = ServerConfig()
     sources: dict[Literal["generic", "zendesk", "intercom", "freshdesk"], SourceConfig] = Field(min_length=1)
     log_format: Literal["json", "text"] = "json"
+
+    @model_validator(mode="after")
+    def _zendesk_only_options(self) -> "OracleConfig":
+        for name, source in self.sources.items():
+            if name != "zendesk" and source.csat_event_types is not None:
+                raise ValueError(f"sources.{name}.csat_event_types: only the zendesk source has event types")
+        return self
 
 
 def load_config(path: Path | str) -> OracleConfig:

@@ -18,7 +18,7 @@ from oracle.chain.submitter import GWEI, SubmitSettings, Submitter
 from oracle.config import ConfigError, KeystoreConfig, OracleConfig, brand_secret, read_secret
 from oracle.custody import CustodialWallets, content_master_key
 from oracle.ingest.app import IngestConfig, create_app
-from oracle.ingest.helpdesks import FreshdeskSource, IntercomSource, ZendeskSource
+from oracle.ingest.helpdesks import DEFAULT_ZENDESK_CSAT_EVENT_TYPES, FreshdeskSource, IntercomSource, ZendeskSource
 from oracle.ingest.sources import GenericSource, Source
 from oracle.metrics import OracleMetrics
 from oracle.pipeline import Batching, Pipeline
@@ -62,7 +62,8 @@ def build_sources(config: OracleConfig, environ: Mapping[str, str] | None = None
         if name == "generic":
             sources.append(GenericSource(secret, window))
         elif name == "zendesk":
-            sources.append(ZendeskSource(secret, window))
+            types = source.csat_event_types or DEFAULT_ZENDESK_CSAT_EVENT_TYPES
+            sources.append(ZendeskSource(secret, window, tuple(types)))
         elif name == "intercom":
             sources.append(IntercomSource(secret))
         else:

@@ -24,7 +24,7 @@ ZENDESK_TEMPLATE_MARKER = "servicecoin.zendesk.satisfaction.v1"
 FRESHDESK_TEMPLATE_MARKER = "servicecoin.freshdesk.feedback.v1"
 # The event type Zendesk's newer CSAT sends to event-subscribed webhooks. This name comes from
 # public integrations; the Zendesk reference we could read does not list it yet, so brands set
-# `zendesk_csat_event_types` if their Admin Center shows another.
+# `sources.zendesk.csat_event_types` in the config if their Admin Center shows another.
 DEFAULT_ZENDESK_CSAT_EVENT_TYPES = ("zen:event-type:ticket.csat_received",)
 # Values of {{satisfaction.current_rating}} / the API's score that mean "no rating given".
 _NOT_RATED = {"", "offered", "unoffered"}

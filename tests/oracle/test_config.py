@@ -49,6 +49,10 @@ def test_a_minimal_config_loads_with_defaults_and_paths_next_to_it(tmp_path: Pat
         ({"sources": {"zendsk": {"secret_env": "X"}}}, "sources.zendsk.[key]: Input should be 'generic', 'zendesk', 'intercom' or 'freshdesk'"),
         ({"batching": {"max_size": 501}}, "batching.max_size: Input should be less than or equal to 500"),
         ({"private_key": "0xabc"}, "private_key: Extra inputs are not permitted"),
+        (
+            {"sources": {"intercom": {"secret_env": "X", "csat_event_types": ["a"]}}},
+            "sources.intercom.csat_event_types: only the zendesk source has event types",
+        ),
     ],
 )
 def test_each_mistake_is_named_by_its_field(tmp_path: Path, changes: dict, message: str) -> None:

@@ -267,3 +267,14 @@ def test_zendesk_times_parse_in_every_documented_shape(text: str, expected: int)
 def test_times_without_a_zone_or_unparseable_are_refused(text: str) -> None:
     with pytest.raises(PayloadError, match="time"):
         parse_time(text, "time")
+
+
+def test_a_brand_can_name_its_own_zendesk_csat_event_type() -> None:
+    from oracle.ingest.sources import Delivery
+
+    source = ZendeskSource(ZENDESK_SECRET, 300, csat_event_types=("zen:event-type:ticket.survey_answered",))
+    delivery = Delivery(brand_id=1, headers={}, received_at=NOW)
+    custom = source.parse(csat_event_body("700", event_type="zen:event-type:ticket.survey_answered"), delivery)
+    assert custom.event is not None and custom.event.helpdesk_event_id == "csat:ticket:700"
+    default = source.parse(csat_event_body("701"), delivery)
+    assert default.event is None and default.ignored == "event type zen:event-type:ticket.csat_received is not rewarded"
