@@ -65,4 +65,4 @@ clean:
 	rm -rf build reports .hypothesis
 
 demo: setup
-	$(BIN)/python tools/run_script.py demo
+	$(BIN)/python tools/run_script.py demo --free-port

@@ -10,7 +10,6 @@ CSV: a header row with event_id, customer_id, kind, occurred_at, and optionally 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

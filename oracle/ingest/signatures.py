@@ -18,7 +18,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 
 from oracle.errors import OracleError
 
@@ -99,3 +99,10 @@ def sign_generic(body: bytes, secret: bytes, timestamp: int) -> dict[str, str]:
     """The headers a sender of the generic scheme attaches (used by tests, the demo, clients)."""
     digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
     return {"X-ServiceCoin-Signature": f"v1={digest}", "X-ServiceCoin-Timestamp": str(timestamp)}
+
+
+def sign_zendesk(body: bytes, secret: bytes, timestamp: int) -> dict[str, str]:
+    """The headers Zendesk attaches to a delivery (used by the demo, the benchmarks, tests)."""
+    stamp = datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    digest = hmac.new(secret, stamp.encode() + body, hashlib.sha256).digest()
+    return {"X-Zendesk-Webhook-Signature": base64.b64encode(digest).decode(), "X-Zendesk-Webhook-Signature-Timestamp": stamp}

@@ -489,6 +489,16 @@ class Outbox:
             ).one()
         return int(count), None if oldest is None else int(oldest)
 
+    def reasons(self, state: str) -> dict[str, int]:
+        """Why events in `state` were not rewarded (policy reasons, on-chain skip reasons)."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(events.c.reason, func.count())
+                .where(events.c.state == state, events.c.reason.is_not(None))
+                .group_by(events.c.reason)
+            ).all()
+        return {reason: int(count) for reason, count in rows}
+
     def counts_by_state(self) -> dict[str, int]:
         with self._engine.connect() as connection:
             rows = connection.execute(select(events.c.state, func.count()).group_by(events.c.state)).all()

@@ -3,12 +3,8 @@ file, serving real HTTP, signing with a keystore, submitting over JSON-RPC to An
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
-from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -17,9 +13,9 @@ from click.testing import CliRunner
 from oracle.cli import main as cli
 from oracle.events import event_id
 from oracle.ingest.helpdesks import ZENDESK_TEMPLATE_MARKER
-from oracle.ingest.signatures import sign_generic
+from oracle.ingest.signatures import sign_generic, sign_zendesk
 from oracle.service import build_oracle
-from tests.integration.conftest import GENERIC_SECRET, ZENDESK_SECRET
+from scripts.local_oracle import GENERIC_SECRET, ZENDESK_SECRET, write_oracle_files
 from tests.oracle.live_server import serving
 
 COIN = 10**18
@@ -29,9 +25,7 @@ def zendesk_rating(client: httpx.Client, ticket: str, requester: str) -> httpx.R
     body = json.dumps(
         {"servicecoin": ZENDESK_TEMPLATE_MARKER, "ticket_id": ticket, "requester_id": requester, "rating": "Good"}
     ).encode()
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    signature = base64.b64encode(hmac.new(ZENDESK_SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest())
-    headers = {"X-Zendesk-Webhook-Signature": signature.decode(), "X-Zendesk-Webhook-Signature-Timestamp": stamp}
+    headers = sign_zendesk(body, ZENDESK_SECRET.encode(), int(time.time()))
     return client.post("/webhooks/zendesk", content=body, headers=headers)
 
 
@@ -174,8 +168,6 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(oracle_files, deployme
 
 
 def test_the_self_check_names_every_mismatch(oracle_files, deployment, accounts) -> None:
-    from tests.integration.conftest import write_oracle_files
-
     wrong = write_oracle_files(
         oracle_files.directory.parent / "wrong",
         oracle_files.config().chain.rpc_url,
@@ -201,8 +193,6 @@ def test_a_second_outbox_for_the_same_brand_is_refused_at_start(oracle, oracle_f
     with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
         assert generic_event(client, 400, customer="first-outbox").status_code == 202
     run_until(oracle, lambda: oracle.outbox.event_state(event_id(1, "generic", "ev-400")) == "final", chain)
-    from tests.integration.conftest import write_oracle_files
-
     config = oracle_files.config()
     other = write_oracle_files(
         oracle_files.directory.parent / "other", config.chain.rpc_url, config.chain.chain_id, deployment.registry.address
@@ -227,8 +217,6 @@ def test_a_record_the_registry_skips_keeps_the_reason(oracle, oracle_files, depl
 
 
 def test_two_of_two_signers_co_sign_each_batch(oracle_files, deployment, chain, accounts) -> None:
-    from tests.integration.conftest import write_oracle_files
-
     config = oracle_files.config()
     both = write_oracle_files(
         oracle_files.directory.parent / "quorum2", config.chain.rpc_url, config.chain.chain_id,

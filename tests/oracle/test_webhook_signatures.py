@@ -12,6 +12,7 @@ from oracle.ingest.signatures import (
     SignatureError,
     require_secret,
     sign_generic,
+    sign_zendesk,
     verify_freshdesk,
     verify_generic,
     verify_intercom,
@@ -31,6 +32,10 @@ def zendesk_headers(body: bytes = BODY, stamp: str = STAMP, secret: bytes = SECR
 
 def test_zendesk_signature_over_timestamp_and_body_is_accepted() -> None:
     verify_zendesk(zendesk_headers(), BODY, SECRET, now=NOW)
+
+
+def test_sign_zendesk_produces_what_zendesk_sends() -> None:
+    assert sign_zendesk(BODY, SECRET, NOW) == zendesk_headers()
 
 
 def test_zendesk_header_names_are_case_insensitive() -> None:
