@@ -1,19 +1,31 @@
-"""Deploy and wire the three ServiceCoin contracts.
+"""Deploy and wire the three ServiceCoin contracts, idempotently.
 
-`deploy()` is the one deployment path: the operator's `brownie run scripts/deploy.py`, the
-test fixtures and the demo all call it, so what is tested is what is deployed.
+`deploy()` is the one deployment path: the operator's script (`scripts/operator.py deploy`,
+or `brownie run scripts/deploy.py`), the test fixtures and the demo all call it, so what is
+tested is what is deployed. It reads the chain before every write and sends only what differs
+from the configuration: run twice with the same config, the second run sends nothing; with a
+changed config, only the difference. With a deployments directory it reuses the contracts
+recorded for the chain and writes `deployments/<chainId>.json` (addresses, blocks, transaction
+hashes, config hash, compiler settings). `dry_run` prints the plan and sends nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from brownie import FeedbackRegistry, ServiceCoin, TierRedemption, network
+from brownie import FeedbackRegistry, ServiceCoin, TierRedemption, chain, network, web3
 
 from oracle.kinds import FeedbackKind
-from scripts.deploy_config import DeployConfig, config_for_network, to_units
+from scripts.deploy_config import DeployConfig, config_for_network, load_config, to_units
 
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_TYPES = {"ServiceCoin": ServiceCoin, "FeedbackRegistry": FeedbackRegistry, "TierRedemption": TierRedemption}
 CATEGORY_INDEX = {
     "discount": 0,
     "priority_support": 1,
@@ -21,6 +33,10 @@ CATEGORY_INDEX = {
     "digital_product": 3,
     "cash_out": 4,
 }
+
+
+class DeployError(Exception):
+    """The deployment cannot proceed; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -31,10 +47,18 @@ class Deployment:
     config: DeployConfig
 
 
-def item_tuple(item: Any) -> tuple[int, int, int, int, int, int, int, bool]:
+@dataclass
+class Step:
+    """One transaction of the plan."""
+
+    description: str
+    send: Callable[[], Any] = field(repr=False)
+
+
+def item_tuple(item: Any, price: int | None = None) -> tuple[int, int, int, int, int, int, int, bool]:
     """A catalog entry as the contract's Item struct."""
     return (
-        to_units(item.price),
+        to_units(item.price) if price is None else price,
         item.stock,
         item.per_customer_limit,
         item.min_tier,
@@ -45,62 +69,249 @@ def item_tuple(item: Any) -> tuple[int, int, int, int, int, int, int, bool]:
     )
 
 
-def deploy(deployer: Any, config: DeployConfig, *, confirmations: int = 1) -> Deployment:
-    """Deploy ServiceCoin, FeedbackRegistry and TierRedemption and wire every role.
+def record_path(deployments_dir: Path, chain_id: int) -> Path:
+    return deployments_dir / f"{chain_id}.json"
 
-    The deployer is the initial admin of all three; hand the admin role over afterwards
-    (two steps, with `admin_transfer_delay`) when the operator's multisig is ready.
+
+def deploy(
+    deployer: Any,
+    config: DeployConfig,
+    *,
+    confirmations: int = 1,
+    deployments_dir: Path | None = None,
+    dry_run: bool = False,
+    log: Callable[[str], None] = lambda line: None,
+) -> Deployment | None:
+    """Brings the chain to `config`: deploys what is missing, then wires what differs.
+
+    The deployer is the initial admin of all three contracts; hand the admin role over
+    afterwards (two steps, with `admin_transfer_delay`) when the operator's multisig is ready.
+    Returns None for a dry run.
     """
+    if config.chain_id is not None and config.chain_id != chain.id:
+        raise DeployError(f"the configuration is for chain {config.chain_id}, but the RPC serves chain {chain.id}")
+    record = _read_record(deployments_dir)
+    contracts = _existing_contracts(record)
     tx = {"from": deployer, "required_confs": confirmations}
+    missing = [name for name in CONTRACT_TYPES if name not in contracts]
+    if dry_run:
+        for name in missing:
+            log(f"deploy {name}")
+        for step in wiring_steps(contracts, deployer, config, record, tx):
+            log(step.description)
+        return None
+
+    _require_funds(deployer, len(missing))
+    # The three contracts first, always in this order, so their addresses depend only on the
+    # deployer's starting nonce.
     delay = config.admin_transfer_delay
-    coin = ServiceCoin.deploy(deployer, delay, tx)
-    registry = FeedbackRegistry.deploy(deployer, coin, config.period_length, delay, tx)
-    redemption = TierRedemption.deploy(
-        deployer, coin, registry, config.price_notice_period, config.dispute_window, delay, tx
-    )
+    constructors = {
+        "ServiceCoin": lambda: ServiceCoin.deploy(deployer, delay, tx),
+        "FeedbackRegistry": lambda: FeedbackRegistry.deploy(deployer, contracts["ServiceCoin"], config.period_length, delay, tx),
+        "TierRedemption": lambda: TierRedemption.deploy(
+            deployer, contracts["ServiceCoin"], contracts["FeedbackRegistry"], config.price_notice_period,
+            config.dispute_window, delay, tx,
+        ),
+    }
+    deployed_now = {}
+    for name in missing:
+        log(f"deploy {name}")
+        contracts[name] = constructors[name]()
+        deployed_now[name] = contracts[name].tx
+    for step in wiring_steps(contracts, deployer, config, record, tx):
+        log(step.description)
+        step.send()
+    if deployments_dir is not None:
+        _write_record(deployments_dir, record, contracts, deployed_now, deployer, config)
+    return Deployment(contracts["ServiceCoin"], contracts["FeedbackRegistry"], contracts["TierRedemption"], config)
+
+
+def wiring_steps(
+    contracts: dict[str, Any], deployer: Any, config: DeployConfig, record: dict[str, Any], tx: dict[str, Any]
+) -> list[Step]:
+    """Every transaction needed to bring the wiring to `config`, read from the chain. A
+    contract not deployed yet reads as empty (no roles, zero settings, no items)."""
+    coin, registry, redemption = (contracts.get(n) for n in CONTRACT_TYPES)
+    steps: list[Step] = []
+
+    def ensure_role(contract: Any, name: str, role: str, account: Any, account_name: str) -> None:
+        if contract is None or not contract.hasRole(getattr(contract, role)(), account):
+            steps.append(Step(f"{name}: grant {role} to {account_name}",
+                              lambda: contract.grantRole(getattr(contract, role)(), account, tx)))
+
+    def ensure_value(description: str, current: Callable[[], Any], wanted: Any, send: Callable[[], Any], deployed: Any) -> None:
+        if deployed is None or current() != wanted:
+            steps.append(Step(description, send))
 
     # The coin: the registry mints and links wallets, the redemption contract burns; both move
     # coins while transfers are restricted.
-    coin.grantRole(coin.MINTER_ROLE(), registry, tx)
-    coin.grantRole(coin.WALLET_LINKER_ROLE(), registry, tx)
-    coin.grantRole(coin.PROTOCOL_ROLE(), registry, tx)
-    coin.grantRole(coin.BURNER_ROLE(), redemption, tx)
-    coin.grantRole(coin.PROTOCOL_ROLE(), redemption, tx)
-    coin.grantRole(coin.PAUSER_ROLE(), deployer, tx)
+    ensure_role(coin, "ServiceCoin", "MINTER_ROLE", registry, "the registry")
+    ensure_role(coin, "ServiceCoin", "WALLET_LINKER_ROLE", registry, "the registry")
+    ensure_role(coin, "ServiceCoin", "PROTOCOL_ROLE", registry, "the registry")
+    ensure_role(coin, "ServiceCoin", "BURNER_ROLE", redemption, "the redemption contract")
+    ensure_role(coin, "ServiceCoin", "PROTOCOL_ROLE", redemption, "the redemption contract")
+    ensure_role(coin, "ServiceCoin", "PAUSER_ROLE", deployer, "the deployer")
 
-    # The registry: reward schedule, caps, tiers, signers.
-    registry.setTierSource(redemption, tx)
+    # The registry: reward schedule, caps, signers, brands.
+    ensure_value("FeedbackRegistry: set the tier source to the redemption contract",
+                 lambda: registry.tierSource(),
+                 redemption.address if redemption is not None else None,
+                 lambda: registry.setTierSource(redemption, tx), registry)
     for name, amount in config.base_rewards.items():
-        registry.setBaseReward(int(FeedbackKind.from_name(name)), to_units(amount), tx)
-    registry.setCustomerCap(to_units(config.customer_cap_per_period), tx)
-    registry.setWelcomeBonus(to_units(config.welcome_bonus), tx)
-    for signer in config.signers:
-        registry.addSigner(signer, tx)
-    registry.setQuorum(config.quorum, tx)
+        kind = int(FeedbackKind.from_name(name))
+        ensure_value(f"FeedbackRegistry: base reward of {name} = {amount} SVC",
+                     lambda kind=kind: registry.baseReward(kind), to_units(amount),
+                     lambda kind=kind, amount=amount: registry.setBaseReward(kind, to_units(amount), tx), registry)
+    ensure_value(f"FeedbackRegistry: customer cap = {config.customer_cap_per_period} SVC per period",
+                 lambda: registry.customerCapPerPeriod(), to_units(config.customer_cap_per_period),
+                 lambda: registry.setCustomerCap(to_units(config.customer_cap_per_period), tx), registry)
+    ensure_value(f"FeedbackRegistry: welcome bonus = {config.welcome_bonus} SVC",
+                 lambda: registry.welcomeBonus(), to_units(config.welcome_bonus),
+                 lambda: registry.setWelcomeBonus(to_units(config.welcome_bonus), tx), registry)
+    steps.extend(_signer_steps(registry, config, record, tx))
     for brand in config.brands:
-        registry.registerBrand(brand.id, to_units(brand.cap_per_period), tx)
-    registry.grantRole(registry.PAUSER_ROLE(), deployer, tx)
-    registry.grantRole(registry.LINK_OPERATOR_ROLE(), deployer, tx)
+        cap = to_units(brand.cap_per_period)
+        current = registry.brandOf(brand.id) if registry is not None else None
+        if current is None or not current[-1]:
+            steps.append(Step(f"FeedbackRegistry: register brand {brand.id} ({brand.name}), cap {brand.cap_per_period} SVC",
+                              lambda brand=brand, cap=cap: registry.registerBrand(brand.id, cap, tx)))
+        elif current[0] != cap:
+            steps.append(Step(f"FeedbackRegistry: brand {brand.id} cap = {brand.cap_per_period} SVC",
+                              lambda brand=brand, cap=cap: registry.setBrandCap(brand.id, cap, tx)))
+    ensure_role(registry, "FeedbackRegistry", "PAUSER_ROLE", deployer, "the deployer")
+    ensure_role(registry, "FeedbackRegistry", "LINK_OPERATOR_ROLE", deployer, "the deployer")
 
     # Tiers and the catalog.
-    redemption.setTiers(
-        [to_units(t.threshold) for t in config.tiers], [t.multiplier_bps for t in config.tiers], tx
-    )
     for role in ("CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"):
-        redemption.grantRole(getattr(redemption, role)(), deployer, tx)
-    for item in config.catalog:
-        redemption.addItem(item_tuple(item), tx)
+        ensure_role(redemption, "TierRedemption", role, deployer, "the deployer")
+    thresholds = [to_units(t.threshold) for t in config.tiers]
+    multipliers = [t.multiplier_bps for t in config.tiers]
+    ensure_value("TierRedemption: tiers " + ", ".join(f"{t.name} from {t.threshold}" for t in config.tiers),
+                 lambda: tuple(list(x) for x in redemption.tierSchedule()), (thresholds, multipliers),
+                 lambda: redemption.setTiers(thresholds, multipliers, tx), redemption)
+    steps.extend(_catalog_steps(redemption, config, tx))
+    return steps
 
-    return Deployment(coin=coin, registry=registry, redemption=redemption, config=config)
+
+def _signer_steps(registry: Any, config: DeployConfig, record: dict[str, Any], tx: dict[str, Any]) -> list[Step]:
+    """Adds first, then the quorum, then removals: the quorum never exceeds the signer count."""
+    wanted = [s.lower() for s in config.signers]
+    steps = []
+    for signer in config.signers:
+        if registry is None or not registry.isSigner(signer):
+            steps.append(Step(f"FeedbackRegistry: add signer {signer}", lambda signer=signer: registry.addSigner(signer, tx)))
+    if registry is None or registry.quorum() != config.quorum:
+        steps.append(Step(f"FeedbackRegistry: quorum = {config.quorum}", lambda: registry.setQuorum(config.quorum, tx)))
+    for signer in record.get("signers", []):
+        if signer.lower() not in wanted and registry is not None and registry.isSigner(signer):
+            steps.append(Step(f"FeedbackRegistry: remove signer {signer}", lambda signer=signer: registry.removeSigner(signer, tx)))
+    return steps
 
 
-def main() -> Deployment:
-    from brownie import accounts
+def _catalog_steps(redemption: Any, config: DeployConfig, tx: dict[str, Any]) -> list[Step]:
+    """Config item i is catalog item i. A new item is added; a changed one updated; a changed
+    price is announced (it takes effect after the notice period, never at once)."""
+    steps = []
+    count = redemption.itemCount() if redemption is not None else 0
+    for item_id, item in enumerate(config.catalog):
+        if item_id >= count:
+            steps.append(Step(f"TierRedemption: add item {item_id} {item.name!r} at {item.price} SVC",
+                              lambda item=item: redemption.addItem(item_tuple(item), tx)))
+            continue
+        current = tuple(redemption.itemOf(item_id))
+        wanted = item_tuple(item, price=current[0])
+        if current != wanted:
+            steps.append(Step(f"TierRedemption: update item {item_id} {item.name!r}",
+                              lambda item_id=item_id, wanted=wanted: redemption.updateItem(item_id, wanted, tx)))
+        price = to_units(item.price)
+        pending = redemption.pendingPriceChange(item_id)
+        if current[0] != price and not (pending[1] > 0 and pending[0] == price):
+            steps.append(Step(f"TierRedemption: announce item {item_id} price {item.price} SVC",
+                              lambda item_id=item_id, price=price: redemption.announcePrice(item_id, price, tx)))
+    return steps
 
-    if not accounts:
-        raise SystemExit(
-            f"no deployer account on network {network.show_active()!r}: load one first "
-            "(brownie accounts new <id>, then accounts.load(<id>) in a script)"
+
+def _require_funds(deployer: Any, contracts_to_deploy: int) -> None:
+    """A clear error before the first transaction rather than a failure half-way."""
+    balance = deployer.balance()
+    gas_price = web3.eth.gas_price
+    # Deploying the three contracts takes ~12M gas; wiring alone well under 3M.
+    needed = gas_price * (3_000_000 + 4_000_000 * contracts_to_deploy)
+    if balance < needed:
+        raise DeployError(
+            f"the deployer {deployer.address} holds {balance / 10**18:.6f} ETH; about "
+            f"{needed / 10**18:.6f} ETH is needed at {gas_price / 10**9:.2f} gwei"
         )
-    config = config_for_network(network.show_active())
-    return deploy(accounts[0], config)
+
+
+# ------------------------------------------------------------------ the deployments record
+
+
+def _read_record(deployments_dir: Path | None) -> dict[str, Any]:
+    if deployments_dir is None:
+        return {}
+    path = record_path(deployments_dir, chain.id)
+    if not path.exists():
+        return {}
+    record = json.loads(path.read_text())
+    if record.get("chain_id") != chain.id:
+        raise DeployError(f"{path} records chain {record.get('chain_id')}, the RPC serves chain {chain.id}")
+    return record
+
+
+def _existing_contracts(record: dict[str, Any]) -> dict[str, Any]:
+    contracts = {}
+    for name, entry in record.get("contracts", {}).items():
+        if not web3.eth.get_code(entry["address"]):
+            raise DeployError(
+                f"the deployments record names {name} at {entry['address']}, but there is no code there on chain "
+                f"{chain.id} (a reset local chain? delete the record to deploy afresh)"
+            )
+        contracts[name] = CONTRACT_TYPES[name].at(entry["address"])
+    return contracts
+
+
+def _write_record(
+    deployments_dir: Path, record: dict[str, Any], contracts: dict[str, Any], deployed_now: dict[str, Any],
+    deployer: Any, config: DeployConfig,
+) -> None:
+    from brownie.project import get_loaded_projects
+
+    compiler = get_loaded_projects()[0]._compiler_config if get_loaded_projects() else {}
+    entries = dict(record.get("contracts", {}))
+    for name, receipt in deployed_now.items():
+        entries[name] = {"address": contracts[name].address, "tx": receipt.txid, "block": receipt.block_number}
+    updated = {
+        "chain_id": chain.id,
+        "network": network.show_active(),
+        "deployer": deployer.address,
+        "contracts": entries,
+        "config_hash": config.digest(),
+        "signers": list(config.signers),
+        "compiler": {
+            "solc": compiler.get("solc", {}).get("version"),
+            "evm_version": compiler.get("evm_version"),
+            "optimizer": compiler.get("solc", {}).get("optimizer"),
+        },
+        "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    deployments_dir.mkdir(parents=True, exist_ok=True)
+    record_path(deployments_dir, chain.id).write_text(json.dumps(updated, indent=2) + "\n")
+
+
+def main() -> Deployment | None:
+    """`brownie run scripts/deploy.py --network X` (or tools/run_script.py deploy): deploys with
+    scripts/config/<X>.yaml, recording in deployments/ (or $SERVICECOIN_DEPLOYMENTS_DIR).
+    SERVICECOIN_DRY_RUN=1 prints the plan only. The deployer is brownie's first account on a
+    development chain, else the key in $SERVICECOIN_DEPLOYER_KEY or the brownie account named
+    by $SERVICECOIN_DEPLOYER_ACCOUNT (its password is asked for)."""
+    from scripts.operator_accounts import load_deployer
+
+    deployer = load_deployer()
+    config_file = os.environ.get("SERVICECOIN_DEPLOY_CONFIG")
+    config = load_config(config_file) if config_file else config_for_network(network.show_active())
+    deployments_dir = Path(os.environ.get("SERVICECOIN_DEPLOYMENTS_DIR") or ROOT / "deployments")
+    dry_run = os.environ.get("SERVICECOIN_DRY_RUN") == "1"
+    result = deploy(deployer, config, deployments_dir=deployments_dir, dry_run=dry_run, log=print)
+    print("dry run: nothing sent" if dry_run else f"deployments record: {record_path(deployments_dir, chain.id)}")
+    return result

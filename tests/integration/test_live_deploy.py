@@ -1,0 +1,188 @@
+"""Deploying the way an operator does, to a chain that behaves like a public testnet: Anvil
+with Sepolia's chain id and a one-second block time (no automine), reached as a live brownie
+network through its RPC URL, the deployer key from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from web3 import HTTPProvider, Web3
+
+from oracle.abi import load_abi
+from tests.oracle.live_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SEPOLIA = 11155111
+# Anvil's first default account: a well-known development key, never a real one.
+DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+@pytest.fixture(scope="module")
+def testnet():
+    port = free_port()
+    anvil = subprocess.Popen(
+        ["anvil", "--port", str(port), "--chain-id", str(SEPOLIA), "--block-time", "1", "--hardfork", "shanghai",
+         "--silent"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    w3 = Web3(HTTPProvider(url))
+    deadline = time.monotonic() + 20
+    while not w3.is_connected():
+        assert time.monotonic() < deadline, "anvil did not start"
+        time.sleep(0.1)
+    yield url, w3
+    anvil.terminate()
+    anvil.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("operator")
+    config = yaml.safe_load((ROOT / "scripts" / "config" / "development.yaml").read_text())
+    config["chain_id"] = SEPOLIA
+    (directory / "sepolia.yaml").write_text(yaml.safe_dump(config))
+    return directory
+
+
+def operator(testnet, workdir: Path, *args: str, key: str = DEPLOYER_KEY) -> subprocess.CompletedProcess[str]:
+    url, _ = testnet
+    env = {**os.environ, "SERVICECOIN_DEPLOYER_KEY": key, "SERVICECOIN_DEPLOYMENTS_DIR": str(workdir / "deployments")}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", url, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def contract(w3: Web3, record: dict, name: str):
+    return w3.eth.contract(address=record["contracts"][name]["address"], abi=load_abi(name))
+
+
+def test_a_first_deploy_records_everything_and_wires_every_role(testnet, workdir) -> None:
+    url, w3 = testnet
+    result = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
+    assert record["chain_id"] == SEPOLIA and record["deployer"] == DEPLOYER
+    assert record["compiler"]["solc"] == "0.8.28" and record["compiler"]["evm_version"] == "shanghai"
+    for name in ("ServiceCoin", "FeedbackRegistry", "TierRedemption"):
+        entry = record["contracts"][name]
+        receipt = w3.eth.get_transaction_receipt(entry["tx"])
+        assert receipt["contractAddress"] == entry["address"] and receipt["blockNumber"] == entry["block"]
+
+    coin, registry, redemption = (contract(w3, record, n) for n in ("ServiceCoin", "FeedbackRegistry", "TierRedemption"))
+
+    def has(c, role: str, account: str) -> bool:
+        return c.functions.hasRole(getattr(c.functions, role)().call(), account).call()
+
+    assert has(coin, "MINTER_ROLE", registry.address) and has(coin, "WALLET_LINKER_ROLE", registry.address)
+    assert has(coin, "PROTOCOL_ROLE", registry.address) and has(coin, "PROTOCOL_ROLE", redemption.address)
+    assert has(coin, "BURNER_ROLE", redemption.address) and not has(coin, "MINTER_ROLE", DEPLOYER)
+    for role in ("CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"):
+        assert has(redemption, role, DEPLOYER)
+    assert registry.functions.tierSource().call() == redemption.address
+    config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
+    assert [registry.functions.isSigner(s).call() for s in config["signers"]] == [True] * len(config["signers"])
+    assert registry.functions.quorum().call() == config["quorum"]
+    assert registry.functions.welcomeBonus().call() == config["welcome_bonus"] * 10**18
+    assert redemption.functions.itemCount().call() == len(config["catalog"])
+
+
+def test_a_second_run_with_the_same_config_sends_nothing(testnet, workdir) -> None:
+    _, w3 = testnet
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+    result = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "nothing to do: the chain already matches the configuration" in result.stdout
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce
+
+
+def test_a_changed_config_is_planned_then_sent_as_the_difference_only(testnet, workdir) -> None:
+    _, w3 = testnet
+    config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
+    config["welcome_bonus"] = 7
+    config["catalog"].append({"name": "Gift card", "category": "cash_out", "price": 90, "stock": 10})
+    config["catalog"][3]["price"] = 35
+    (workdir / "sepolia.yaml").write_text(yaml.safe_dump(config))
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+
+    plan = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(workdir / "sepolia.yaml"))
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    planned = [line for line in plan.stdout.splitlines() if line.startswith("plan: ")]
+    assert planned == [
+        "plan: FeedbackRegistry: welcome bonus = 7 SVC",
+        "plan: TierRedemption: announce item 3 price 35 SVC",
+        "plan: TierRedemption: add item 4 'Gift card' at 90 SVC",
+    ]
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce
+
+    applied = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce + 3
+    again = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))
+    assert "nothing to do" in again.stdout
+
+
+def test_operator_commands_change_signers_and_pause(testnet, workdir) -> None:
+    _, w3 = testnet
+    record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
+    registry = contract(w3, record, "FeedbackRegistry")
+    new_signer = "0x" + "5a" * 20
+    assert operator(testnet, workdir, "add-signer", new_signer).returncode == 0
+    assert registry.functions.isSigner(Web3.to_checksum_address(new_signer)).call()
+    again = operator(testnet, workdir, "add-signer", new_signer)
+    assert "is already a signer: nothing sent" in again.stdout
+    assert operator(testnet, workdir, "set-quorum", "5").returncode == 1
+    assert operator(testnet, workdir, "pause", "registry").returncode == 0
+    assert registry.functions.paused().call()
+    assert operator(testnet, workdir, "unpause", "registry").returncode == 0
+    assert not registry.functions.paused().call()
+
+
+def test_clear_errors_for_a_wrong_chain_a_poor_deployer_and_a_dead_rpc(testnet, workdir) -> None:
+    config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
+    config["chain_id"] = 1
+    (workdir / "mainnet.yaml").write_text(yaml.safe_dump(config))
+    wrong = operator(testnet, workdir, "deploy", "--config", str(workdir / "mainnet.yaml"))
+    assert wrong.returncode == 1
+    assert "the configuration is for chain 1, but the RPC serves chain 11155111" in wrong.stderr
+
+    empty_key = "0x" + "42" * 32  # an account with no ether
+    poor = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", testnet[0], "deploy",
+         "--config", str(workdir / "sepolia.yaml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "SERVICECOIN_DEPLOYER_KEY": empty_key,
+             "SERVICECOIN_DEPLOYMENTS_DIR": str(workdir / "fresh-deployments")},
+    )
+    assert poor.returncode == 1 and "holds 0.000000 ETH; about" in poor.stderr
+
+    dead = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", f"http://127.0.0.1:{free_port()}",
+         "deploy"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "SERVICECOIN_DEPLOYER_KEY": DEPLOYER_KEY},
+    )
+    assert dead.returncode == 1 and "cannot connect to network 'servicecoin-rpc'" in dead.stderr
+
+
+def test_the_brownie_run_entry_point_deploys_the_same_way(testnet, workdir) -> None:
+    """scripts/deploy.py's main(), what `brownie run scripts/deploy.py` calls (here through
+    tools/run_script.py, which has no trouble with dots in the checkout's path)."""
+    url, w3 = testnet
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+    env = {**os.environ, "SERVICECOIN_DEPLOYER_KEY": DEPLOYER_KEY, "SERVICECOIN_DEPLOYMENTS_DIR": str(workdir / "deployments"),
+           "SERVICECOIN_DEPLOY_CONFIG": str(workdir / "sepolia.yaml"), "SERVICECOIN_DRY_RUN": "1"}
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "run_script.py"), "deploy", "--rpc-url", url],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("dry run: nothing sent")
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce
