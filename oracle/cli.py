@@ -5,6 +5,7 @@
     servicecoin status         events per state, batches in flight, the signer's balance
     servicecoin verify ID      an event's state here and its record on chain
     servicecoin config check   everything `run` would refuse to start for, all at once
+    servicecoin cosign serve   an independent co-signer (its own config file, key and policy copy)
 
 The configuration file comes from --config or $SERVICECOIN_CONFIG (default servicecoin.yaml).
 Every error is one line saying what is wrong; the exit status is 1 for errors, 2 for a failed
@@ -25,12 +26,17 @@ from tqdm import tqdm
 from web3.exceptions import Web3Exception
 
 from oracle.chain.registry import RegistryClient
-from oracle.config import OracleConfig, load_config
+from oracle.config import OracleConfig, load_config, load_cosigner_config, read_secret
+from oracle.cosign.review import CosignLimits
+from oracle.cosign.server import create_cosigner_app
 from oracle.errors import OracleError
 from oracle.events import event_id as compute_event_id
 from oracle.ingest.backfill import backfill, count_rows
 from oracle.logs import configure_logging
 from oracle.pipeline import PipelineRunner
+from oracle.policy import load_policy
+from oracle.signer import BatchSigner
+from oracle.typed_data import Domain
 from oracle.service import build_oracle, build_sources, connect, load_policy_for, load_signer_account, open_outbox
 
 log = logging.getLogger("servicecoin")
@@ -214,3 +220,31 @@ def config_check(ctx: click.Context) -> None:
         raise click.exceptions.Exit(2)
     click.echo(f"ok: brand {cfg.brand_id}, registry {registry.address} on chain {cfg.chain.chain_id}, "
                f"{len(accounts)} signer(s), policy v{policy.policy.version} 0x{policy.hash.hex()}")
+
+
+@main.group()
+def cosign() -> None:
+    """An independent co-signer for k-of-n batches."""
+
+
+@cosign.command("serve")
+@click.pass_context
+def cosign_serve(ctx: click.Context) -> None:
+    """Check and co-sign batches on POST /cosign until interrupted (config: a co-signer file)."""
+    path = ctx.obj["config_path"]
+
+    def build() -> Any:
+        cfg = load_cosigner_config(path)
+        domain = Domain(chain_id=cfg.chain.chain_id, verifying_contract=cfg.chain.registry)
+        signer = BatchSigner(load_signer_account(cfg.signer), domain)
+        limits = CosignLimits(
+            max_records_per_customer=cfg.limits.max_records_per_customer,
+            max_deadline_ahead=cfg.limits.max_deadline_ahead_seconds,
+        )
+        app = create_cosigner_app(signer, load_policy(cfg.policy), read_secret(cfg.secret_env), limits)
+        return cfg, signer, app
+
+    cfg, signer, app = _guard(build)
+    configure_logging("json")
+    log.info("co-signer starting", extra={"signer": signer.address, "registry": cfg.chain.registry})
+    uvicorn.run(app, host=cfg.server.host, port=cfg.server.port, log_config=None, access_log=False)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from eth_utils import is_checksum_address, is_hex_address
@@ -111,11 +111,25 @@ class SourceConfig(_Strict):
     csat_event_types: tuple[str, ...] | None = None
 
 
+class CosignerEndpoint(_Strict):
+    """An independent co-signer this oracle asks for a signature on every batch."""
+
+    url: str = Field(min_length=1)
+    address: str  # the co-signer's registered signer address; its answers must recover to it
+    secret_env: str  # the HMAC secret shared with that co-signer
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return ChainConfig._address(value)
+
+
 class OracleConfig(_Strict):
     brand_id: int = Field(ge=0, lt=2**32)
     policy: Path
     chain: ChainConfig
     signers: list[KeystoreConfig] = Field(min_length=1)
+    cosigners: list[CosignerEndpoint] = Field(default_factory=list)
     store: StoreConfig = StoreConfig()
     secrets: SecretsConfig = SecretsConfig()
     batching: BatchingConfig = BatchingConfig()
@@ -131,8 +145,46 @@ class OracleConfig(_Strict):
         return self
 
 
-def load_config(path: Path | str) -> OracleConfig:
-    path = Path(path)
+class CosignerDomain(_Strict):
+    chain_id: int = Field(ge=1)
+    registry: str
+
+    @field_validator("registry")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return ChainConfig._address(value)
+
+
+class CosignLimitsConfig(_Strict):
+    max_records_per_customer: int = Field(default=20, ge=1)
+    max_deadline_ahead_seconds: int = Field(default=7200, ge=60)
+
+
+class CosignerConfig(_Strict):
+    """The configuration of an independent co-signer (`servicecoin cosign serve`)."""
+
+    policy: Path  # the co-signer's own copy of the brand's published policy
+    chain: CosignerDomain
+    signer: KeystoreConfig
+    secret_env: str
+    server: ServerConfig = ServerConfig(port=8090)
+    limits: CosignLimitsConfig = CosignLimitsConfig()
+
+
+def load_cosigner_config(path: Path | str) -> CosignerConfig:
+    config = _load_model(Path(path), CosignerConfig)
+    base = Path(path).parent
+
+    def resolve(p: Path | None) -> Path | None:
+        return None if p is None or p.is_absolute() else base / p
+
+    signer = config.signer.model_copy(
+        update={"keystore": resolve(config.signer.keystore), "password_file": resolve(config.signer.password_file)}
+    )
+    return config.model_copy(update={"policy": resolve(config.policy), "signer": signer})
+
+
+def _load_model(path: Path, model: type[_Strict]) -> Any:
     try:
         raw = yaml.safe_load(path.read_bytes())
     except FileNotFoundError:
@@ -142,10 +194,14 @@ def load_config(path: Path | str) -> OracleConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     try:
-        config = OracleConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe(exc)}") from None
-    return _resolve_paths(config, path.parent)
+
+
+def load_config(path: Path | str) -> OracleConfig:
+    path = Path(path)
+    return _resolve_paths(_load_model(path, OracleConfig), path.parent)
 
 
 def _resolve_paths(config: OracleConfig, base: Path) -> OracleConfig:

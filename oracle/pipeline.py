@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from oracle import failpoints
 from oracle.chain.registry import RegistryClient
 from oracle.chain.submitter import BatchRejected, FeeCapExceeded, Submitter, TrackEvent
+from oracle.cosign.client import CosignError
 from oracle.metrics import OracleMetrics
 from oracle.policy import LoadedPolicy
-from oracle.signer import BatchSigner
+from oracle.signer import Signer
 from oracle.store.outbox import Outbox
 from oracle.typed_data import FeedbackBatch, FeedbackRecord, batch_digest
 
@@ -53,7 +54,7 @@ class Pipeline:
         outbox: Outbox,
         policy: LoadedPolicy,
         registry: RegistryClient,
-        signers: Sequence[BatchSigner],
+        signers: Sequence[Signer],
         submitter: Submitter,
         address_for: Callable[[str], str],
         batching: Batching,
@@ -82,7 +83,7 @@ class Pipeline:
         report.batches_opened = self._open_batches()
         if report.batches_opened:
             failpoints.hit("after_batch")
-        report.signed = self._sign_open()
+        report.signed = self._sign_open(report)
         if report.signed:
             failpoints.hit("after_sign")
         report.submitted = self._submit_signed(report)
@@ -116,12 +117,18 @@ class Pipeline:
 
     # ------------------------------------------------------------ signing
 
-    def _sign_open(self) -> int:
+    def _sign_open(self, report: StepReport) -> int:
         signed = 0
         for row in self.outbox.batches_in(("open",), self.brand_id):
             batch = self._batch(row.batch_id, deadline=int(self.clock()) + self.batching.deadline_seconds)
             digest = batch_digest(self.signers[0].domain, batch)
-            signatures = [signer.sign(batch) for signer in self.signers]
+            try:
+                signatures = [signer.sign(batch) for signer in self.signers]
+            except CosignError as exc:
+                # The batch stays open and is signed afresh on the next step.
+                report.problems.append(str(exc))
+                log.warning("%s", exc)
+                break
             self.outbox.mark_signed(row.batch_id, batch.policy_hash, batch.deadline, digest, signatures)
             signed += 1
         return signed

@@ -23,7 +23,8 @@ from oracle.ingest.sources import GenericSource, Source
 from oracle.metrics import OracleMetrics
 from oracle.pipeline import Batching, Pipeline
 from oracle.policy import LoadedPolicy, load_policy
-from oracle.signer import PASSWORD_FILE_ENV, BatchSigner, keystore_password, load_keystore
+from oracle.cosign.client import RemoteCosigner
+from oracle.signer import PASSWORD_FILE_ENV, BatchSigner, Signer, keystore_password, load_keystore
 from oracle.store.outbox import Outbox
 
 
@@ -80,7 +81,7 @@ class Oracle:
     policy: LoadedPolicy
     w3: Web3
     registry: RegistryClient
-    signers: list[BatchSigner]
+    signers: list[Signer]
     submitter: Submitter
     pipeline: Pipeline
     metrics: OracleMetrics
@@ -111,7 +112,10 @@ def build_oracle(
     registry = RegistryClient(w3, config.chain.registry)
     domain = registry.domain()
     accounts = [load_signer_account(entry, environ) for entry in config.signers]
-    signers = [BatchSigner(account, domain) for account in accounts]
+    signers: list[Signer] = [BatchSigner(account, domain) for account in accounts]
+    signers += [
+        RemoteCosigner(c.url, c.address, read_secret(c.secret_env, environ), domain) for c in config.cosigners
+    ]
     chain = config.chain
     settings = SubmitSettings(
         max_fee=int(chain.max_fee_gwei * GWEI),

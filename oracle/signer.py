@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -52,6 +53,15 @@ def load_keystore(path: Path | str, password: str) -> LocalAccount:
         reason = "wrong password" if "MAC mismatch" in str(exc) else str(exc)
         raise SignerError(f"{path}: cannot decrypt the keystore: {reason}") from None
     return Account.from_key(key)
+
+
+class Signer(Protocol):
+    """Anything that signs batches for the registry: a local key, or a remote co-signer."""
+
+    address: str
+    domain: Domain
+
+    def sign(self, batch: FeedbackBatch) -> bytes: ...
 
 
 class BatchSigner:

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
 
 DOMAIN_NAME = "ServiceCoin FeedbackRegistry"
@@ -214,6 +215,15 @@ def sign_digest(private_key: bytes | str, digest: bytes) -> bytes:
     """A 65-byte (r, s, v) signature over an EIP-712 digest; eth-keys always gives low-s."""
     signed = Account.unsafe_sign_hash(digest, private_key)
     return bytes(signed.signature)
+
+
+def recover_signer(digest: bytes, signature: bytes) -> str:
+    """The address whose key made a 65-byte (r, s, v) signature over `digest` (v 27/28 or 0/1)."""
+    if len(signature) != 65:
+        raise ValueError(f"a signature is 65 bytes, got {len(signature)}")
+    v = signature[64] - 27 if signature[64] >= 27 else signature[64]
+    public_key = keys.Signature(signature[:64] + bytes([v])).recover_public_key_from_msg_hash(digest)
+    return str(public_key.to_checksum_address())
 
 
 def sign_batch(private_keys: Sequence[bytes | str], domain: Domain, batch: FeedbackBatch) -> list[bytes]:

@@ -15,7 +15,7 @@ from oracle.events import event_id
 from oracle.ingest.helpdesks import ZENDESK_TEMPLATE_MARKER
 from oracle.ingest.signatures import sign_generic, sign_zendesk
 from oracle.service import build_oracle
-from scripts.local_oracle import GENERIC_SECRET, ZENDESK_SECRET, write_oracle_files
+from scripts.local_oracle import EXAMPLE_POLICY, GENERIC_SECRET, ZENDESK_SECRET, write_oracle_files
 from tests.oracle.live_server import serving
 
 COIN = 10**18
@@ -232,3 +232,50 @@ def test_two_of_two_signers_co_sign_each_batch(oracle_files, deployment, chain, 
     batch = oracle.outbox.batch_row(oracle.outbox.event_row(key).batch_id)
     assert len(json.loads(batch.signatures)) == 2
     assert deployment.coin.balanceOf(both.custodial_address("two-signers")) == (5 + 5) * COIN
+
+
+def test_an_independent_cosigner_completes_a_two_of_two_quorum(oracle_files, deployment, chain, accounts) -> None:
+    """The co-signer runs its own service with its own key and its own copy of the policy; the
+    oracle asks it over HTTP. While it refuses, the batch waits; nothing is sent."""
+    from eth_account import Account
+
+    from oracle.cosign.server import create_cosigner_app
+    from oracle.policy import load_policy
+    from oracle.signer import BatchSigner
+    from oracle.typed_data import Domain
+    from scripts.local_oracle import COSIGNER_KEY
+
+    config = oracle_files.config()
+    domain = Domain(chain_id=config.chain.chain_id, verifying_contract=deployment.registry.address)
+    cosigner = BatchSigner(Account.from_key(COSIGNER_KEY), domain)
+    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    with serving(create_cosigner_app(cosigner, load_policy(EXAMPLE_POLICY), "cosign-secret")) as cosigner_url:
+        files = write_oracle_files(
+            oracle_files.directory.parent / "remote", config.chain.rpc_url, config.chain.chain_id,
+            deployment.registry.address,
+            cosigners=[{"url": cosigner_url, "address": cosigner.address, "secret_env": "COSIGN_SECRET"}],
+        )
+        environ = {**files.environ, "COSIGN_SECRET": "cosign-secret"}
+        oracle = build_oracle(files.config(), environ=environ)
+        assert oracle.self_check() == []
+        with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+            assert generic_event(client, 700, customer="cosigned").status_code == 202
+        key = event_id(1, "generic", "ev-700")
+        run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
+        batch = oracle.outbox.batch_row(oracle.outbox.event_row(key).batch_id)
+        assert len(json.loads(batch.signatures)) == 2
+        assert deployment.coin.balanceOf(files.custodial_address("cosigned")) == (5 + 5) * COIN
+
+        # The oracle's policy file changes, but not the co-signer's published copy: it refuses.
+        (files.directory / "policy.yaml").write_text((files.directory / "policy.yaml").read_text() + "\n# v1.1\n")
+        changed = build_oracle(files.config(), environ=environ)
+        with serving(changed.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+            assert generic_event(client, 701, customer="cosigned").status_code == 202
+        report = None
+        for _ in range(10):
+            report = changed.pipeline.step()
+            if report.problems:
+                break
+            time.sleep(0.3)
+        assert report.problems and "is not the published policy" in report.problems[0]
+        assert changed.outbox.batches_in(("open",))  # waiting, unsigned, unsent
