@@ -1,7 +1,7 @@
 # ServiceCoin developer entry points. `make test` and `make demo` set everything up first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help abis demo setup test test-oracle test-integration test-contracts test-contracts-ganache test-toolchain gas clean
+.PHONY: help abis bench demo setup test test-oracle test-integration test-contracts test-contracts-ganache test-toolchain gas clean
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -17,6 +17,7 @@ help:
 	@echo "make demo    - setup if needed, then deploy on an embedded local chain, reward customers, redeem"
 	@echo "make test    - setup if needed, then the whole suite (contracts on Anvil and on Ganache)"
 	@echo "make gas     - measure gas per operation and write snapshots/gas.json"
+	@echo "make bench   - gas and throughput against naive baselines: bench/REPORT.md"
 
 # eth-brownie is built from its source distribution, pure Python: the published mypyc wheel
 # breaks the state_machine fixture and --coverage (see ../shared/TOOLCHAIN.md).
@@ -60,6 +61,10 @@ abis: setup
 
 gas: setup
 	$(BIN)/python tools/run_script.py gas_snapshot
+
+# Gas and throughput against naive baselines; writes bench/results.json, REPORT.md and a plot.
+bench: setup
+	$(BIN)/python tools/run_script.py bench --free-port --gas-limit 30000000
 
 clean:
 	rm -rf build reports .hypothesis

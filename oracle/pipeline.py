@@ -72,9 +72,13 @@ class Pipeline:
         self.metrics = metrics
         self.clock = clock
         self.brand_id = policy.policy.brand_id
+        self._chain_time = 0
 
     def step(self) -> StepReport:
         report = StepReport()
+        # The chain's clock decides deadlines and "occurs in the future", and it need not agree
+        # with ours (block times lag; a test chain may run ahead): read it once per step.
+        self._chain_time = int(self.registry.w3.eth.get_block("latest")["timestamp"])
         decisions = self.outbox.decide_received(self.policy.policy, self.address_for)
         report.decided = len(decisions)
         report.eligible = sum(1 for _, d in decisions if d.eligible)
@@ -100,7 +104,7 @@ class Pipeline:
         # Only events that happened by the chain's latest block: any block including the batch
         # is at least that late, so the registry never skips a record as "occurs in the future"
         # (which it would do if the oracle's clock ran ahead of the chain's).
-        chain_time = int(self.registry.w3.eth.get_block("latest")["timestamp"])
+        chain_time = self._chain_time
         opened = 0
         while True:
             count, oldest = self.outbox.eligible_backlog(self.brand_id)
@@ -120,7 +124,8 @@ class Pipeline:
     def _sign_open(self, report: StepReport) -> int:
         signed = 0
         for row in self.outbox.batches_in(("open",), self.brand_id):
-            batch = self._batch(row.batch_id, deadline=int(self.clock()) + self.batching.deadline_seconds)
+            deadline = max(int(self.clock()), self._chain_time) + self.batching.deadline_seconds
+            batch = self._batch(row.batch_id, deadline=deadline)
             digest = batch_digest(self.signers[0].domain, batch)
             try:
                 signatures = [signer.sign(batch) for signer in self.signers]
@@ -145,7 +150,8 @@ class Pipeline:
     def _submit_signed(self, report: StepReport) -> int:
         submitted = 0
         for row in self.outbox.batches_in(("signed",), self.brand_id):
-            if row.deadline - self.clock() < _DEADLINE_MARGIN:
+            if row.deadline - max(self.clock(), self._chain_time) < _DEADLINE_MARGIN:
+                log.info("batch %s: signatures expire soon, signing again", row.batch_id)
                 self.outbox.resign(row.batch_id)  # signed again on the next step
                 continue
             batch = self._batch(row.batch_id, row.deadline)
@@ -163,6 +169,7 @@ class Pipeline:
                 report.problems.append(str(exc))
                 name = exc.revert.name if exc.revert else None
                 if name == "BatchExpired":
+                    log.warning("%s: signing again with a later deadline", exc)
                     self.outbox.resign(row.batch_id)
                     continue
                 level = logging.WARNING if name in _TRANSIENT_REVERTS else logging.ERROR

@@ -73,6 +73,39 @@ class ContentVault:
         )
         return digest
 
+    def seal_many(
+        self, connection: Connection, items: list[tuple[str, bytes, dict[str, Any]]], now: int
+    ) -> list[bytes]:
+        """`seal` for many (customer id, event id, content) at once, in the caller's transaction:
+        one read of the customers' keys, one insert of the new keys, one of the contents."""
+        customers = sorted({customer for customer, _, _ in items})
+        keys: dict[str, bytes] = {}
+        for chunk in _chunks(customers, 500):  # SQLite binds at most 32766 parameters
+            for customer, wrapped in connection.execute(
+                select(customer_keys.c.customer_id, customer_keys.c.wrapped_key).where(customer_keys.c.customer_id.in_(chunk))
+            ):
+                keys[customer] = self._unwrap(customer, wrapped)
+        new_keys = []
+        for customer in customers:
+            if customer not in keys:
+                keys[customer] = AESGCM.generate_key(bit_length=256)
+                nonce = os.urandom(NONCE_BYTES)
+                wrapped = nonce + self._master.encrypt(nonce, keys[customer], KEY_WRAP_CONTEXT + customer.encode())
+                new_keys.append({"customer_id": customer, "wrapped_key": wrapped, "created_at": now})
+        if new_keys:
+            connection.execute(insert(customer_keys), new_keys)
+        rows, digests = [], []
+        for customer, event_id, content in items:
+            salt, nonce = os.urandom(32), os.urandom(NONCE_BYTES)
+            ciphertext = nonce + AESGCM(keys[customer]).encrypt(nonce, canonical(content), event_id)
+            digest = commitment(salt, content)
+            rows.append({"event_id": event_id, "customer_id": customer, "ciphertext": ciphertext, "salt": salt,
+                         "commitment": digest})
+            digests.append(digest)
+        if rows:
+            connection.execute(insert(contents), rows)
+        return digests
+
     def open(self, event_id: bytes) -> Opened | None:
         """The decrypted content, its salt and commitment; None once the customer is erased."""
         with self._engine.connect() as connection:
@@ -127,3 +160,7 @@ class ContentVault:
             return self._master.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], KEY_WRAP_CONTEXT + customer_id.encode())
         except InvalidTag:
             raise PrivacyError(f"customer {customer_id!r}: the data key does not open with this master key") from None
+
+
+def _chunks(values: list[str], size: int) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -25,7 +25,11 @@ class SessionError(SystemExit):
 
 @contextmanager
 def brownie_session(
-    network_id: str = "development", *, free_port: bool = False, rpc_url: str | None = None
+    network_id: str = "development",
+    *,
+    free_port: bool = False,
+    rpc_url: str | None = None,
+    gas_limit: int | None = None,
 ) -> Iterator[None]:
     """`rpc_url` connects to any EVM chain without a brownie network entry (a live network
     named servicecoin-rpc is added for this process only); `free_port` launches the
@@ -60,6 +64,8 @@ def brownie_session(
         from oracle.ingest.server import free_port as pick_port
 
         CONFIG.networks[network_id].setdefault("cmd_settings", {})["port"] = pick_port()
+    if gas_limit:  # the block gas limit of a chain brownie launches
+        CONFIG.networks[network_id].setdefault("cmd_settings", {})["gas_limit"] = gas_limit
     try:
         network.connect(network_id)
     except Exception as exc:  # noqa: BLE001 - brownie raises many kinds; all mean "cannot connect"

@@ -26,9 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--network", default="development")
     parser.add_argument("--free-port", action="store_true", help="launch the local chain on a free port")
     parser.add_argument("--rpc-url", help="connect to this JSON-RPC endpoint instead of a named network")
+    parser.add_argument("--gas-limit", type=int, help="block gas limit of the chain brownie launches")
     args = parser.parse_args(argv)
     try:
-        with brownie_session(args.network, free_port=args.free_port, rpc_url=args.rpc_url):
+        with brownie_session(args.network, free_port=args.free_port, rpc_url=args.rpc_url, gas_limit=args.gas_limit):
             importlib.import_module(f"scripts.{args.script}").main()
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

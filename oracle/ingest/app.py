@@ -20,11 +20,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from oracle.ingest.group_commit import GroupCommitter
 from oracle.ingest.signatures import SignatureError
 from oracle.ingest.sources import Delivery, PayloadError, Source
 from oracle.ingest.strict_json import MalformedJSON, parse_object
@@ -72,6 +72,7 @@ def create_app(
 ) -> Starlette:
     if not sources:
         raise ValueError("the webhook server needs at least one source")
+    committer = GroupCommitter(outbox)
 
     def endpoint(source: Source) -> Callable[[Request], object]:
         async def handle(request: Request) -> JSONResponse:
@@ -106,7 +107,7 @@ def create_app(
         # "occurs in the future": nothing is rewarded for a time later than its receipt.
         event = dataclasses.replace(parsed.event, occurred_at=min(parsed.event.occurred_at, now))
         try:
-            await run_in_threadpool(outbox.receive, event, parsed.content, now)
+            await committer.receive(event, parsed.content, now)
         except OperationalError:
             return error(503, "the event store is unavailable; retry later")
         return JSONResponse({"status": "accepted", "event_id": "0x" + event.id.hex()}, status_code=202)

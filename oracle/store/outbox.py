@@ -16,6 +16,7 @@ same code runs on PostgreSQL, where `with_for_update` locks the sequence counter
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from oracle.errors import OracleError
@@ -113,47 +114,64 @@ def create_outbox_engine(url: str) -> Engine:
 
 
 class _History:
-    """The policy's view of what was already found eligible, inside the deciding transaction."""
+    """The policy's view of what was already found eligible, read once for a whole group of
+    received events inside the deciding transaction, then kept up to date in memory as the
+    group's decisions are made (and written back with them)."""
 
-    def __init__(self, connection: Connection, brand_id: int) -> None:
-        self._connection = connection
+    def __init__(self, connection: Connection, brand_id: int, rows: list[Any]) -> None:
         self._brand_id = brand_id
+        customers = sorted({row.customer_id for row in rows})
+        days = sorted({row.day for row in rows})
+        self._counts: Counter[tuple[str, int, str]] = Counter()
+        for chunk in _chunks(customers, 500):
+            query = (
+                select(events.c.customer_id, events.c.kind, events.c.day, func.count())
+                .where(
+                    events.c.brand_id == brand_id,
+                    events.c.customer_id.in_(chunk),
+                    events.c.day.in_(days),
+                    events.c.state.in_(_COUNTED),
+                )
+                .group_by(events.c.customer_id, events.c.kind, events.c.day)
+            )
+            for customer, kind, day, count in connection.execute(query):
+                self._counts[(customer, kind, day)] = int(count)
+        # Locked on PostgreSQL until the transaction ends: two deciders cannot both spend it.
+        issued = connection.execute(
+            select(daily_issuance.c.day, daily_issuance.c.units)
+            .where(daily_issuance.c.brand_id == brand_id, daily_issuance.c.day.in_(days))
+            .with_for_update()
+        ).all()
+        self._stored_days = {day for day, _ in issued}
+        self._issued = {day: int(units) for day, units in issued}
+        self._touched: set[str] = set()
 
     def count_for(self, customer_id: str, kind: FeedbackKind, day: date) -> int:
-        query = select(func.count()).where(
-            events.c.brand_id == self._brand_id,
-            events.c.customer_id == customer_id,
-            events.c.kind == int(kind),
-            events.c.day == day.isoformat(),
-            events.c.state.in_(_COUNTED),
-        )
-        return int(self._connection.execute(query).scalar_one())
+        return self._counts[(customer_id, int(kind), day.isoformat())]
 
     def budget_used(self, day: date) -> Decimal:
-        return Decimal(self.units_issued(day.isoformat())) / UNITS_PER_COIN
+        return Decimal(self._issued.get(day.isoformat(), 0)) / UNITS_PER_COIN
 
-    def units_issued(self, day: str) -> int:
-        return self._read_issued(day) or 0
+    def add_eligible(self, customer_id: str, kind: int, day: str, units: int) -> None:
+        self._counts[(customer_id, kind, day)] += 1
+        self._issued[day] = self._issued.get(day, 0) + units
+        self._touched.add(day)
 
-    def add_issued(self, day: str, units: int) -> None:
-        current = self._read_issued(day)
-        if current is None:
-            self._connection.execute(insert(daily_issuance).values(brand_id=self._brand_id, day=day, units=str(units)))
-        else:
-            self._connection.execute(
-                update(daily_issuance)
-                .where(daily_issuance.c.brand_id == self._brand_id, daily_issuance.c.day == day)
-                .values(units=str(current + units))
-            )
+    def write(self, connection: Connection) -> None:
+        for day in sorted(self._touched):
+            units = str(self._issued[day])
+            if day in self._stored_days:
+                connection.execute(
+                    update(daily_issuance)
+                    .where(daily_issuance.c.brand_id == self._brand_id, daily_issuance.c.day == day)
+                    .values(units=units)
+                )
+            else:
+                connection.execute(insert(daily_issuance).values(brand_id=self._brand_id, day=day, units=units))
 
-    def _read_issued(self, day: str) -> int | None:
-        """The day's issued units, None before the day's first eligible event (row locked on PostgreSQL)."""
-        units = self._connection.execute(
-            select(daily_issuance.c.units)
-            .where(daily_issuance.c.brand_id == self._brand_id, daily_issuance.c.day == day)
-            .with_for_update()
-        ).scalar()
-        return None if units is None else int(units)
+
+def _chunks(values: list[Any], size: int) -> list[list[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 class Outbox:
@@ -205,6 +223,39 @@ class Outbox:
             return False
         return True
 
+    def receive_many(self, items: list[tuple[HelpdeskEvent, dict[str, Any], int]]) -> list[bool]:
+        """`receive` for many deliveries in one transaction (group commit): one read of the ids
+        already stored, then every new event and its sealed content inserted at once. Returns,
+        per item, True if it was new. A delivery repeated inside the group is stored once."""
+        if not items:
+            return []
+        keys = [event.id for event, _, _ in items]
+        try:
+            with self._transaction() as connection:
+                known: set[bytes] = set()
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    known.update(connection.execute(select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars())
+                fresh, seen = [], set()
+                for event, content, received_at in items:
+                    if event.id in known or event.id in seen:
+                        continue
+                    seen.add(event.id)
+                    fresh.append((event, content, received_at))
+                if fresh:
+                    now = max(received_at for _, _, received_at in fresh)
+                    digests = self.vault.seal_many(connection, [(e.customer_id, e.id, c) for e, c, _ in fresh], now)
+                    rows = [self._event_row(e, d, r) for (e, _, r), d in zip(fresh, digests)]
+                    connection.execute(insert(events), rows)
+        except IntegrityError:
+            # Another instance stored one of these between our read and insert (PostgreSQL):
+            # fall back to one transaction per delivery, which resolves each race on its own.
+            return [self.receive(event, content, received_at) for event, content, received_at in items]
+        first = {}
+        for index, key in enumerate(keys):
+            first.setdefault(key, index)
+        return [key in seen and first[key] == index for index, key in enumerate(keys)]
+
     @staticmethod
     def _event_row(helpdesk_event: HelpdeskEvent, commitment: bytes, received_at: int) -> dict[str, Any]:
         return {
@@ -228,16 +279,21 @@ class Outbox:
         self, policy: Policy, address_for: Callable[[str], str], limit: int = 1000
     ) -> list[tuple[bytes, Decision]]:
         """Applies the policy to received events, oldest first, in one transaction: the history
-        the policy reads and the decisions it makes cannot interleave with another decider's."""
+        the policy reads and the decisions it makes cannot interleave with another decider's.
+        The history is read once for the group and the decisions written with executemany."""
         decisions = []
         with self._transaction() as connection:
-            history = _History(connection, policy.brand_id)
             rows = connection.execute(
                 select(events)
                 .where(events.c.state == "received", events.c.brand_id == policy.brand_id)
                 .order_by(events.c.received_at, events.c.event_id)
                 .limit(limit)
             ).all()
+            if not rows:
+                return []
+            history = _History(connection, policy.brand_id, rows)
+            next_seq = self._reserve_seqs(connection, policy.brand_id, rows)
+            changes = []
             for row in rows:
                 candidate = Event(
                     customer_id=row.customer_id,
@@ -247,37 +303,54 @@ class Outbox:
                 )
                 decision = decide(policy, candidate, history)
                 if decision.eligible:
-                    self._mark_eligible(connection, row, decision, address_for(row.customer_id))
-                    history.add_issued(row.day, int(decision.base_reward * UNITS_PER_COIN))
+                    units = int(decision.base_reward * UNITS_PER_COIN)
+                    history.add_eligible(row.customer_id, row.kind, row.day, units)
+                    changes.append({"key": row.event_id, "new_state": "eligible", "new_seq": next_seq,
+                                    "units": str(units), "address": address_for(row.customer_id), "why": None})
+                    next_seq += 1
                 else:
-                    self._transition(connection, row.event_id, "received", "ineligible", reason=decision.reason)
+                    changes.append({"key": row.event_id, "new_state": "ineligible", "new_seq": None,
+                                    "units": None, "address": None, "why": decision.reason})
                 decisions.append((row.event_id, decision))
+            self._write_decisions(connection, changes)
+            self._set_next_seq(connection, policy.brand_id, next_seq)
+            history.write(connection)
         return decisions
 
-    def _mark_eligible(self, connection: Connection, row: Any, decision: Decision, address: str) -> None:
-        seq = self._next_seq(connection, row.brand_id)
-        self._transition(
-            connection,
-            row.event_id,
-            "received",
-            "eligible",
-            seq=seq,
-            reward_units=str(int(decision.base_reward * UNITS_PER_COIN)),
-            customer_address=address,
-        )
-
-    def _next_seq(self, connection: Connection, brand_id: int) -> int:
+    @staticmethod
+    def _reserve_seqs(connection: Connection, brand_id: int, rows: list[Any]) -> int:
+        """The brand's next dense sequence number (its counter row locked on PostgreSQL)."""
         counter = connection.execute(
             select(sequence_counters.c.next_seq).where(sequence_counters.c.brand_id == brand_id).with_for_update()
         ).scalar()
         if counter is None:
             # Sequence numbers start at 1 and stay dense: 256 of them share one bitmap word on chain.
-            connection.execute(insert(sequence_counters).values(brand_id=brand_id, next_seq=2))
+            connection.execute(insert(sequence_counters).values(brand_id=brand_id, next_seq=1))
             return 1
-        connection.execute(
-            update(sequence_counters).where(sequence_counters.c.brand_id == brand_id).values(next_seq=counter + 1)
-        )
         return int(counter)
+
+    @staticmethod
+    def _set_next_seq(connection: Connection, brand_id: int, next_seq: int) -> None:
+        connection.execute(
+            update(sequence_counters).where(sequence_counters.c.brand_id == brand_id).values(next_seq=next_seq)
+        )
+
+    @staticmethod
+    def _write_decisions(connection: Connection, changes: list[dict[str, Any]]) -> None:
+        statement = (
+            update(events)
+            .where(events.c.event_id == bindparam("key"), events.c.state == "received")
+            .values(
+                state=bindparam("new_state"),
+                seq=bindparam("new_seq"),
+                reward_units=bindparam("units"),
+                customer_address=bindparam("address"),
+                reason=bindparam("why"),
+            )
+        )
+        result = connection.execute(statement, changes)
+        if result.rowcount != len(changes):
+            raise IllegalTransition(f"{len(changes) - result.rowcount} event(s) left 'received' while being decided")
 
     # ------------------------------------------------------------ batches
 
@@ -295,8 +368,15 @@ class Outbox:
             batch_id = connection.execute(
                 insert(batches).values(brand_id=brand_id, state="open", created_at=now)
             ).inserted_primary_key[0]
-            for row in rows:
-                self._transition(connection, row.event_id, "eligible", "batched", batch_id=batch_id)
+            moved = 0
+            for chunk in _chunks([row.event_id for row in rows], 500):
+                moved += connection.execute(
+                    update(events)
+                    .where(events.c.event_id.in_(chunk), events.c.state == "eligible")
+                    .values(state="batched", batch_id=batch_id)
+                ).rowcount
+            if moved != len(rows):
+                raise IllegalTransition(f"{len(rows) - moved} event(s) left 'eligible' while being batched")
         records = tuple(
             BatchRecord(r.event_id, r.customer_address, r.seq, r.kind, r.occurred_at, r.content_commitment) for r in rows
         )

@@ -279,3 +279,15 @@ def test_an_independent_cosigner_completes_a_two_of_two_quorum(oracle_files, dep
             time.sleep(0.3)
         assert report.problems and "is not the published policy" in report.problems[0]
         assert changed.outbox.batches_in(("open",))  # waiting, unsigned, unsent
+
+
+def test_a_chain_clock_ahead_of_the_oracles_does_not_expire_its_batches(oracle, oracle_files, deployment, chain) -> None:
+    """Deadlines follow the chain's clock: signed on the oracle's alone, a batch would be
+    expired on arrival at a chain two hours ahead, and signed again forever."""
+    chain.sleep(7200)
+    chain.mine()
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 800, customer="time-traveller").status_code == 202
+    key = event_id(1, "generic", "ev-800")
+    run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
+    assert oracle.outbox.batch_row(oracle.outbox.event_row(key).batch_id).deadline > chain.time()

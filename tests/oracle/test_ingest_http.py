@@ -144,3 +144,21 @@ def test_fuzzed_signed_bodies_never_cause_a_server_error(client, outbox, body: b
     assert response.status_code in (202, 400, 422)
     if response.status_code != 202:
         assert outbox.counts_by_state() == before
+
+
+def test_concurrent_deliveries_are_grouped_and_each_stored_once(base_url, outbox) -> None:
+    import asyncio
+
+    async def deliver_all() -> list[int]:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            async def one(n: int) -> int:
+                body = json.dumps(payload(1000 + n % 150)).encode()  # 150 events, some twice
+                headers = {"Content-Type": "application/json", **sign_generic(body, SECRET.encode(), NOW)}
+                return (await client.post("/webhooks/generic", content=body, headers=headers)).status_code
+
+            return await asyncio.gather(*(one(n) for n in range(200)))
+
+    before = outbox.counts_by_state().get("received", 0)
+    statuses = asyncio.run(deliver_all())
+    assert statuses == [202] * 200
+    assert outbox.counts_by_state()["received"] == before + 150

@@ -301,3 +301,24 @@ def test_an_unknown_state_cannot_be_written(outbox: Outbox) -> None:
     with pytest.raises(Exception, match="CHECK constraint failed"):
         with outbox._engine.begin() as connection:
             connection.execute(text("UPDATE events SET state = 'paid'"))
+
+
+def test_a_group_is_stored_in_one_transaction_each_event_once(outbox: Outbox) -> None:
+    receive(outbox, helpdesk_event(1))  # already stored before the group
+    group = [helpdesk_event(1), helpdesk_event(2), helpdesk_event(3), helpdesk_event(2)]
+    items = [(e, {"comment": f"content of {e.helpdesk_event_id}"}, T0) for e in group]
+    assert outbox.receive_many(items) == [False, True, True, False]
+    assert outbox.counts_by_state() == {"received": 3}
+    assert outbox.vault.open(group[2].id).content == {"comment": "content of ticket-3"}
+    assert outbox.receive_many(items) == [False, False, False, False]
+    assert outbox.receive_many([]) == []
+
+
+def test_a_failing_group_stores_nothing(outbox: Outbox) -> None:
+    class Unserialisable:
+        pass
+
+    items = [(helpdesk_event(1), {"ok": 1}, T0), (helpdesk_event(2), {"bad": Unserialisable()}, T0)]
+    with pytest.raises(TypeError):
+        outbox.receive_many(items)
+    assert outbox.counts_by_state() == {}

@@ -1,0 +1,68 @@
+"""Group commit for the webhook server: deliveries arriving within a few milliseconds of each
+other are stored in one transaction, and each is answered only after that transaction commits.
+
+One SQLite commit (a WAL fsync) and one set of statements then serve hundreds of deliveries
+instead of one; a delivery still gets its 202 only once it is durable, and a failure of the
+shared transaction is answered 503 to every delivery in it (nothing of it was stored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from oracle.events import HelpdeskEvent
+from oracle.store.outbox import Outbox
+
+
+@dataclass
+class _Pending:
+    event: HelpdeskEvent
+    content: dict[str, Any]
+    received_at: int
+    done: asyncio.Future[bool]
+
+
+class GroupCommitter:
+    def __init__(self, outbox: Outbox, max_items: int = 500, max_wait: float = 0.002) -> None:
+        self._outbox = outbox
+        self._max_items = max_items
+        self._max_wait = max_wait
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    async def receive(self, event: HelpdeskEvent, content: dict[str, Any], received_at: int) -> bool:
+        """Stores the delivery with the others of its group; True if it was new."""
+        if self._queue is None or self._writer is None or self._writer.done():
+            self._queue = asyncio.Queue()
+            self._writer = asyncio.create_task(self._write_groups(self._queue))
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(event, content, received_at, done))
+        return await done
+
+    async def _write_groups(self, queue: asyncio.Queue[_Pending]) -> None:
+        while True:
+            group = [await queue.get()]
+            deadline = asyncio.get_running_loop().time() + self._max_wait
+            while len(group) < self._max_items:
+                timeout = deadline - asyncio.get_running_loop().time()
+                if timeout <= 0 and queue.empty():
+                    break
+                try:
+                    group.append(queue.get_nowait() if timeout <= 0 else await asyncio.wait_for(queue.get(), timeout))
+                except (asyncio.TimeoutError, asyncio.QueueEmpty):
+                    break
+            items = [(p.event, p.content, p.received_at) for p in group]
+            try:
+                results = await run_in_threadpool(self._outbox.receive_many, items)
+            except Exception as exc:  # noqa: BLE001 - every delivery of the group learns of it
+                for pending in group:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+                continue
+            for pending, new in zip(group, results):
+                if not pending.done.done():
+                    pending.done.set_result(new)

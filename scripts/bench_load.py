@@ -1,0 +1,96 @@
+"""Load generators for the throughput benchmark: helpdesks posting signed webhooks.
+
+closed_loop: `concurrency` clients each send the next event as soon as the previous one is
+answered (the most the server sustains). open_loop: events are sent on a fixed schedule
+(`rate` per second) whatever the server's answers, and each latency is measured from the
+event's *scheduled* time, so a stalled server cannot hide its queue (no coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from oracle.ingest.signatures import sign_generic
+
+
+@dataclass
+class LoadResult:
+    sent: int = 0
+    accepted: int = 0
+    failed: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def _headers(body: bytes, secret: bytes) -> dict[str, str]:
+    return {"Content-Type": "application/json", **sign_generic(body, secret, int(time.time()))}
+
+
+async def _post(client: httpx.AsyncClient, body: bytes, secret: bytes, result: LoadResult, since: float) -> None:
+    try:
+        response = await client.post("/webhooks/generic", content=body, headers=_headers(body, secret))
+        ok = response.status_code == 202
+    except httpx.HTTPError:
+        ok = False
+    result.latencies_ms.append((time.perf_counter() - since) * 1000)
+    if ok:
+        result.accepted += 1
+    else:
+        result.failed += 1
+
+
+def _client(url: str, connections: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(base_url=url, limits=limits, timeout=30)
+
+
+async def _closed_loop(url: str, bodies: Sequence[bytes], secret: bytes, concurrency: int) -> LoadResult:
+    result = LoadResult(started=time.time())
+    queue = iter(bodies)
+    async with _client(url, concurrency) as client:
+
+        async def worker() -> None:
+            for body in queue:
+                result.sent += 1
+                await _post(client, body, secret, result, time.perf_counter())
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    result.finished = time.time()
+    return result
+
+
+async def _open_loop(url: str, bodies: Sequence[bytes], secret: bytes, rate: float) -> LoadResult:
+    result = LoadResult(started=time.time())
+    start = time.perf_counter()
+    tasks = []
+    async with _client(url, 256) as client:
+        for i, body in enumerate(bodies):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            result.sent += 1
+            tasks.append(asyncio.create_task(_post(client, body, secret, result, scheduled)))
+        await asyncio.gather(*tasks)
+    result.finished = time.time()
+    return result
+
+
+def closed_loop(url: str, bodies: Sequence[bytes], secret: bytes, concurrency: int = 64) -> LoadResult:
+    return asyncio.run(_closed_loop(url, bodies, secret, concurrency))
+
+
+def open_loop(url: str, bodies: Sequence[bytes], secret: bytes, rate: float) -> LoadResult:
+    return asyncio.run(_open_loop(url, bodies, secret, rate))
