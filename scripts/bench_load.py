@@ -17,6 +17,8 @@ import httpx
 
 from oracle.ingest.signatures import sign_generic
 
+OPEN_LOOP_CONNECTIONS = 64
+
 
 @dataclass
 class LoadResult:
@@ -75,14 +77,23 @@ async def _open_loop(url: str, bodies: Sequence[bytes], secret: bytes, rate: flo
     result = LoadResult(started=time.time())
     start = time.perf_counter()
     tasks = []
-    async with _client(url, 256) as client:
+    # In-flight requests are bounded by the connection pool: beyond it, an event waits in this
+    # queue (still timed from its scheduled send), not in httpx's pool, whose bookkeeping grows
+    # with the square of the requests waiting in it.
+    slots = asyncio.Semaphore(OPEN_LOOP_CONNECTIONS)
+
+    async def send(body: bytes, scheduled: float) -> None:
+        async with slots:
+            await _post(client, body, secret, result, scheduled)
+
+    async with _client(url, OPEN_LOOP_CONNECTIONS) as client:
         for i, body in enumerate(bodies):
             scheduled = start + i / rate
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             result.sent += 1
-            tasks.append(asyncio.create_task(_post(client, body, secret, result, scheduled)))
+            tasks.append(asyncio.create_task(send(body, scheduled)))
         await asyncio.gather(*tasks)
     result.finished = time.time()
     return result

@@ -114,9 +114,21 @@ class RegistryClient:
         return problems
 
     def not_rewarded(self, receipt: Any) -> dict[bytes, str]:
-        """Records of a mined batch that the registry skipped, by event id, with the reason."""
+        """Records of a mined batch that the registry skipped and that were never rewarded, by
+        event id, with the reason. A record skipped as already recorded whose own reward is on
+        chain (an earlier transaction of the same batch: a resubmission after a reorg) was
+        rewarded, and is not listed."""
         logs = self.contract.events.RecordNotRewarded().process_receipt(receipt, errors=DISCARD)
-        return {bytes(log["args"]["eventId"]): SKIP_REASONS[log["args"]["reason"]] for log in logs}
+        skipped = {bytes(log["args"]["eventId"]): SKIP_REASONS[log["args"]["reason"]] for log in logs}
+        again = [key for key, reason in skipped.items() if reason == "AlreadyRecorded"]
+        if again:
+            brand = logs[0]["args"]["brandId"]
+            rewarded = self.contract.events.FeedbackRecorded().get_logs(
+                from_block=0, to_block=receipt["blockNumber"], argument_filters={"brandId": brand, "eventId": again}
+            )
+            for log in rewarded:
+                skipped.pop(bytes(log["args"]["eventId"]), None)
+        return skipped
 
     def find_record(self, brand_id: int, event_id: bytes, from_block: int = 0) -> RecordProof | None:
         """The FeedbackRecorded log of an event (indexed by brand and event id), if any."""

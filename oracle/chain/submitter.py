@@ -31,6 +31,10 @@ from oracle.store.outbox import Broadcast, Outbox
 log = logging.getLogger("servicecoin.submitter")
 
 GWEI = 10**9
+# A node may count a mined transaction in the sender's nonce a moment before it serves the
+# transaction's receipt (seen on Anvil under load): "our nonce was used by something else" is
+# concluded only once it has stayed true this long.
+NONCE_TAKEN_GRACE = 15.0
 # The costliest path of one record: a first-time customer (Account and balance slots written
 # from zero, welcome bonus) on a fresh bitmap word. snapshots/gas.json measures 181,825 for a
 # batch of one such record including the 21,000 base and the signature check, 64,000 per record
@@ -100,6 +104,7 @@ class Submitter:
         self.settings = settings
         self.clock = clock
         self._chain_id = w3.eth.chain_id
+        self._nonce_used_since: dict[int, float] = {}
 
     @property
     def address(self) -> str:
@@ -214,6 +219,7 @@ class Submitter:
     def _track_submitted(self, row: Any, head: int) -> list[TrackEvent]:
         receipt = self._mined_receipt(row.batch_id, row.nonce)
         if receipt is not None:
+            self._nonce_used_since.pop(row.batch_id, None)
             if receipt["status"] == 0:
                 decoded = self._replay_revert(receipt)
                 self.outbox.reopen(row.batch_id)
@@ -231,8 +237,13 @@ class Submitter:
                 return [TrackEvent(row.batch_id, "confirmed", {**_receipt_detail(receipt), "sent_at": first_sent})]
             return []
         if self.w3.eth.get_transaction_count(self.address, "latest") > row.nonce:
-            # The nonce was used by a transaction that is none of ours for this batch (another
+            # The nonce was used, and none of this batch's transactions has a receipt. If that
+            # lasts, it was used by a transaction that is none of ours for this batch (another
             # process with the same key, or a receipt lost to a reorg): send the batch again.
+            since = self._nonce_used_since.setdefault(row.batch_id, self.clock())
+            if self.clock() - since < NONCE_TAKEN_GRACE:
+                return []
+            self._nonce_used_since.pop(row.batch_id, None)
             self.outbox.reopen(row.batch_id)
             return [TrackEvent(row.batch_id, "nonce_taken", {"nonce": row.nonce})]
         if not self._node_knows(row.tx_hash):

@@ -291,3 +291,67 @@ def test_a_chain_clock_ahead_of_the_oracles_does_not_expire_its_batches(oracle, 
     key = event_id(1, "generic", "ev-800")
     run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
     assert oracle.outbox.batch_row(oracle.outbox.event_row(key).batch_id).deadline > chain.time()
+
+
+def test_a_nonce_used_by_another_transaction_is_detected_after_a_grace_and_resent(
+    oracle_files, deployment, chain, web3
+) -> None:
+    """Another process with the same key sends a transaction at the batch's nonce and wins: the
+    batch has no receipt. After the grace period (a node may count a nonce before it serves the
+    receipt) the oracle sends the batch again at a new nonce."""
+    from eth_account import Account
+
+    from oracle.chain.submitter import NONCE_TAKEN_GRACE
+    from scripts.local_oracle import SIGNER_KEY
+
+    clock = [time.time()]
+    oracle = build_oracle(oracle_files.config(), environ=oracle_files.environ, clock=lambda: clock[0])
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 900, customer="nonce-cust").status_code == 202
+    key = event_id(1, "generic", "ev-900")
+    chain.mine()
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        for _ in range(5):
+            clock[0] += 1  # the batch's age passes max_age_seconds
+            oracle.pipeline.step()
+            if oracle.outbox.event_state(key) == "submitted":
+                break
+        row = oracle.outbox.batch_row(oracle.outbox.event_row(key).batch_id)
+        sender = Account.from_key(SIGNER_KEY)
+        rival = sender.sign_transaction({
+            "type": 2, "chainId": web3.eth.chain_id, "nonce": row.nonce, "to": sender.address, "value": 0,
+            "gas": 21000, "maxFeePerGas": 10**12, "maxPriorityFeePerGas": 10**11,
+        })
+        web3.eth.send_raw_transaction(rival.raw_transaction)  # replaces the batch in the pool
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    chain.mine()
+    assert [e.what for e in oracle.pipeline.step().tracked] == []  # within the grace: wait
+    clock[0] += NONCE_TAKEN_GRACE + 1
+    assert "nonce_taken" in [e.what for e in oracle.pipeline.step().tracked]
+    run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
+    assert oracle.outbox.event_row(key).reason is None
+    assert deployment.coin.balanceOf(oracle_files.custodial_address("nonce-cust")) == (5 + 5) * COIN
+
+
+def test_only_records_never_rewarded_are_reported_as_skipped(oracle, deployment, accounts) -> None:
+    """A resubmitted record whose reward is already on chain is not 'not rewarded'; a record
+    whose sequence number another event took is."""
+    from oracle.typed_data import Domain, FeedbackBatch, FeedbackRecord, sign_batch
+    from scripts.local_oracle import SIGNER_KEY
+
+    domain = Domain(chain_id=deployment.registry.eip712Domain()[3], verifying_contract=deployment.registry.address)
+    now = int(time.time()) - 60
+    first = FeedbackRecord(b"\x01" * 32, accounts[5].address, 1, 1, now, b"\x09" * 32)
+    thief = FeedbackRecord(b"\x02" * 32, accounts[6].address, 2, 1, now, b"\x09" * 32)
+
+    def submit(records):
+        batch = FeedbackBatch(1, b"\x00" * 32, now + 3600, tuple(records))
+        return deployment.registry.submitBatch(batch.as_tuple(), sign_batch([SIGNER_KEY], domain, batch), {"from": accounts[0]})
+
+    submit([first, thief])
+    victim = FeedbackRecord(b"\x03" * 32, accounts[7].address, 2, 1, now, b"\x09" * 32)  # seq 2 again
+    again = submit([first, victim])
+    receipt = oracle.w3.eth.get_transaction_receipt(again.txid)
+    assert oracle.registry.not_rewarded(receipt) == {b"\x03" * 32: "AlreadyRecorded"}
