@@ -25,6 +25,7 @@ from eth_utils import keccak
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from oracle.errors import OracleError
+from oracle.store.engine import write_transaction
 from oracle.store.schema import contents, customer_keys
 
 NONCE_BYTES = 12
@@ -136,7 +137,7 @@ class ContentVault:
     def erase(self, customer_id: str) -> int:
         """Crypto-shreds a customer: deletes their data key and every salt. Returns how many
         contents became unreadable. Irreversible by design."""
-        with self._engine.begin() as connection:
+        with write_transaction(self._engine) as connection:
             connection.execute(delete(customer_keys).where(customer_keys.c.customer_id == customer_id))
             result = connection.execute(
                 update(contents).where(contents.c.customer_id == customer_id).values(salt=None)

@@ -24,7 +24,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from oracle.errors import OracleError
@@ -32,6 +32,7 @@ from oracle.events import HelpdeskEvent
 from oracle.kinds import FeedbackKind
 from oracle.policy import Decision, Event, Policy, decide
 from oracle.privacy import ContentVault
+from oracle.store.engine import create_outbox_engine, write_transaction
 from oracle.store.schema import (
     SCHEMA_VERSION,
     batch_attempts,
@@ -87,30 +88,6 @@ class OpenBatch:
 
 def utc_day(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
-
-
-def create_outbox_engine(url: str) -> Engine:
-    """An engine for the outbox; SQLite gets WAL, foreign keys and write-serialising BEGINs."""
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _configure(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy's "begin" event below issue BEGIN, rather than pysqlite itself.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Connection) -> None:
-            # Take the write lock at the start: two oracle processes on one file then queue
-            # instead of failing half-way with "database is locked".
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 class _History:
@@ -187,7 +164,7 @@ class Outbox:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        with self._engine.begin() as connection:
+        with write_transaction(self._engine) as connection:
             yield connection
 
     def migrate(self) -> None:

@@ -186,3 +186,67 @@ def test_the_brownie_run_entry_point_deploys_the_same_way(testnet, workdir) -> N
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("dry run: nothing sent")
     assert w3.eth.get_transaction_count(DEPLOYER) == nonce
+
+
+NEW_ADMIN_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # Anvil's 2nd account
+NEW_ADMIN = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def test_signer_rotation_price_announcement_and_admin_hand_over(testnet, workdir) -> None:
+    url, w3 = testnet
+    record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
+    registry, redemption = contract(w3, record, "FeedbackRegistry"), contract(w3, record, "TierRedemption")
+    old, new = "0x" + "5a" * 20, "0x" + "6b" * 20
+    assert operator(testnet, workdir, "rotate-signer", old, new).returncode == 0
+    assert not registry.functions.isSigner(Web3.to_checksum_address(old)).call()
+    assert registry.functions.isSigner(Web3.to_checksum_address(new)).call()
+
+    announced = operator(testnet, workdir, "announce-price", "0", "55")
+    assert announced.returncode == 0, announced.stderr[-2000:]
+    assert "item 0 costs 55 SVC from" in announced.stdout
+    assert redemption.functions.pendingPriceChange(0).call()[0] == 55 * 10**18
+
+    assert operator(testnet, workdir, "transfer-admin", NEW_ADMIN).returncode == 0
+    w3.provider.make_request("evm_increaseTime", [86400 + 1])  # the configured admin_transfer_delay
+    w3.provider.make_request("evm_mine", [])
+    accepted = operator(testnet, workdir, "accept-admin", key=NEW_ADMIN_KEY)
+    assert accepted.returncode == 0, accepted.stderr[-2000:]
+    for name in ("ServiceCoin", "FeedbackRegistry", "TierRedemption"):
+        assert contract(w3, record, name).functions.defaultAdmin().call() == NEW_ADMIN
+    renounced = operator(testnet, workdir, "renounce-roles")
+    assert renounced.returncode == 0, renounced.stderr[-2000:]
+    pauser = redemption.functions.PAUSER_ROLE().call()
+    assert not redemption.functions.hasRole(pauser, DEPLOYER).call()
+    # The old deployer can no longer change anything an admin decides.
+    assert operator(testnet, workdir, "add-signer", "0x" + "7c" * 20).returncode != 0
+
+
+def test_a_brownie_encrypted_account_can_deploy(testnet, workdir) -> None:
+    """The interactive path: a brownie keystore account, its password from the environment here."""
+    from eth_account import Account as EthAccount
+
+    account_id = f"servicecoin-test-{os.getpid()}"
+    keystore = Path.home() / ".brownie" / "accounts" / f"{account_id}.json"
+    keystore.parent.mkdir(parents=True, exist_ok=True)
+    keystore.write_text(json.dumps(EthAccount.encrypt(NEW_ADMIN_KEY, "pw")))
+    try:
+        url, _ = testnet
+        env = {**os.environ, "SERVICECOIN_DEPLOYER_ACCOUNT": account_id, "SERVICECOIN_DEPLOYER_PASSWORD": "pw",
+               "SERVICECOIN_DEPLOYMENTS_DIR": str(workdir / "deployments")}
+        env.pop("SERVICECOIN_DEPLOYER_KEY", None)
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", url, "add-signer", "0x" + "7c" * 20],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )
+        # This account is the admin since the hand-over above: its signer registration goes through.
+        assert result.returncode == 0, result.stderr[-2000:]
+        record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
+        registry = contract(testnet[1], record, "FeedbackRegistry")
+        assert registry.functions.isSigner(Web3.to_checksum_address("0x" + "7c" * 20)).call()
+        wrong = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", url, "pause", "coin"],
+            cwd=ROOT, env={**env, "SERVICECOIN_DEPLOYER_PASSWORD": "wrong"}, capture_output=True, text=True, timeout=300,
+        )
+        assert wrong.returncode != 0 and f"brownie account {account_id!r}" in wrong.stderr
+    finally:
+        keystore.unlink(missing_ok=True)
