@@ -123,8 +123,7 @@ class Submitter:
             raise BatchRejected(f"the registry would revert batch {batch_id}: {decoded or exc}", decoded) from None
         max_fee, priority_fee = self.price()
         nonce = self._take_nonce()
-        # 20% headroom: state can change between the estimate and inclusion (a bitmap word written).
-        tx = self._transaction(nonce, to, calldata, estimate * 2, max_fee, priority_fee)
+        tx = self._transaction(nonce, to, calldata, self._gas_limit(estimate, records), max_fee, priority_fee)
         broadcast = self._sign(tx)
         self.outbox.mark_submitted(batch_id, broadcast)
         failpoints.hit("before_broadcast")
