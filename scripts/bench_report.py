@@ -44,6 +44,7 @@ def _verdict(ok: bool) -> str:
 def render_report(results: dict[str, Any]) -> str:
     gas, tp, stages, machine = results["gas"], results["throughput"], results["stages"], results["machine"]
     returning = gas["push_returning_batch100_per_event"]
+    sizes = sorted({int(s) for case in gas["by_batch"].values() for s in case})
     factor = tp["events_per_s"] / tp["naive_events_per_s"]
     lines = [
         "# ServiceCoin benchmarks",
@@ -65,15 +66,18 @@ def render_report(results: dict[str, Any]) -> str:
         "Gas used per rewarded event (transaction gas / records), one record per distinct customer, one",
         "signature, each batch opening a fresh 256-record bitmap word (the worst case), on a 30M-gas Anvil:",
         "",
-        "| batch of | " + " | ".join(str(s) for s in sorted(int(s) for s in gas["by_batch"]["fresh"])) + " |",
-        "|---|" + "---|" * len(gas["by_batch"]["fresh"]),
+        "| batch of | " + " | ".join(str(s) for s in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
     ]
     for case, label in (("returning_same_period", "returning customers"), ("fresh", "first-time customers (welcome bonus)")):
-        sizes = sorted(int(s) for s in gas["by_batch"][case])
-        lines.append(f"| {label} | " + " | ".join(f"{gas['by_batch'][case][str(s)]['per_event']:,}" for s in sizes) + " |")
+        cells = [gas["by_batch"][case].get(str(s)) for s in sizes]
+        lines.append(f"| {label} | " + " | ".join(f"{c['per_event']:,}" if c else "– (over 29M gas)" for c in cells) + " |")
+    naive_cells = {1: f"{gas['naive_returning_per_event']:,}", 100: f"{gas['naive_batched100_returning_per_event']:,}"}
     lines += [
-        f"| naive baseline (`contracts/test/NaiveRewards.sol`): one tx per event | {gas['naive_returning_per_event']:,} | | | |",
-        f"| naive baseline batched by 100, one signature | | | {gas['naive_batched100_returning_per_event']:,} | |",
+        "| naive baseline (`contracts/test/NaiveRewards.sol`), returning customers | "
+        + " | ".join(naive_cells.get(s, "") for s in sizes) + " |",
+        "",
+        "(The naive figure under 1 is one transaction per event; under 100, one signature over 100.)",
         "",
         f"Per redemption: {gas['redeem']:,} (with a permit instead of an approval: {gas['redeem_with_permit']:,}); "
         f"per fulfilment: {gas['fulfil']:,}.",
@@ -89,7 +93,7 @@ def render_report(results: dict[str, Any]) -> str:
         "",
         "## Throughput (end to end)",
         "",
-        f"`servicecoin run` in its own process (uvicorn, SQLite outbox, batches of up to 300), Anvil on",
+        "`servicecoin run` in its own process (uvicorn, SQLite outbox, batches of up to 300), Anvil on",
         f"the same machine, load from this process. Closed loop: {tp['closed_loop']['concurrency']} concurrent",
         f"clients posted {tp['events']:,} signed webhooks (generic route, 5,000 customers) in",
         f"{tp['closed_loop']['ingest_seconds']} s; the last record was confirmed on chain {tp['seconds']} s after",
@@ -97,7 +101,7 @@ def render_report(results: dict[str, Any]) -> str:
         f"{tp['closed_loop']['ack_p50_ms']} ms, p99 {tp['closed_loop']['ack_p99_ms']} ms). Open loop: {tp['open_loop']['sent']:,}",
         f"events offered at {tp['open_loop']['rate']}/s (achieved {tp['open_loop']['achieved_per_s']}/s), latency",
         f"measured from each event's scheduled time: p50 {tp['ack_p50_ms']} ms, p99 {tp['ack_p99_ms']} ms.",
-        f"Naive pipeline in the same run: one EIP-712-signed transaction per event, sent and awaited in",
+        "Naive pipeline in the same run: one EIP-712-signed transaction per event, sent and awaited in",
         f"turn: {tp['naive_events_per_s']} events/s.",
         "",
         "## Where the time goes",
@@ -112,16 +116,27 @@ def render_report(results: dict[str, Any]) -> str:
     lines += [
         f"| **serial total** | **{stages['serial_us']:,}** (≈{stages['serial_events_per_s']:,} events/s on one core) |",
         "",
-        "Storing an event durably dominates. Its profile (top functions by own time):",
+        "Deciding a group of events (one transaction, history read in bulk) — its profile, top",
+        "functions by own time:",
         "",
         "```",
-        *stages["store_durably_profile"],
+        *stages["decide_profile"],
         "```",
         "",
-        "Each delivery is its own SQLite transaction: a commit (fsync of the WAL) and five SQLAlchemy",
-        "statements built and compiled per event. The fix is group commit: the server collects the",
-        "deliveries of a few milliseconds and stores them in one transaction with executemany, then",
-        "answers each; the policy's decisions likewise in bulk. Both are the next step of issue #7.",
+        "What this run already includes, each found by profiling this benchmark: group commit of",
+        "webhook deliveries (one SQLite transaction per few milliseconds of deliveries, each answered",
+        "only once it commits: compare the two store rows above), policy decisions and batch opening",
+        "in bulk, secp256k1 in C (coincurve), writers queueing on a process lock rather than SQLite's",
+        "sleeping busy handler, and a load generator that is not itself the bottleneck (aiohttp).",
+        "",
+        "What stands between the oracle and 2,000 events/s: one Python process serves the webhooks",
+        "and runs the pipeline (deciding, batching, signing, submitting, tracking), so both share one",
+        "core's worth of interpreter; the HTTP layer (uvicorn/h11, Starlette) costs a few hundred",
+        "microseconds per request on top of the stages above; Anvil, the load generator and the",
+        "oracle share the machine's two cores. The next steps: run the pipeline in its own process",
+        "beside several webhook workers (the outbox already serialises writers across processes),",
+        "and give the stages that remain per-event (HTTP parsing, the content's encryption) to those",
+        "workers. The naive pipeline is bound by one transaction round trip per event.",
         "",
     ]
     return "\n".join(lines)
