@@ -342,7 +342,7 @@ def test_only_records_never_rewarded_are_reported_as_skipped(oracle, deployment,
     from scripts.local_oracle import SIGNER_KEY
 
     domain = Domain(chain_id=deployment.registry.eip712Domain()[3], verifying_contract=deployment.registry.address)
-    now = int(time.time()) - 60
+    now = oracle.w3.eth.get_block("latest")["timestamp"] - 60  # the chain's clock: earlier tests move it
     first = FeedbackRecord(b"\x01" * 32, accounts[5].address, 1, 1, now, b"\x09" * 32)
     thief = FeedbackRecord(b"\x02" * 32, accounts[6].address, 2, 1, now, b"\x09" * 32)
 
