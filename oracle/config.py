@@ -174,14 +174,20 @@ class CosignerConfig(_Strict):
 def load_cosigner_config(path: Path | str) -> CosignerConfig:
     config = _load_model(Path(path), CosignerConfig)
     base = Path(path).parent
-
-    def resolve(p: Path | None) -> Path | None:
-        return None if p is None or p.is_absolute() else base / p
-
-    signer = config.signer.model_copy(
-        update={"keystore": resolve(config.signer.keystore), "password_file": resolve(config.signer.password_file)}
+    return config.model_copy(
+        update={"policy": _beside(base, config.policy), "signer": _keystore_beside(base, config.signer)}
     )
-    return config.model_copy(update={"policy": resolve(config.policy), "signer": signer})
+
+
+def _beside(base: Path, path: Path | None) -> Path | None:
+    """A path from a config file: relative ones are relative to the file's directory."""
+    return path if path is None or path.is_absolute() else base / path
+
+
+def _keystore_beside(base: Path, entry: KeystoreConfig) -> KeystoreConfig:
+    return entry.model_copy(
+        update={"keystore": _beside(base, entry.keystore), "password_file": _beside(base, entry.password_file)}
+    )
 
 
 def _load_model(path: Path, model: type[_Strict]) -> Any:
@@ -205,21 +211,15 @@ def load_config(path: Path | str) -> OracleConfig:
 
 
 def _resolve_paths(config: OracleConfig, base: Path) -> OracleConfig:
-    def resolve(p: Path | None) -> Path | None:
-        return None if p is None or p.is_absolute() else base / p
-
-    signers = [
-        s.model_copy(update={"keystore": resolve(s.keystore), "password_file": resolve(s.password_file)})
-        for s in config.signers
-    ]
-    secrets = config.secrets.model_copy(update={"brand_secret_file": resolve(config.secrets.brand_secret_file)})
+    signers = [_keystore_beside(base, s) for s in config.signers]
+    secrets = config.secrets.model_copy(update={"brand_secret_file": _beside(base, config.secrets.brand_secret_file)})
     store = config.store
     if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:////"):
         relative = store.url.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
             store = StoreConfig(url=f"sqlite:///{base / relative}")
     return config.model_copy(
-        update={"policy": resolve(config.policy), "signers": signers, "secrets": secrets, "store": store}
+        update={"policy": _beside(base, config.policy), "signers": signers, "secrets": secrets, "store": store}
     )
 
 

@@ -25,7 +25,7 @@ from eth_utils import keccak
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from oracle.errors import OracleError
-from oracle.store.engine import write_transaction
+from oracle.store.engine import chunks, write_transaction
 from oracle.store.schema import contents, customer_keys
 
 NONCE_BYTES = 12
@@ -81,7 +81,7 @@ class ContentVault:
         one read of the customers' keys, one insert of the new keys, one of the contents."""
         customers = sorted({customer for customer, _, _ in items})
         keys: dict[str, bytes] = {}
-        for chunk in _chunks(customers, 500):  # SQLite binds at most 32766 parameters
+        for chunk in chunks(customers):
             for customer, wrapped in connection.execute(
                 select(customer_keys.c.customer_id, customer_keys.c.wrapped_key).where(customer_keys.c.customer_id.in_(chunk))
             ):
@@ -161,7 +161,3 @@ class ContentVault:
             return self._master.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], KEY_WRAP_CONTEXT + customer_id.encode())
         except InvalidTag:
             raise PrivacyError(f"customer {customer_id!r}: the data key does not open with this master key") from None
-
-
-def _chunks(values: list[str], size: int) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
 from eth_utils import keccak
 
 from oracle.custody import CustodialWallets, content_master_key
@@ -77,7 +78,7 @@ def measure_stages() -> dict[str, Any]:
         stages["open_batch"] = _per_event_us(lambda: outbox.open_batch(1, 300, now), 300)
         records = tuple(FeedbackRecord(keccak(text=str(n)), wallets.address_for(f"stage-{n}"), n + 1, 0, now, b"\x01" * 32)
                         for n in range(300))
-        signer = BatchSigner(_account(), Domain(31337, "0x" + "11" * 20))
+        signer = BatchSigner(Account.from_key(keccak(text="stage-signer")), Domain(31337, "0x" + "11" * 20))
         stages["sign_batch"] = _per_event_us(lambda: signer.sign(FeedbackBatch(1, b"\x02" * 32, now + 600, records)), 300)
     # The server stores in groups; the one-by-one figure is what group commit saves.
     serial = sum(us for stage, us in stages.items() if stage != "store_one_transaction_each")
@@ -87,12 +88,6 @@ def measure_stages() -> dict[str, Any]:
         "serial_events_per_s": round(1e6 / serial, 1),
         "decide_profile": _top(profile, 8),
     }
-
-
-def _account() -> Any:
-    from eth_account import Account
-
-    return Account.from_key(keccak(text="stage-signer"))
 
 
 def _top(profile: cProfile.Profile, count: int) -> list[str]:

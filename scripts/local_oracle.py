@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 from eth_account import Account
 from eth_utils import keccak
+from web3 import HTTPProvider
 
 from oracle.config import OracleConfig, load_config
 from oracle.custody import CustodialWallets
@@ -91,10 +93,6 @@ class BlockTicker:
     whether or not anyone transacts, so that batches reach their finality depth."""
 
     def __init__(self, rpc_url: str, interval: float = 0.5) -> None:
-        import threading
-
-        from web3 import HTTPProvider
-
         self._provider = HTTPProvider(rpc_url)
         self._interval = interval
         self._stop = threading.Event()

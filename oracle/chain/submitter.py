@@ -203,12 +203,14 @@ class Submitter:
             events.extend(self._track_confirmed(row, head))
         return events
 
-    def _mined_receipt(self, batch_id: int, nonce: int) -> Any:
-        """The receipt of whichever attempt at this nonce was mined (earlier nonces of a
-        reopened batch are history: their transactions reverted or vanished)."""
-        for attempt in self.outbox.attempts(batch_id):
-            if attempt.nonce != nonce:
-                continue
+    def _current_attempts(self, row: Any) -> list[Any]:
+        """The batch's transactions at its current nonce (earlier nonces of a reopened batch
+        are history: their transactions reverted or vanished)."""
+        return [a for a in self.outbox.attempts(row.batch_id) if a.nonce == row.nonce]
+
+    def _mined_receipt(self, attempts: list[Any]) -> Any:
+        """The receipt of whichever of these attempts was mined, if any."""
+        for attempt in attempts:
             try:
                 return self.w3.eth.get_transaction_receipt(attempt.tx_hash)
             except TransactionNotFound:
@@ -216,7 +218,8 @@ class Submitter:
         return None
 
     def _track_submitted(self, row: Any, head: int) -> list[TrackEvent]:
-        receipt = self._mined_receipt(row.batch_id, row.nonce)
+        attempts = self._current_attempts(row)
+        receipt = self._mined_receipt(attempts)
         if receipt is not None:
             self._nonce_used_since.pop(row.batch_id, None)
             if receipt["status"] == 0:
@@ -232,7 +235,7 @@ class Submitter:
                     not_rewarded=self.not_rewarded(receipt),
                 )
                 failpoints.hit("after_confirm")
-                first_sent = min(a.sent_at for a in self.outbox.attempts(row.batch_id) if a.nonce == row.nonce)
+                first_sent = min(a.sent_at for a in attempts)
                 return [TrackEvent(row.batch_id, "confirmed", {**_receipt_detail(receipt), "sent_at": first_sent})]
             return []
         if self.w3.eth.get_transaction_count(self.address, "latest") > row.nonce:
@@ -249,7 +252,7 @@ class Submitter:
             self._send(row.raw_tx)
             return [TrackEvent(row.batch_id, "rebroadcast", {"tx": "0x" + row.tx_hash.hex()})]
         # Replacements only ever raise fees: the highest-priced attempt at this nonce is the latest.
-        last = max((a for a in self.outbox.attempts(row.batch_id) if a.nonce == row.nonce), key=lambda a: int(a.priority_fee))
+        last = max(attempts, key=lambda a: int(a.priority_fee))
         if self.clock() - last.sent_at >= self.settings.replace_after:
             return self._replace(row, last)
         return []
@@ -279,7 +282,7 @@ class Submitter:
         except Exception:  # noqa: BLE001 - a block above a shortened chain's head is simply gone
             block = None
         if block is None or bytes(block["hash"]) != row.block_hash:
-            receipt = self._mined_receipt(row.batch_id, row.nonce)
+            receipt = self._mined_receipt(self._current_attempts(row))
             if receipt is not None and receipt["status"] == 1:
                 # Re-mined in another block of the new chain: follow it there.
                 self.outbox.mark_confirmed(

@@ -58,3 +58,9 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             connection.execution_options(**{_WRITE_OPTION: True})
             with connection.begin():
                 yield connection
+
+
+def chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    """`values` in slices small enough for one IN (...) clause: SQLite binds at most 32766
+    parameters per statement."""
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -16,12 +16,10 @@ same code runs on PostgreSQL, where `with_for_update` locks the sequence counter
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
@@ -32,21 +30,18 @@ from oracle.events import HelpdeskEvent
 from oracle.kinds import FeedbackKind
 from oracle.policy import Decision, Event, Policy, decide
 from oracle.privacy import ContentVault
-from oracle.store.engine import create_outbox_engine, write_transaction
+from oracle.store.engine import chunks, create_outbox_engine, write_transaction
+from oracle.store.history import UNITS_PER_COIN, History
 from oracle.store.schema import (
     SCHEMA_VERSION,
     batch_attempts,
     batches,
-    daily_issuance,
     events,
     metadata,
     schema_version,
     sequence_counters,
 )
 
-UNITS_PER_COIN = 10**18
-# States in which an event counts against rate limits and budgets (it was found eligible).
-_COUNTED = ("eligible", "batched", "submitted", "confirmed", "final")
 
 
 class StoreError(OracleError):
@@ -88,67 +83,6 @@ class OpenBatch:
 
 def utc_day(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
-
-
-class _History:
-    """The policy's view of what was already found eligible, read once for a whole group of
-    received events inside the deciding transaction, then kept up to date in memory as the
-    group's decisions are made (and written back with them)."""
-
-    def __init__(self, connection: Connection, brand_id: int, rows: list[Any]) -> None:
-        self._brand_id = brand_id
-        customers = sorted({row.customer_id for row in rows})
-        days = sorted({row.day for row in rows})
-        self._counts: Counter[tuple[str, int, str]] = Counter()
-        for chunk in _chunks(customers, 500):
-            query = (
-                select(events.c.customer_id, events.c.kind, events.c.day, func.count())
-                .where(
-                    events.c.brand_id == brand_id,
-                    events.c.customer_id.in_(chunk),
-                    events.c.day.in_(days),
-                    events.c.state.in_(_COUNTED),
-                )
-                .group_by(events.c.customer_id, events.c.kind, events.c.day)
-            )
-            for customer, kind, day, count in connection.execute(query):
-                self._counts[(customer, kind, day)] = int(count)
-        # Locked on PostgreSQL until the transaction ends: two deciders cannot both spend it.
-        issued = connection.execute(
-            select(daily_issuance.c.day, daily_issuance.c.units)
-            .where(daily_issuance.c.brand_id == brand_id, daily_issuance.c.day.in_(days))
-            .with_for_update()
-        ).all()
-        self._stored_days = {day for day, _ in issued}
-        self._issued = {day: int(units) for day, units in issued}
-        self._touched: set[str] = set()
-
-    def count_for(self, customer_id: str, kind: FeedbackKind, day: date) -> int:
-        return self._counts[(customer_id, int(kind), day.isoformat())]
-
-    def budget_used(self, day: date) -> Decimal:
-        return Decimal(self._issued.get(day.isoformat(), 0)) / UNITS_PER_COIN
-
-    def add_eligible(self, customer_id: str, kind: int, day: str, units: int) -> None:
-        self._counts[(customer_id, kind, day)] += 1
-        self._issued[day] = self._issued.get(day, 0) + units
-        self._touched.add(day)
-
-    def write(self, connection: Connection) -> None:
-        for day in sorted(self._touched):
-            units = str(self._issued[day])
-            if day in self._stored_days:
-                connection.execute(
-                    update(daily_issuance)
-                    .where(daily_issuance.c.brand_id == self._brand_id, daily_issuance.c.day == day)
-                    .values(units=units)
-                )
-            else:
-                connection.execute(insert(daily_issuance).values(brand_id=self._brand_id, day=day, units=units))
-
-
-def _chunks(values: list[Any], size: int) -> list[list[Any]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 class Outbox:
@@ -268,7 +202,7 @@ class Outbox:
             ).all()
             if not rows:
                 return []
-            history = _History(connection, policy.brand_id, rows)
+            history = History(connection, policy.brand_id, rows)
             next_seq = self._reserve_seqs(connection, policy.brand_id, rows)
             changes = []
             for row in rows:
@@ -346,7 +280,7 @@ class Outbox:
                 insert(batches).values(brand_id=brand_id, state="open", created_at=now)
             ).inserted_primary_key[0]
             moved = 0
-            for chunk in _chunks([row.event_id for row in rows], 500):
+            for chunk in chunks([row.event_id for row in rows], 500):
                 moved += connection.execute(
                     update(events)
                     .where(events.c.event_id.in_(chunk), events.c.state == "eligible")

@@ -4,7 +4,7 @@
         .venv/bin/python tools/run_script.py proto_gas --network anvil-h1
 
 Environment:
-    PROTO_VARIANTS   comma list among: current, separate, packed, packed_view (default: all)
+    PROTO_VARIANTS   comma list among: current, packed, packed_view, packed_min_event, packed_word (default: all)
     PROTO_SIZES      comma list of batch sizes (default 1,10,100,500; 500 only if it fits 12M gas)
     PROTO_BREAKDOWN  1: also split returning_same_period batches of 10 and 100 by opcode kind
                      (needs Anvil started by hand on the port with --steps-tracing)
@@ -31,8 +31,6 @@ from brownie import (
     ProtoRegistry,
     ProtoRegistryMinEvent,
     ProtoRegistryView,
-    RegistrySeparateState,
-    ServiceCoin,
     TierRedemption,
     accounts,
     chain,
@@ -49,10 +47,8 @@ from scripts.deploy_config import config_for_network, to_units
 from scripts.gas_snapshot import (
     BRAND_CAP_COINS,
     CASES,
-    CUSTOMER_CAP_COINS,
     GasBench,
     derived_key,
-    transact,
 )
 
 OUT = Path(__file__).resolve().parent.parent / "measurements" / "proto_gas.json"
@@ -110,41 +106,12 @@ def deploy_packed(funder: Any, registry_contract: Any, coin_contract: Any = None
     return GasBench(deployment, deployer, funder, signer_key, domain)
 
 
-def deploy_separate(funder: Any) -> GasBench:
-    """The project's OZ ServiceCoin + RegistrySeparateState (the project's registry, lean event)."""
-    deployer = _setup_deployer(funder)
-    signer_key, config = _signer_config()
-    tx = _tx(deployer)
-    delay = config.admin_transfer_delay
-    coin = ServiceCoin.deploy(deployer, delay, tx)
-    registry = RegistrySeparateState.deploy(deployer, coin, config.period_length, delay, tx)
-    redemption = TierRedemption.deploy(
-        deployer, coin, registry, config.price_notice_period, config.dispute_window, delay, tx
-    )
-    coin.grantRole(coin.MINTER_ROLE(), registry, tx)
-    registry.setTierSource(redemption, tx)
-    for name, amount in config.base_rewards.items():
-        registry.setBaseReward(int(FeedbackKind.from_name(name)), to_units(amount), tx)
-    registry.setCustomerCap(to_units(CUSTOMER_CAP_COINS), tx)
-    registry.setWelcomeBonus(to_units(config.welcome_bonus), tx)
-    for signer in config.signers:
-        registry.addSigner(signer, tx)
-    registry.setQuorum(config.quorum, tx)
-    for brand in config.brands:
-        registry.registerBrand(brand.id, to_units(BRAND_CAP_COINS), tx)
-    redemption.setTiers(
-        [to_units(t.threshold) for t in config.tiers], [t.multiplier_bps for t in config.tiers], tx
-    )
-    deployment = Deployment(coin=coin, registry=registry, redemption=redemption, config=config)
-    domain = Domain(chain_id=chain.id, verifying_contract=registry.address)
-    return GasBench(deployment, deployer, funder, signer_key, domain)
-
-
 VARIANTS = {
     # the project as it is (scripts/deploy.py), for a side-by-side on the same chain
     "current": (lambda funder: GasBench.deploy(funder), ("FeedbackRegistry", "ServiceCoin")),
-    # (b) per-customer state in the registry's own mapping, OZ coin, lean event
-    "separate": (deploy_separate, ("RegistrySeparateState", "ServiceCoin")),
+    # (b), per-customer state in the registry's own mapping with the lean event, was measured on
+    # a copy of contracts/FeedbackRegistry.sol whose FeedbackRecorded was swapped for the
+    # prototype's; the copy is not kept (REPORT.md, part 1).
     # (a) the prototype: one holder slot in the coin, the coin applies the tier
     "packed": (lambda funder: deploy_packed(funder, ProtoRegistry), ("ProtoRegistry", "PackedServiceCoin")),
     # (a') the same, the registry reads lifetime with one view call per record

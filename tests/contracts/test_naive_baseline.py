@@ -10,6 +10,7 @@ from eth_account import Account
 from eth_utils import keccak
 
 from scripts.naive_baseline import NaiveOracle, NaiveReward
+from tests.contracts.revert_patterns import error
 
 KEY = keccak(text="naive-oracle")
 
@@ -33,14 +34,15 @@ def test_a_signed_reward_mints_once(naive, oracle, accounts) -> None:
     reward = NaiveReward(keccak(text="e1"), accounts[1].address, 5 * 10**18)
     naive.reward(reward.as_tuple(), oracle.sign_reward(reward), {"from": accounts[0]})
     assert naive.balanceOf(accounts[1]) == 5 * 10**18
-    with brownie.reverts():
+    with brownie.reverts(revert_pattern=error("AlreadyRewarded", reward.event_id)):
         naive.reward(reward.as_tuple(), oracle.sign_reward(reward), {"from": accounts[0]})
 
 
 def test_another_signer_is_refused(naive, chain, accounts) -> None:
     impostor = NaiveOracle(keccak(text="impostor"), chain.id, naive.address)
     reward = NaiveReward(keccak(text="e2"), accounts[1].address, 1)
-    with brownie.reverts():
+    impostor_address = Account.from_key(keccak(text="impostor")).address
+    with brownie.reverts(revert_pattern=error("NotTheOracle", impostor_address)):
         naive.reward(reward.as_tuple(), impostor.sign_reward(reward), {"from": accounts[0]})
 
 

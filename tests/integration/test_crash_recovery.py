@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,8 +19,9 @@ import yaml
 from oracle import failpoints
 from oracle.events import event_id
 from oracle.store.outbox import Outbox
+from scripts.local_oracle import BlockTicker
 from tests.integration.test_pipeline_on_chain import COIN
-from tests.oracle.live_server import free_port
+from oracle.ingest.server import free_port
 
 EVENTS = 6
 CUSTOMERS = 3
@@ -53,28 +53,8 @@ def wait_healthy(port: int, process: subprocess.Popen) -> None:
     raise AssertionError("oracle did not start")
 
 
-class BlockProducer:
-    """Mines a block every 0.3 s, as a live chain would, so batches reach finality depth."""
-
-    def __init__(self, chain) -> None:
-        self._chain, self._stop = chain, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.3):
-            self._chain.mine()
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 @pytest.mark.parametrize("failpoint", failpoints.POINTS)
-def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, oracle_files, deployment, chain) -> None:
+def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, oracle_files, deployment, web3) -> None:
     port = free_port()
     settings = yaml.safe_load(oracle_files.config_path.read_text())
     settings["server"]["port"] = port
@@ -99,7 +79,7 @@ def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, ora
 
     crashing = start_oracle(oracle_files, failpoint)
     try:
-        with BlockProducer(chain):
+        with BlockTicker(web3.provider.endpoint_uri, 0.3):
             assert crashing.wait(timeout=60) == failpoints.EXIT_CODE, "the failpoint was not reached"
     finally:
         if crashing.poll() is None:
@@ -110,7 +90,7 @@ def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, ora
     config = oracle_files.config()
     outbox = Outbox.open(config.store.url, b"\0" * 32)  # states only: no content is read
     try:
-        with BlockProducer(chain):
+        with BlockTicker(web3.provider.endpoint_uri, 0.3):
             deadline = time.monotonic() + 60
             while outbox.counts_by_state() != {"final": EVENTS}:
                 assert restarted.poll() is None, restarted.stderr.read().decode()[-2000:]

@@ -16,7 +16,7 @@ import yaml
 from web3 import HTTPProvider, Web3
 
 from oracle.abi import load_abi
-from tests.oracle.live_server import free_port
+from oracle.ingest.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SEPOLIA = 11155111

@@ -16,7 +16,7 @@ from oracle.ingest.helpdesks import ZENDESK_TEMPLATE_MARKER
 from oracle.ingest.signatures import sign_generic, sign_zendesk
 from oracle.service import build_oracle
 from scripts.local_oracle import EXAMPLE_POLICY, GENERIC_SECRET, ZENDESK_SECRET, write_oracle_files
-from tests.oracle.live_server import serving
+from oracle.ingest.server import serving
 
 COIN = 10**18
 
@@ -47,6 +47,16 @@ def run_until(oracle, condition, chain, steps: int = 60, mine: bool = True) -> l
             chain.mine()
         time.sleep(0.05)
     raise AssertionError(f"condition not reached; tracked: {seen}; states: {oracle.outbox.counts_by_state()}")
+
+
+def step_until_problem(oracle, steps: int, pause: float) -> list[str]:
+    """Steps the pipeline until a step reports a problem (a refused batch); returns them."""
+    for _ in range(steps):
+        problems = oracle.pipeline.step().problems
+        if problems:
+            return problems
+        time.sleep(pause)
+    return []
 
 
 @pytest.fixture
@@ -121,13 +131,9 @@ def test_a_paused_registry_holds_batches_and_says_why(oracle, oracle_files, depl
     try:
         with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
             assert generic_event(client, 200, customer="paused-cust").status_code == 202
-        report = None
-        for _ in range(20):
-            report = oracle.pipeline.step()
-            if report.problems:
-                break
-            time.sleep(0.1)
-        assert report.problems and "EnforcedPause()" in report.problems[0]
+        chain.mine()  # the chain's clock passes the event's time (batches wait for that)
+        problems = step_until_problem(oracle, steps=20, pause=0.1)
+        assert problems and "EnforcedPause()" in problems[0]
         assert oracle.outbox.event_state(event_id(1, "generic", "ev-200")) == "batched"
     finally:
         deployment.registry.unpause({"from": accounts[0]})
@@ -271,13 +277,9 @@ def test_an_independent_cosigner_completes_a_two_of_two_quorum(oracle_files, dep
         changed = build_oracle(files.config(), environ=environ)
         with serving(changed.app) as url, httpx.Client(base_url=url, timeout=10) as client:
             assert generic_event(client, 701, customer="cosigned").status_code == 202
-        report = None
-        for _ in range(10):
-            report = changed.pipeline.step()
-            if report.problems:
-                break
-            time.sleep(0.3)
-        assert report.problems and "is not the published policy" in report.problems[0]
+        chain.mine()  # the chain's clock passes the event's time (batches wait for that)
+        problems = step_until_problem(changed, steps=10, pause=0.3)
+        assert problems and "is not the published policy" in problems[0]
         assert changed.outbox.batches_in(("open",))  # waiting, unsigned, unsent
 
 

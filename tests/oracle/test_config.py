@@ -83,3 +83,10 @@ def test_the_brand_secret_comes_from_the_environment_or_a_file(tmp_path: Path) -
     (tmp_path / "brand.secret").write_text(secret.hex() + "\n")
     from_file = load_config(write(tmp_path, minimal(secrets={"brand_secret_file": "brand.secret"})))
     assert brand_secret(from_file.secrets, {}) == secret
+
+
+def test_absolute_paths_are_kept_as_they_are(tmp_path: Path) -> None:
+    keystore = tmp_path / "elsewhere" / "oracle.json"
+    config = load_config(write(tmp_path, minimal(signers=[{"keystore": str(keystore)}], policy=str(tmp_path / "p.yaml"))))
+    assert config.signers[0].keystore == keystore
+    assert config.policy == tmp_path / "p.yaml"

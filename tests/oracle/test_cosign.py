@@ -19,7 +19,7 @@ from oracle.ingest.signatures import sign_generic
 from oracle.policy import load_policy
 from oracle.signer import BatchSigner
 from oracle.typed_data import Domain, FeedbackBatch, FeedbackRecord, batch_digest, recover_signer
-from tests.oracle.live_server import serving
+from oracle.ingest.server import serving
 
 EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
 DOMAIN = Domain(chain_id=31337, verifying_contract="0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")

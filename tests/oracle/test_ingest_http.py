@@ -15,7 +15,7 @@ from oracle.ingest.app import IngestConfig, create_app
 from oracle.ingest.signatures import SignatureError, sign_generic
 from oracle.ingest.sources import GenericSource
 from oracle.store.outbox import Outbox
-from tests.oracle.live_server import serving
+from oracle.ingest.server import serving
 
 SECRET = "generic-webhook-secret"
 NOW = 1_795_000_000
