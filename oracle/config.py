@@ -46,6 +46,11 @@ class ChainConfig(_Strict):
     rpc_url: str = Field(min_length=1)
     chain_id: int = Field(ge=1)
     registry: str
+    # TierRedemption and the trusted forwarder: needed by the redemption watcher and the relay.
+    redemption: str | None = None
+    forwarder: str | None = None
+    # The watcher reads events from this block on (the deployment's block: deployments/<id>.json).
+    start_block: int = Field(default=0, ge=0)
     # Blocks on top of a batch's block before it counts as confirmed, then as final (no reorg
     # expected deeper than this; until then a vanished transaction is resubmitted).
     confirmations: int = Field(default=1, ge=1)
@@ -58,9 +63,11 @@ class ChainConfig(_Strict):
     poll_seconds: float = Field(default=1.0, gt=0)
     rpc_timeout_seconds: float = Field(default=10, gt=0)
 
-    @field_validator("registry")
+    @field_validator("registry", "redemption", "forwarder")
     @classmethod
-    def _address(cls, value: str) -> str:
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not is_hex_address(value):
             raise ValueError("must be a 0x-prefixed 20-byte hex address")
         if value != value.lower() and not is_checksum_address(value):
@@ -111,6 +118,37 @@ class SourceConfig(_Strict):
     csat_event_types: tuple[str, ...] | None = None
 
 
+class FulfilmentConfig(_Strict):
+    """The brand's endpoint that delivers a redeemed perk (see docs/brand-integration.md)."""
+
+    url: str = Field(min_length=1)
+    secret_env: str  # names the variable holding the HMAC secret that signs our requests
+    timeout_seconds: float = Field(default=10, gt=0)
+    # Failed deliveries are retried with exponential backoff (first, doubled, capped); after
+    # max_attempts failures (or one definitive 4xx refusal) the redemption is refunded on chain.
+    max_attempts: int = Field(default=6, ge=1)
+    first_retry_seconds: float = Field(default=5, gt=0)
+    max_retry_seconds: float = Field(default=600, gt=0)
+
+
+class ZendeskNotesConfig(_Strict):
+    """Posts the on-chain proof of a final reward as a comment on the Zendesk ticket."""
+
+    base_url: str = Field(min_length=1)  # https://SUBDOMAIN.zendesk.com
+    email: str = Field(min_length=3)  # the agent the API token belongs to
+    api_token_env: str
+    public: bool = False  # internal note by default: the customer is told by the brand's own words
+    max_attempts: int = Field(default=8, ge=1)
+    first_retry_seconds: float = Field(default=5, gt=0)
+    max_retry_seconds: float = Field(default=900, gt=0)
+
+
+class NotesConfig(_Strict):
+    zendesk: ZendeskNotesConfig | None = None
+    # How a proof links to a block explorer, e.g. https://sepolia.etherscan.io/tx/{tx}
+    explorer_tx_url: str | None = None
+
+
 class CosignerEndpoint(_Strict):
     """An independent co-signer this oracle asks for a signature on every batch."""
 
@@ -130,6 +168,11 @@ class OracleConfig(_Strict):
     chain: ChainConfig
     signers: list[KeystoreConfig] = Field(min_length=1)
     cosigners: list[CosignerEndpoint] = Field(default_factory=list)
+    # The account that sends fulfilments, refunds, wallet links and relayed redemptions
+    # (never the batch submitter: one owner per account's nonces). Needs gas and the roles.
+    operations: KeystoreConfig | None = None
+    fulfilment: FulfilmentConfig | None = None
+    notes: NotesConfig | None = None
     store: StoreConfig = StoreConfig()
     secrets: SecretsConfig = SecretsConfig()
     batching: BatchingConfig = BatchingConfig()
@@ -218,8 +261,10 @@ def _resolve_paths(config: OracleConfig, base: Path) -> OracleConfig:
         relative = store.url.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
             store = StoreConfig(url=f"sqlite:///{base / relative}")
+    operations = None if config.operations is None else _keystore_beside(base, config.operations)
     return config.model_copy(
-        update={"policy": _beside(base, config.policy), "signers": signers, "secrets": secrets, "store": store}
+        update={"policy": _beside(base, config.policy), "signers": signers, "secrets": secrets, "store": store,
+                "operations": operations}
     )
 
 

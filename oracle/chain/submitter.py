@@ -80,6 +80,16 @@ def bumped(fee: int) -> int:
     return max(fee + 1, -(-fee * _BUMP_NUMERATOR // _BUMP_DENOMINATOR))
 
 
+def eip1559_price(w3: Web3, max_fee: int, priority_fee: int) -> tuple[int, int]:
+    """(maxFeePerGas, maxPriorityFeePerGas) for the next block, never above `max_fee`."""
+    base_fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
+    if base_fee >= max_fee:
+        raise FeeCapExceeded(f"base fee {base_fee / GWEI:.2f} gwei is at or above the cap of {max_fee / GWEI:.2f} gwei")
+    priority = min(priority_fee, max_fee - base_fee)
+    # Twice the base fee survives six full blocks of base-fee growth before the tx is priced out.
+    return min(2 * base_fee + priority, max_fee), priority
+
+
 def revert_data(exc: ContractLogicError) -> Any:
     data = exc.data
     if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
@@ -133,13 +143,7 @@ class Submitter:
 
     def price(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas) for the next block, within the cap."""
-        base_fee = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
-        cap = self.settings.max_fee
-        if base_fee >= cap:
-            raise FeeCapExceeded(f"base fee {base_fee / GWEI:.2f} gwei is at or above the cap of {cap / GWEI:.2f} gwei")
-        priority = min(self.settings.priority_fee, cap - base_fee)
-        # Twice the base fee survives six full blocks of base-fee growth before the tx is priced out.
-        return min(2 * base_fee + priority, cap), priority
+        return eip1559_price(self.w3, self.settings.max_fee, self.settings.priority_fee)
 
     def _gas_limit(self, estimate: int, records: int) -> int:
         """Room for every record to take its costliest path. The estimate alone is not enough:

@@ -26,7 +26,8 @@ from sqlalchemy import (
 EVENT_STATES = ("received", "eligible", "ineligible", "batched", "submitted", "confirmed", "final")
 BATCH_STATES = ("open", "signed", "submitted", "confirmed", "final")
 # 1: events, batches, issuance, contents, keys, counters. 2: batch_attempts (replacements).
-SCHEMA_VERSION = 2
+# 3: the customer loop: wallet_links, chain_cursors, redemptions, price_announcements, notes, relays.
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -129,4 +130,32 @@ batch_attempts = Table(
     Column("max_fee", String(80), nullable=False),  # wei, decimal string
     Column("priority_fee", String(80), nullable=False),
     Column("sent_at", BigInteger, nullable=False),
+)
+
+
+# ------------------------------------------------------------------ v3: the customer loop
+
+wallet_links = Table(
+    "wallet_links",
+    metadata,
+    # A customer who linked their own wallet: later rewards go to `address`; the coins and the
+    # on-chain history at `custodial_address` move there with FeedbackRegistry.linkWallet.
+    Column("customer_id", String(200), primary_key=True),
+    Column("custodial_address", String(42), nullable=False),
+    Column("address", String(42), nullable=False, unique=True),
+    Column("state", String(16), nullable=False),  # requested -> linked
+    Column("requested_at", BigInteger, nullable=False),
+    Column("linked_at", BigInteger),
+    Column("tx_hash", LargeBinary(32)),
+    CheckConstraint("state IN ('requested', 'linked')", name="ck_wallet_links_state"),
+)
+
+chain_cursors = Table(
+    "chain_cursors",
+    metadata,
+    # How far a chain follower has read: the last block it processed and that block's hash, so
+    # a reorg under it is noticed (the hash no longer matches) and the follower rewinds.
+    Column("name", String(64), primary_key=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", LargeBinary(32), nullable=False),
 )

@@ -14,7 +14,7 @@ from oracle.events import HelpdeskEvent, event_id
 from oracle.kinds import FeedbackKind
 from oracle.policy import load_policy
 from oracle.store.outbox import Broadcast, IllegalTransition, Outbox, StoreError
-from oracle.store.schema import schema_version
+from oracle.store.schema import SCHEMA_VERSION, schema_version
 
 EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
 T0 = 1_795_000_000  # 2026-11-18, a fixed clock
@@ -261,12 +261,14 @@ def test_an_outbox_of_schema_1_is_migrated(url: str) -> None:
     outbox = Outbox.open(url, MASTER_KEY)
     with outbox._engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE batch_attempts")
+        connection.exec_driver_sql("DROP TABLE wallet_links")
         connection.exec_driver_sql("DELETE FROM schema_version")
         connection.exec_driver_sql("INSERT INTO schema_version (version) VALUES (1)")
     migrated = Outbox.open(url, MASTER_KEY)
     with migrated._engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT max(version) FROM schema_version").scalar() == 2
+        assert connection.exec_driver_sql("SELECT max(version) FROM schema_version").scalar() == SCHEMA_VERSION
         assert connection.exec_driver_sql("SELECT count(*) FROM batch_attempts").scalar() == 0
+        assert connection.exec_driver_sql("SELECT count(*) FROM wallet_links").scalar() == 0
 
 
 def test_two_oracle_processes_never_share_a_sequence_number(url: str, policy) -> None:

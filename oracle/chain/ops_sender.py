@@ -1,0 +1,154 @@
+"""The oracle's occasional transactions: fulfilments, refunds, wallet links, relayed redemptions.
+
+They go out from their own *operations* account, never from the batch submitter's: each account
+then has exactly one owner of its nonces (the submitter's come from the outbox; these from the
+node's pending count, one transaction at a time under a lock).
+
+`send` is synchronous: it checks the call would succeed (a revert costs nothing and raises
+`OpsRejected` with the contract's error), signs, broadcasts, replaces the transaction with
+bumped fees if it sits unmined past `replace_after`, and returns the receipt once it has
+`confirmations` blocks on top. Nothing is persisted here, so callers make their actions
+idempotent by reading the contract's state before sending (a redemption still Pending, a wallet
+not yet linked): a crash between broadcast and receipt then never sends an action twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+
+from oracle.chain.reverts import DecodedRevert, decode_revert
+from oracle.chain.submitter import SubmitSettings, bumped, eip1559_price, revert_data
+from oracle.errors import OracleError
+
+log = logging.getLogger(__name__)
+
+# Headroom over the node's estimate: state can move between the estimate and inclusion.
+_GAS_HEADROOM_NUMERATOR, _GAS_HEADROOM_DENOMINATOR = 5, 4
+
+
+class OpsRejected(OracleError):
+    """The contract refused the call (before sending, or on chain); `revert` is its error."""
+
+    def __init__(self, message: str, revert: DecodedRevert | None) -> None:
+        super().__init__(message)
+        self.revert = revert
+
+
+class OpsTimeout(OracleError):
+    """No receipt within the wait: the transaction may still be mined later."""
+
+
+class OpsSender:
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        settings: SubmitSettings,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_seconds: float = 0.2,
+        wait_seconds: float = 600.0,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.settings = settings
+        self.clock = clock
+        self.sleep = sleep
+        self.poll_seconds = poll_seconds
+        self.wait_seconds = wait_seconds
+        self._chain_id: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def send_call(self, function: Any, what: str) -> Any:
+        """`send` for a web3 contract function call, e.g. `contract.functions.fulfil(id, c)`."""
+        return self.send(function.address, bytes.fromhex(function._encode_transaction_data()[2:]), what)
+
+    def send(self, to: str, data: bytes, what: str) -> Any:
+        """Sends one transaction and returns its receipt once confirmed (see the module doc)."""
+        with self._lock:
+            gas = self._estimate(to, data, what)
+            if self._chain_id is None:
+                self._chain_id = self.w3.eth.chain_id
+            nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+            max_fee, priority = eip1559_price(self.w3, self.settings.max_fee, self.settings.priority_fee)
+            sent: list[bytes] = []
+            deadline = self.clock() + self.wait_seconds
+            while True:
+                tx_hash = self._broadcast(to, data, gas, nonce, max_fee, priority)
+                sent.append(tx_hash)
+                log.info("ops transaction sent", extra={"what": what, "tx": "0x" + tx_hash.hex(), "nonce": nonce})
+                replace_at = self.clock() + self.settings.replace_after
+                receipt = self._wait(sent, min(replace_at, deadline))
+                if receipt is not None:
+                    break
+                if self.clock() >= deadline:
+                    raise OpsTimeout(f"{what}: no receipt after {self.wait_seconds:.0f} s (nonce {nonce})")
+                max_fee, priority = min(bumped(max_fee), self.settings.max_fee), bumped(priority)
+                priority = min(priority, max_fee)
+            if receipt["status"] != 1:
+                decoded = self._replay_revert(to, data, receipt)
+                raise OpsRejected(f"{what} reverted on chain: {decoded or 'no reason'}", decoded)
+            self._await_confirmations(receipt, deadline, what)
+            return receipt
+
+    def _estimate(self, to: str, data: bytes, what: str) -> int:
+        try:
+            estimate = self.w3.eth.estimate_gas({"from": self.address, "to": to, "data": data})  # type: ignore[typeddict-item]
+        except ContractLogicError as exc:
+            decoded = decode_revert(revert_data(exc))
+            raise OpsRejected(f"{what} would revert: {decoded or exc}", decoded) from None
+        return estimate * _GAS_HEADROOM_NUMERATOR // _GAS_HEADROOM_DENOMINATOR
+
+    def _broadcast(self, to: str, data: bytes, gas: int, nonce: int, max_fee: int, priority: int) -> bytes:
+        tx = {
+            "type": 2, "chainId": self._chain_id, "nonce": nonce, "to": Web3.to_checksum_address(to),
+            "data": data, "value": 0, "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority,
+        }
+        signed = self.account.sign_transaction(tx)
+        try:
+            self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except (Web3RPCError, ValueError) as exc:
+            # "already known" (our own earlier broadcast) or a node hiccup: the receipt wait decides.
+            log.warning("ops broadcast refused: %s", exc)
+        return bytes(signed.hash)
+
+    def _wait(self, sent: list[bytes], until: float) -> Any:
+        """The receipt of whichever of our broadcasts for this nonce got mined, or None."""
+        while True:
+            for tx_hash in sent:
+                try:
+                    return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                except (TransactionNotFound, TimeExhausted):
+                    continue
+            if self.clock() >= until:
+                return None
+            self.sleep(self.poll_seconds)
+
+    def _await_confirmations(self, receipt: Any, deadline: float, what: str) -> None:
+        wanted = int(receipt["blockNumber"]) + self.settings.confirmations - 1
+        while self.w3.eth.block_number < wanted:
+            if self.clock() >= deadline:
+                raise OpsTimeout(f"{what}: mined in block {receipt['blockNumber']} but not yet confirmed")
+            self.sleep(self.poll_seconds)
+
+    def _replay_revert(self, to: str, data: bytes, receipt: Any) -> DecodedRevert | None:
+        """A mined revert carries no reason: replay the call at its block to decode it."""
+        try:
+            self.w3.eth.call({"from": self.address, "to": to, "data": data}, receipt["blockNumber"])  # type: ignore[typeddict-item]
+        except ContractLogicError as exc:
+            return decode_revert(revert_data(exc))
+        except Exception:  # noqa: BLE001 - decoding is best effort
+            return None
+        return None
