@@ -9,7 +9,10 @@ import os
 
 ENV = "SERVICECOIN_FAILPOINT"
 EXIT_CODE = 86
+# The pipeline's points, between every two stages of a batch's life.
 POINTS = ("after_decide", "after_batch", "after_sign", "before_broadcast", "after_broadcast", "after_confirm")
+# The webhook server's point: the event is committed but the 2xx not yet sent.
+INGEST_POINTS = ("after_commit",)
 
 
 def hit(name: str) -> None:

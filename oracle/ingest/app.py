@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from oracle import failpoints
 from oracle.ingest.group_commit import GroupCommitter
 from oracle.ingest.signatures import SignatureError
 from oracle.ingest.sources import Delivery, PayloadError, Source
@@ -110,6 +111,7 @@ def create_app(
             await committer.receive(event, parsed.content, now)
         except OperationalError:
             return error(503, "the event store is unavailable; retry later")
+        failpoints.hit("after_commit")  # durable but unacknowledged: the helpdesk will redeliver
         return JSONResponse({"status": "accepted", "event_id": "0x" + event.id.hex()}, status_code=202)
 
     async def health(_: Request) -> JSONResponse:

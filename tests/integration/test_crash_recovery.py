@@ -108,3 +108,54 @@ def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, ora
         rewards = EVENTS // CUSTOMERS
         address = oracle_files.custodial_address(f"cust-{c}")
         assert deployment.coin.balanceOf(address) == (5 * rewards + 5) * COIN
+
+
+def post_signed(port: int, body: bytes) -> httpx.Response:
+    from oracle.ingest.signatures import sign_generic
+    from scripts.local_oracle import GENERIC_SECRET
+
+    headers = sign_generic(body, GENERIC_SECRET.encode(), int(time.time()))
+    return httpx.post(f"http://127.0.0.1:{port}/webhooks/generic", content=body, headers=headers, timeout=10)
+
+
+def test_a_kill_after_the_commit_but_before_the_ack_is_redelivered_and_paid_once(
+    oracle_files, deployment, web3
+) -> None:
+    """The helpdesk never saw a 2xx, so it redelivers: the second delivery finds the event
+    already stored, answers 202 again, and the reward is paid once."""
+    port = free_port()
+    settings = yaml.safe_load(oracle_files.config_path.read_text())
+    settings["server"]["port"] = port
+    oracle_files.config_path.write_text(yaml.safe_dump(settings))
+    body = json.dumps({"event_id": "ev-ack", "customer_id": "cust-ack", "kind": "survey_response",
+                       "occurred_at": int(time.time()) - 10}).encode()
+
+    (point,) = failpoints.INGEST_POINTS
+    crashing = start_oracle(oracle_files, point)
+    try:
+        wait_healthy(port, crashing)
+        with pytest.raises(httpx.TransportError):  # the process died before answering
+            post_signed(port, body)
+        assert crashing.wait(timeout=30) == failpoints.EXIT_CODE
+    finally:
+        if crashing.poll() is None:
+            crashing.kill()
+
+    restarted = start_oracle(oracle_files, None)
+    wait_healthy(port, restarted)
+    outbox = Outbox.open(oracle_files.config().store.url, b"\0" * 32)
+    try:
+        redelivered = post_signed(port, body)
+        assert redelivered.status_code == 202, redelivered.text
+        with BlockTicker(web3.provider.endpoint_uri, 0.3):
+            deadline = time.monotonic() + 60
+            while outbox.counts_by_state() != {"final": 1}:
+                assert restarted.poll() is None, restarted.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, f"stuck at {outbox.counts_by_state()}"
+                time.sleep(0.2)
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=30)
+    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
+    assert [bytes(log.args.eventId) for log in logs] == [event_id(1, "generic", "ev-ack")]
+    assert deployment.coin.balanceOf(oracle_files.custodial_address("cust-ack")) == (5 + 5) * COIN
