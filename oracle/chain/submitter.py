@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions import TypedTransaction
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
@@ -252,22 +254,34 @@ class Submitter:
             self._nonce_used_since.pop(row.batch_id, None)
             self.outbox.reopen(row.batch_id)
             return [TrackEvent(row.batch_id, "nonce_taken", {"nonce": row.nonce})]
-        if not self._node_knows(row.tx_hash):
-            self._send(row.raw_tx)
-            return [TrackEvent(row.batch_id, "rebroadcast", {"tx": "0x" + row.tx_hash.hex()})]
         # Replacements only ever raise fees: the highest-priced attempt at this nonce is the latest.
         last = max(attempts, key=lambda a: int(a.priority_fee))
         if self.clock() - last.sent_at >= self.settings.replace_after:
             return self._replace(row, last)
+        if not self._node_knows(row.tx_hash):
+            # Dropped (a node restart, a full pool) or evicted as priced out by a base-fee spike:
+            # the same bytes go back until `replace_after`, then a replacement at today's price.
+            self._send(row.raw_tx)
+            return [TrackEvent(row.batch_id, "rebroadcast", {"tx": "0x" + row.tx_hash.hex()})]
         return []
 
     def _replace(self, row: Any, last: Any) -> list[TrackEvent]:
+        """Fees at least 12.5% above the stuck attempt's (what nodes require of a replacement),
+        and at least today's price: after a base-fee spike, one replacement catches up instead
+        of creeping up 12.5% per `replace_after`."""
         max_fee, priority = bumped(int(last.max_fee)), bumped(int(last.priority_fee))
+        try:
+            market_max, market_priority = self.price()
+            max_fee, priority = max(max_fee, market_max), max(priority, market_priority)
+        except FeeCapExceeded:
+            pass  # the market is above the cap; the bump alone may still fit under it
         if max_fee > self.settings.max_fee:
             log.warning("batch %s is stuck, but a 12.5%% bump would exceed the fee cap", row.batch_id)
             return []
-        current = self.w3.eth.get_transaction(row.tx_hash)
-        tx = self._transaction(row.nonce, current["to"], bytes(current["input"]), current["gas"], max_fee, priority)
+        # From the stored bytes, not the node: a node that evicted the transaction no longer has it.
+        current = TypedTransaction.from_bytes(HexBytes(row.raw_tx)).as_dict()
+        tx = self._transaction(row.nonce, "0x" + bytes(current["to"]).hex(), bytes(current["data"]), current["gas"],
+                               max_fee, priority)
         broadcast = self._sign(tx)
         self.outbox.record_replacement(row.batch_id, broadcast)
         self._send(broadcast.raw_tx)
