@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ITierRedemption} from "./interfaces/ITierRedemption.sol";
@@ -21,7 +23,11 @@ import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 /// @dev State changes come before the external coin calls (checks-effects-interactions), and
 /// the coin is our own OpenZeppelin ERC20 with no transfer callbacks, so no call here can
 /// re-enter this contract.
-contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Pausable {
+/// Every caller is `_msgSender()`: the caller itself, or, for a call relayed by the trusted
+/// forwarder (ServiceCoinForwarder), the signer of the forwarded request, which ERC-2771
+/// appends to the call data. Only the forwarder fixed at construction is believed, so nobody
+/// else can append an address to become someone else.
+contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Pausable, ERC2771Context {
     using SafeERC20 for IServiceCoin;
 
     bytes32 public constant CATALOG_ROLE = keccak256("CATALOG_ROLE");
@@ -59,14 +65,17 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @param priceNoticePeriod Seconds between a price announcement and its effect.
     /// @param disputeWindow Seconds after fulfilment during which the customer may dispute.
     /// @param adminTransferDelay Seconds a started admin hand-over waits before it can be accepted.
+    /// @param trustedForwarder_ The ERC-2771 forwarder whose relayed requests act as their signer
+    /// (immutable; address(0) disables relayed calls).
     constructor(
         address admin,
         IServiceCoin coin_,
         IFeedbackRegistry registry_,
         uint256 priceNoticePeriod,
         uint256 disputeWindow,
-        uint48 adminTransferDelay
-    ) AccessControlDefaultAdminRules(adminTransferDelay, admin) {
+        uint48 adminTransferDelay,
+        address trustedForwarder_
+    ) AccessControlDefaultAdminRules(adminTransferDelay, admin) ERC2771Context(trustedForwarder_) {
         coin = coin_;
         registry = registry_;
         PRICE_NOTICE_PERIOD = priceNoticePeriod;
@@ -276,6 +285,32 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @inheritdoc ITierRedemption
     function redemptionOf(uint256 redemptionId) external view returns (Redemption memory) {
         return _redemption(redemptionId);
+    }
+
+    /// @inheritdoc ITierRedemption
+    function trustedForwarder() public view override(ERC2771Context, ITierRedemption) returns (address) {
+        return super.trustedForwarder();
+    }
+
+    /// @inheritdoc ITierRedemption
+    function isTrustedForwarder(address forwarder) public view override(ERC2771Context, ITierRedemption) returns (bool) {
+        return super.isTrustedForwarder(forwarder);
+    }
+
+    // ================================================================ ERC-2771 context
+    // AccessControl, Pausable and this contract all read the caller through Context; ERC-2771's
+    // versions win, so roles, pause and every customer check see the relayed signer.
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
     }
 
     // ================================================================ internals

@@ -19,13 +19,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from brownie import FeedbackRegistry, ServiceCoin, TierRedemption, chain, network, web3
+from brownie import FeedbackRegistry, ServiceCoin, ServiceCoinForwarder, TierRedemption, chain, network, web3
 
 from oracle.kinds import FeedbackKind
 from scripts.deploy_config import DeployConfig, config_for_network, load_config, to_units
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT_TYPES = {"ServiceCoin": ServiceCoin, "FeedbackRegistry": FeedbackRegistry, "TierRedemption": TierRedemption}
+# In deployment order: TierRedemption trusts the forwarder from its constructor on (ERC-2771
+# trust is immutable), so the forwarder comes before it.
+CONTRACT_TYPES = {
+    "ServiceCoin": ServiceCoin,
+    "FeedbackRegistry": FeedbackRegistry,
+    "ServiceCoinForwarder": ServiceCoinForwarder,
+    "TierRedemption": TierRedemption,
+}
 CATEGORY_INDEX = {
     "discount": 0,
     "priority_support": 1,
@@ -45,6 +52,7 @@ class Deployment:
     registry: Any
     redemption: Any
     config: DeployConfig
+    forwarder: Any = None  # ServiceCoinForwarder, the ERC-2771 forwarder TierRedemption trusts
 
 
 @dataclass
@@ -92,6 +100,7 @@ def deploy(
         raise DeployError(f"the configuration is for chain {config.chain_id}, but the RPC serves chain {chain.id}")
     record = _read_record(deployments_dir)
     contracts = _existing_contracts(record)
+    _check_forwarder_trust(contracts)
     tx = {"from": deployer, "required_confs": confirmations}
     missing = [name for name in CONTRACT_TYPES if name not in contracts]
     if dry_run:
@@ -102,15 +111,16 @@ def deploy(
         return None
 
     _require_funds(deployer, len(missing))
-    # The three contracts first, always in this order, so their addresses depend only on the
+    # The contracts first, always in this order, so their addresses depend only on the
     # deployer's starting nonce.
     delay = config.admin_transfer_delay
     constructors = {
         "ServiceCoin": lambda: ServiceCoin.deploy(deployer, delay, tx),
         "FeedbackRegistry": lambda: FeedbackRegistry.deploy(deployer, contracts["ServiceCoin"], config.period_length, delay, tx),
+        "ServiceCoinForwarder": lambda: ServiceCoinForwarder.deploy(tx),
         "TierRedemption": lambda: TierRedemption.deploy(
             deployer, contracts["ServiceCoin"], contracts["FeedbackRegistry"], config.price_notice_period,
-            config.dispute_window, delay, tx,
+            config.dispute_window, delay, contracts["ServiceCoinForwarder"], tx,
         ),
     }
     deployed_now = {}
@@ -123,7 +133,29 @@ def deploy(
         step.send()
     if deployments_dir is not None:
         _write_record(deployments_dir, record, contracts, deployed_now, deployer, config)
-    return Deployment(contracts["ServiceCoin"], contracts["FeedbackRegistry"], contracts["TierRedemption"], config)
+    return Deployment(
+        contracts["ServiceCoin"], contracts["FeedbackRegistry"], contracts["TierRedemption"], config,
+        forwarder=contracts["ServiceCoinForwarder"],
+    )
+
+
+def _check_forwarder_trust(contracts: dict[str, Any]) -> None:
+    """A recorded TierRedemption must trust the recorded forwarder: its trust is fixed at
+    construction, so a new forwarder next to an old TierRedemption would relay nothing."""
+    redemption, forwarder = contracts.get("TierRedemption"), contracts.get("ServiceCoinForwarder")
+    if redemption is None:
+        return
+    if forwarder is None:
+        raise DeployError(
+            f"the deployments record has TierRedemption at {redemption.address} but no ServiceCoinForwarder: "
+            "a TierRedemption trusts its forwarder from construction, so deploy both afresh (remove "
+            "TierRedemption from the record; its catalog and redemptions stay with the old contract)"
+        )
+    if not redemption.isTrustedForwarder(forwarder):
+        raise DeployError(
+            f"the recorded TierRedemption at {redemption.address} does not trust the recorded forwarder "
+            f"{forwarder.address} (it trusts {redemption.trustedForwarder()}): fix the deployments record"
+        )
 
 
 def wiring_steps(
@@ -131,7 +163,7 @@ def wiring_steps(
 ) -> list[Step]:
     """Every transaction needed to bring the wiring to `config`, read from the chain. A
     contract not deployed yet reads as empty (no roles, zero settings, no items)."""
-    coin, registry, redemption = (contracts.get(n) for n in CONTRACT_TYPES)
+    coin, registry, redemption = (contracts.get(n) for n in ("ServiceCoin", "FeedbackRegistry", "TierRedemption"))
     steps: list[Step] = []
 
     def ensure_role(contract: Any, name: str, role: str, account: Any, account_name: str) -> None:
@@ -180,6 +212,12 @@ def wiring_steps(
                               lambda brand=brand, cap=cap: registry.setBrandCap(brand.id, cap, tx)))
     ensure_role(registry, "FeedbackRegistry", "PAUSER_ROLE", deployer, "the deployer")
     ensure_role(registry, "FeedbackRegistry", "LINK_OPERATOR_ROLE", deployer, "the deployer")
+    # The oracle's operations account (docs/operator.md) links wallets, fulfils and refunds
+    # redemptions it could not deliver, and relays gasless redemptions (which need no role).
+    if config.oracle_operations is not None:
+        operations = config.oracle_operations
+        ensure_role(registry, "FeedbackRegistry", "LINK_OPERATOR_ROLE", operations, f"the oracle operations account {operations}")
+        ensure_role(redemption, "TierRedemption", "FULFILLER_ROLE", operations, f"the oracle operations account {operations}")
 
     # Tiers and the catalog.
     for role in ("CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"):
@@ -235,7 +273,7 @@ def _require_funds(deployer: Any, contracts_to_deploy: int) -> None:
     """A clear error before the first transaction rather than a failure half-way."""
     balance = deployer.balance()
     gas_price = web3.eth.gas_price
-    # Deploying the three contracts takes ~12M gas; wiring alone well under 3M.
+    # Deploying the four contracts takes ~13M gas; wiring alone well under 3M.
     needed = gas_price * (3_000_000 + 4_000_000 * contracts_to_deploy)
     if balance < needed:
         raise DeployError(

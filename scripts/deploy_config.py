@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
+from eth_utils import is_checksum_address, is_hex_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from oracle.validation import describe, require_known_kinds
@@ -70,6 +71,19 @@ class DeployConfig(_Strict):
     quorum: int = Field(ge=1)
     brands: list[Brand] = Field(default_factory=list)
     catalog: list[CatalogItem] = Field(default_factory=list)
+    # The brand oracle's operations account (its `operations` keystore): granted FULFILLER_ROLE
+    # on TierRedemption and LINK_OPERATOR_ROLE on FeedbackRegistry. It also relays gasless
+    # redemptions through the forwarder, which needs no role, only ether for gas.
+    oracle_operations: str | None = None
+
+    @field_validator("oracle_operations")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not is_hex_address(value):
+            raise ValueError("must be a 0x-prefixed 20-byte hex address")
+        if value is not None and value != value.lower() and not is_checksum_address(value):
+            raise ValueError("mixed-case address with a wrong checksum (a typo?)")
+        return value
 
     @field_validator("base_rewards")
     @classmethod

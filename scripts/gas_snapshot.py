@@ -44,6 +44,8 @@ from oracle.typed_data import (
     sign_digest,
     sign_permit,
 )
+from oracle.redeem.relay import REDEEM_GAS
+from oracle.redeem.signed_messages import ForwardRequest, domain_of, json_permit, sign_typed, split_signature
 from scripts import brownie_compat
 from scripts.deploy import Deployment, deploy
 from scripts.deploy_config import config_for_network, to_units
@@ -100,7 +102,9 @@ NOTES = (
     "refund_disputed on the first; refund_pending on the second; reject_dispute and settle "
     "(after the dispute window) on two more; announce_price: first announcement for item 0; "
     "add_item: a fifth item; add_signer, rotate_signer, set_quorum (1 to 2), remove_signer (after "
-    "quorum back to 1); coin_transfer (transfers opened) of 1 SVC to an address holding coins, "
+    "quorum back to 1); redeem_relayed: a gasless redemption of item 3 (the customer's third "
+    "permit, first forward request: nonce 0 to 1) relayed through the ServiceCoinForwarder, what "
+    "the brand's operations account pays; coin_transfer (transfers opened) of 1 SVC to an address holding coins, "
     "coin_transfer_to_new_holder to one holding none; link_wallet moves the customer's coins and "
     "history to an unused address, relayed by the deployer. Refresh with `make gas` after an "
     "intended change."
@@ -364,6 +368,8 @@ class GasBench:
         transact(registry.setQuorum, 1, sender=admin)
         gas["remove_signer"] = transact(registry.removeSigner, second_signer, sender=admin).gas_used
 
+        gas["redeem_relayed"] = self._relayed_redeem(customer_key, item, price).gas_used
+
         transact(coin.setTransfersOpen, True, sender=admin)
         gas["coin_transfer"] = transact(coin.transfer, holder, to_units(1), sender=customer).gas_used
         new_holder = derived_address("new-holder")
@@ -389,6 +395,22 @@ class GasBench:
             if _zero_free(r, s):
                 return v, r, s, deadline
         raise RuntimeError("no deadline gives a zero-free permit signature")
+
+    def _relayed_redeem(self, key: bytes, item: int, price: int) -> TransactionReceipt:
+        """A gasless redemption as the oracle's relay sends it (oracle/redeem/relay.py), with the
+        first deadline giving zero-free permit and request signatures."""
+        coin, redemption, forwarder = self.deployment.coin, self.deployment.redemption, self.deployment.forwarder
+        owner = Account.from_key(key).address
+        for deadline in _deadlines():
+            permit = sign_typed(key, json_permit(domain_of(coin.eip712Domain()), owner, redemption.address, price,
+                                                 coin.nonces(owner), deadline))
+            data = redemption.redeemWithPermit.encode_input(item, price, deadline, *split_signature(permit))
+            request = ForwardRequest(owner, redemption.address, REDEEM_GAS, forwarder.nonces(owner), deadline,
+                                     bytes.fromhex(data[2:]))
+            signature = sign_typed(key, request.typed_data(domain_of(forwarder.eip712Domain())))
+            if _zero_free(permit[:64], signature[:64]):
+                return transact(forwarder.execute, request.as_call_argument(signature), sender=self.funder)
+        raise RuntimeError("no deadline gives zero-free relay signatures")
 
     def _link_signature(self, key: bytes, source: str, target: str) -> tuple[bytes, int]:
         nonce = self.deployment.registry.linkNonce(source)

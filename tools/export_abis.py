@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACTS = ("ServiceCoin", "FeedbackRegistry", "TierRedemption")
+CONTRACTS = ("ServiceCoin", "FeedbackRegistry", "TierRedemption", "ServiceCoinForwarder")
 TARGET = ROOT / "oracle" / "abi"
 
 

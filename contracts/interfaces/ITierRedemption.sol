@@ -12,6 +12,13 @@ import {ITierSchedule} from "./ITierSchedule.sol";
 /// what was paid. Price changes are timelocked: announced on-chain, effective only after the
 /// notice period, so a customer always redeems at a price they could see; `maxPrice` protects
 /// a redemption sent just as a change takes effect.
+///
+/// Gasless calls (ERC-2771): the contract trusts one forwarder, fixed at deployment
+/// (ServiceCoinForwarder). A request the customer signed for that forwarder, submitted by
+/// anyone who pays the gas (the brand's oracle), acts as the customer: `redeemWithPermit`
+/// (with a permit the customer also signed) and `dispute` then need no ether in the customer's
+/// wallet. Every signed field, `maxPrice` included, is fixed by the signature; a direct call
+/// from any other address is always its own caller, whatever the call data ends with.
 interface ITierRedemption is ITierSchedule {
     enum Status {
         None,
@@ -128,6 +135,11 @@ interface ITierRedemption is ITierSchedule {
     function redeem(uint256 itemId, uint256 maxPrice) external returns (uint256 redemptionId);
 
     /// @notice `redeem` with an EIP-2612 permit for the price, in one transaction.
+    /// @dev The permit (owner: the caller, spender: this contract, value: `maxPrice`, `deadline`)
+    /// is tried and its failure ignored: a permit someone front-ran has already set the
+    /// allowance, and without an allowance the transfer reverts (ERC20InsufficientAllowance).
+    /// Relayed through the trusted forwarder, the caller is the request's signer: a customer
+    /// with no ether signs the permit and the forward request, and the relayer pays.
     function redeemWithPermit(uint256 itemId, uint256 maxPrice, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         returns (uint256 redemptionId);
@@ -136,7 +148,8 @@ interface ITierRedemption is ITierSchedule {
     /// (e.g. keccak256 of a salted discount code). Only FULFILLER_ROLE.
     function fulfil(uint256 redemptionId, bytes32 deliveryCommitment) external;
 
-    /// @notice The customer disputes a fulfilled redemption within DISPUTE_WINDOW of fulfilment.
+    /// @notice The customer disputes a fulfilled redemption within DISPUTE_WINDOW of fulfilment
+    /// (directly, or through a forward request they signed, relayed by the trusted forwarder).
     function dispute(uint256 redemptionId) external;
 
     /// @notice Returns the escrowed price to the customer. ARBITER_ROLE: a pending or disputed
@@ -172,4 +185,9 @@ interface ITierRedemption is ITierSchedule {
     function redeemedBy(uint256 itemId, address customer) external view returns (uint256);
     /// @notice When a fulfilled redemption's dispute window closes (pauses included).
     function disputeClosesAt(uint256 redemptionId) external view returns (uint256);
+    /// @notice The ERC-2771 forwarder whose relayed requests act as their signer (fixed at deployment).
+    function trustedForwarder() external view returns (address);
+    /// @notice Whether `forwarder` is the trusted forwarder (ERC-2771; the forwarder asks it
+    /// before relaying anything here).
+    function isTrustedForwarder(address forwarder) external view returns (bool);
 }

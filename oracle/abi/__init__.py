@@ -10,6 +10,6 @@ from typing import Any
 
 @cache
 def load_abi(contract: str) -> list[dict[str, Any]]:
-    """The ABI of ServiceCoin, FeedbackRegistry or TierRedemption."""
+    """The ABI of ServiceCoin, FeedbackRegistry, TierRedemption or ServiceCoinForwarder."""
     text = resources.files(__package__).joinpath(f"{contract}.json").read_text()
     return list(json.loads(text))

@@ -17,7 +17,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from oracle.abi import load_abi
 
-_CONTRACTS = ("FeedbackRegistry", "ServiceCoin", "TierRedemption")
+_CONTRACTS = ("FeedbackRegistry", "ServiceCoin", "TierRedemption", "ServiceCoinForwarder")
 
 
 @dataclass(frozen=True)

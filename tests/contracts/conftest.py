@@ -93,6 +93,12 @@ def redemption(deployment):
 
 
 @pytest.fixture(scope="module")
+def forwarder(deployment):
+    """The ServiceCoinForwarder that the redemption contract trusts (ERC-2771)."""
+    return deployment.forwarder
+
+
+@pytest.fixture(scope="module")
 def domain(registry, chain):
     return Domain(chain_id=chain.id, verifying_contract=registry.address)
 

@@ -73,7 +73,7 @@ def test_a_first_deploy_records_everything_and_wires_every_role(testnet, workdir
     record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
     assert record["chain_id"] == SEPOLIA and record["deployer"] == DEPLOYER
     assert record["compiler"]["solc"] == "0.8.28" and record["compiler"]["evm_version"] == "shanghai"
-    for name in ("ServiceCoin", "FeedbackRegistry", "TierRedemption"):
+    for name in ("ServiceCoin", "FeedbackRegistry", "ServiceCoinForwarder", "TierRedemption"):
         entry = record["contracts"][name]
         receipt = w3.eth.get_transaction_receipt(entry["tx"])
         assert receipt["contractAddress"] == entry["address"] and receipt["blockNumber"] == entry["block"]
@@ -89,6 +89,10 @@ def test_a_first_deploy_records_everything_and_wires_every_role(testnet, workdir
     for role in ("CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"):
         assert has(redemption, role, DEPLOYER)
     assert registry.functions.tierSource().call() == redemption.address
+    # Gasless redemption: the redemption contract trusts the recorded forwarder, nothing else.
+    forwarder = record["contracts"]["ServiceCoinForwarder"]["address"]
+    assert redemption.functions.trustedForwarder().call() == forwarder
+    assert contract(w3, record, "ServiceCoinForwarder").functions.eip712Domain().call()[1] == "ServiceCoin Forwarder"
     config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
     assert [registry.functions.isSigner(s).call() for s in config["signers"]] == [True] * len(config["signers"])
     assert registry.functions.quorum().call() == config["quorum"]
@@ -129,6 +133,79 @@ def test_a_changed_config_is_planned_then_sent_as_the_difference_only(testnet, w
     assert w3.eth.get_transaction_count(DEPLOYER) == nonce + 3
     again = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))
     assert "nothing to do" in again.stdout
+
+
+def test_the_oracle_operations_account_gets_its_roles_once(testnet, workdir) -> None:
+    _, w3 = testnet
+    operations = "0x" + "4d" * 20
+    config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
+    config["oracle_operations"] = operations
+    (workdir / "operations.yaml").write_text(yaml.safe_dump(config))
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+    plan = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(workdir / "operations.yaml"))
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert [line for line in plan.stdout.splitlines() if line.startswith("plan: ")] == [
+        f"plan: FeedbackRegistry: grant LINK_OPERATOR_ROLE to the oracle operations account {operations}",
+        f"plan: TierRedemption: grant FULFILLER_ROLE to the oracle operations account {operations}",
+    ]
+    applied = operator(testnet, workdir, "deploy", "--config", str(workdir / "operations.yaml"))
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce + 2
+    record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
+    registry, redemption = contract(w3, record, "FeedbackRegistry"), contract(w3, record, "TierRedemption")
+    holder = Web3.to_checksum_address(operations)
+    assert registry.functions.hasRole(registry.functions.LINK_OPERATOR_ROLE().call(), holder).call()
+    assert redemption.functions.hasRole(redemption.functions.FULFILLER_ROLE().call(), holder).call()
+    again = operator(testnet, workdir, "deploy", "--config", str(workdir / "operations.yaml"))
+    assert "nothing to do" in again.stdout
+
+
+def test_a_fresh_plan_deploys_the_forwarder_before_the_redemption_contract(testnet, workdir) -> None:
+    _, w3 = testnet
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+    plan = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", testnet[0], "deploy", "--dry-run",
+         "--config", str(workdir / "sepolia.yaml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "SERVICECOIN_DEPLOYER_KEY": DEPLOYER_KEY,
+             "SERVICECOIN_DEPLOYMENTS_DIR": str(workdir / "nothing-deployed")},
+    )
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert plan.stdout.splitlines()[:4] == [
+        "plan: deploy ServiceCoin", "plan: deploy FeedbackRegistry", "plan: deploy ServiceCoinForwarder",
+        "plan: deploy TierRedemption",
+    ]
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce
+
+
+def test_a_record_whose_redemption_contract_does_not_trust_its_forwarder_is_refused(testnet, workdir) -> None:
+    """ERC-2771 trust is fixed at construction: a new forwarder beside a recorded TierRedemption
+    would relay nothing, so deploy refuses instead of deploying one."""
+    _, w3 = testnet
+    record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
+    build = json.loads((ROOT / "build" / "contracts" / "ServiceCoinForwarder.json").read_text())
+    another = w3.eth.contract(abi=build["abi"], bytecode=build["bytecode"]).constructor().transact({"from": DEPLOYER})
+    another = {"address": w3.eth.wait_for_transaction_receipt(another)["contractAddress"], "tx": "0x", "block": 0}
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+    for name, change in (("without-forwarder", None), ("another-forwarder", another)):
+        edited = json.loads(json.dumps(record))
+        if change is None:
+            del edited["contracts"]["ServiceCoinForwarder"]
+        else:
+            edited["contracts"]["ServiceCoinForwarder"] = change
+        directory = workdir / name
+        directory.mkdir()
+        (directory / f"{SEPOLIA}.json").write_text(json.dumps(edited))
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", testnet[0], "deploy",
+             "--config", str(workdir / "sepolia.yaml")],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "SERVICECOIN_DEPLOYER_KEY": DEPLOYER_KEY, "SERVICECOIN_DEPLOYMENTS_DIR": str(directory)},
+        )
+        assert result.returncode == 1, result.stdout[-2000:]
+        expected = "but no ServiceCoinForwarder" if change is None else "does not trust the recorded forwarder"
+        assert expected in result.stderr
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce
 
 
 def test_operator_commands_change_signers_and_pause(testnet, workdir) -> None:

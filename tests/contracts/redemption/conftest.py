@@ -78,3 +78,28 @@ def pauser(role_holders):
 @pytest.fixture(scope="module")
 def cataloguer(role_holders):
     return role_holders["CATALOG_ROLE"]
+
+
+@pytest.fixture(scope="module")
+def relayer(accounts):
+    """Pays the gas of relayed (gasless) calls; holds no role."""
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def gasless(coin, redemption, forwarder, chain):
+    """Signs permits and forward requests as a customer's wallet does (tests/.../gasless.py)."""
+    from .gasless import Gasless
+
+    return Gasless(coin, redemption, forwarder, chain)
+
+
+@pytest.fixture(scope="module")
+def gasless_customer(earn):
+    """A customer whose key is a fresh one with no ether at all: coins from a signed batch
+    (BALANCE_EACH), no approval. Returns the address; the key is gasless.CUSTOMER_KEY."""
+    from .gasless import CUSTOMER_KEY, address_of
+
+    customer = address_of(CUSTOMER_KEY)
+    earn([customer], count=REVIEWS_EACH)
+    return customer
