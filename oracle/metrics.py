@@ -66,6 +66,13 @@ class OracleMetrics:
             "servicecoin_webhooks", "Webhook deliveries by source and HTTP status", ["source", "status"],
             registry=self.registry,
         )
+        self.redemptions = Counter(
+            "servicecoin_redemptions",
+            "Redemption outcomes: delivered, retried, refused, gave_up (refund after max attempts), "
+            "fulfilled, refunded, disputed",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._clock = clock
 
     def observe_step(self, report: "StepReport") -> None:

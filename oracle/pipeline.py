@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from oracle.chain.registry import RegistryClient
 from oracle.chain.submitter import BatchRejected, FeeCapExceeded, Submitter, TrackEvent
 from oracle.cosign.client import CosignError
 from oracle.metrics import OracleMetrics
+from oracle.runner import StepRunner
 from oracle.policy import LoadedPolicy
 from oracle.signer import Signer
 from oracle.store.outbox import Outbox
@@ -179,34 +179,11 @@ class Pipeline:
         return submitted
 
 
-class PipelineRunner:
-    """Runs `Pipeline.step` every `interval` seconds in a thread until stopped. An exception
-    (an RPC outage, a locked database) is logged and the next step retries: state lives in the
-    outbox and on chain, never only in memory."""
+class PipelineRunner(StepRunner):
+    """Runs `Pipeline.step` every `interval` seconds in a thread until stopped (oracle/runner.py:
+    a failed step is logged and retried after a growing pause; state lives in the outbox and on
+    chain, never only in memory)."""
 
     def __init__(self, pipeline: Pipeline, interval: float) -> None:
+        super().__init__(pipeline.step, interval, "pipeline")
         self.pipeline = pipeline
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="servicecoin-pipeline", daemon=True)
-        self.last_error: str | None = None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        backoff = self.interval
-        while not self._stop.is_set():
-            try:
-                self.pipeline.step()
-                self.last_error = None
-                backoff = self.interval
-            except Exception as exc:  # noqa: BLE001 - logged; the loop must survive outages
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.error("pipeline step failed: %s", self.last_error)
-                backoff = min(backoff * 2, 30.0)
-            self._stop.wait(backoff)

@@ -46,6 +46,18 @@ class OpsTimeout(OracleError):
     """No receipt within the wait: the transaction may still be mined later."""
 
 
+_ACCOUNT_LOCKS: dict[str, threading.Lock] = {}
+_ACCOUNT_LOCKS_GUARD = threading.Lock()
+
+
+def _account_lock(address: str) -> threading.Lock:
+    """One lock per account in the process: two senders built for the same operations account
+    (the webhook server's relay and the run loops') still send one transaction at a time, so
+    they never take the same pending nonce."""
+    with _ACCOUNT_LOCKS_GUARD:
+        return _ACCOUNT_LOCKS.setdefault(address.lower(), threading.Lock())
+
+
 class OpsSender:
     def __init__(
         self,
@@ -65,7 +77,7 @@ class OpsSender:
         self.poll_seconds = poll_seconds
         self.wait_seconds = wait_seconds
         self._chain_id: int | None = None
-        self._lock = threading.Lock()
+        self._lock = _account_lock(str(account.address))
 
     @property
     def address(self) -> str:

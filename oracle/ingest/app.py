@@ -15,6 +15,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
@@ -32,6 +33,9 @@ from oracle.ingest.strict_json import MalformedJSON, parse_object
 from oracle.metrics import OracleMetrics
 from oracle.store.outbox import Outbox
 from oracle.validation import describe
+
+if TYPE_CHECKING:  # the relay's module imports this one's helpers
+    from oracle.redeem.relay_http import RelayEndpoint
 
 DEFAULT_MAX_BODY = 64 * 1024
 
@@ -70,7 +74,10 @@ def create_app(
     sources: Sequence[Source],
     metrics: OracleMetrics | None = None,
     clock: Callable[[], float] = time.time,
+    relay: RelayEndpoint | None = None,
 ) -> Starlette:
+    """The webhook routes; with `relay`, also the gasless redemption routes for the brand's app
+    (POST /v1/relay/redeem and /v1/relay/redeem/typed-data, oracle/redeem/relay_http.py)."""
     if not sources:
         raise ValueError("the webhook server needs at least one source")
     committer = GroupCommitter(outbox)
@@ -125,4 +132,6 @@ def create_app(
     routes.append(Route("/healthz", health, methods=["GET"]))
     if metrics is not None:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    if relay is not None:
+        routes.extend(relay.routes(config.max_body_bytes, clock))
     return Starlette(routes=routes)

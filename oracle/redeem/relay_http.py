@@ -1,0 +1,163 @@
+"""The relay's HTTP routes on the oracle's server, for the brand's app (never for the public):
+
+    POST /v1/relay/redeem/typed-data   {customer, item_id, max_price, deadline[, permit_signature]}
+        -> 200 {permit, request}: what the customer's wallet signs (eth_signTypedData_v4); the
+           request is null until the permit's signature is given (it carries that signature)
+    POST /v1/relay/redeem              {customer, item_id, max_price, deadline,
+                                        permit_signature, request_signature}
+        -> 200 {redemption_id, tx_hash, customer, item_id, price}
+
+Both are authenticated like the generic webhook (X-ServiceCoin-Signature: v1=HMAC-SHA256 over
+timestamp "." body, with X-ServiceCoin-Timestamp inside the replay window) with the relay's own
+secret: relaying spends the brand's gas, so only the brand's app, which knows who its customer
+is, may ask. Amounts are coin units (18 decimals), as JSON integers or decimal strings.
+
+Refusals cost nothing and say why: 400 a malformed body or field, a signature that is not the
+customer's, an expired deadline; 401 authentication; 409 a redemption the contract refuses (its
+error is named: PriceAboveMaximum, InsufficientStock, ...) or a signature already used; 413 a
+body too large; 429 the customer's daily relays are used up (Retry-After); 503 the chain cannot
+be reached or did not confirm in time. The chain work runs in a worker thread, never on the
+event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from web3.exceptions import Web3Exception
+
+from oracle.config import ConfigError
+from oracle.ingest.app import BodyTooLarge, error, read_limited
+from oracle.ingest.signatures import SignatureError, verify_generic
+from oracle.ingest.strict_json import MalformedJSON, parse_object
+from oracle.redeem.relay import (
+    InvalidRedemptionOrder,
+    RedeemRelay,
+    RedemptionOrder,
+    RedemptionRefused,
+    RelayError,
+    RelayUnavailable,
+    RequestExpired,
+    SignatureMismatch,
+    SignedRedemption,
+    StaleSignature,
+)
+from oracle.redeem.relay_limit import RateLimited, RollingLimit
+from oracle.redeem.signed_messages import SignatureFormatError, parse_signature
+from oracle.validation import describe
+
+
+def _units(value: Any) -> Any:
+    """Coin units as a JSON integer or a decimal string (JavaScript loses integers above 2**53)."""
+    if isinstance(value, str):
+        if not value.isdigit():
+            raise ValueError("must be an integer or a string of decimal digits")
+        return int(value)
+    return value
+
+
+Units = Annotated[StrictInt, BeforeValidator(_units)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    customer: str
+    item_id: StrictInt = Field(ge=0)
+    max_price: Units = Field(ge=0)
+    deadline: StrictInt = Field(ge=0)
+
+
+class TypedDataBody(_Body):
+    permit_signature: str | None = None
+
+
+class RedeemBody(_Body):
+    permit_signature: str
+    request_signature: str
+
+
+@dataclass
+class RelayEndpoint:
+    """What the routes need: the relay, the HMAC secret of the brand's app, the per-customer limit."""
+
+    relay: RedeemRelay
+    secret: bytes
+    limit: RollingLimit
+    replay_window: int = 300
+
+    def routes(self, max_body_bytes: int, clock: Callable[[], float]) -> list[Route]:
+        return [
+            Route("/v1/relay/redeem/typed-data", self._handler(self._typed_data, max_body_bytes, clock), methods=["POST"]),
+            Route("/v1/relay/redeem", self._handler(self._redeem, max_body_bytes, clock), methods=["POST"]),
+        ]
+
+    def _handler(self, action: Any, max_body_bytes: int, clock: Callable[[], float]) -> Any:
+        async def handle(request: Request) -> JSONResponse:
+            try:
+                body = await read_limited(request, max_body_bytes)
+            except BodyTooLarge:
+                return error(413, f"body larger than {max_body_bytes} bytes")
+            try:
+                verify_generic(request.headers, body, self.secret, int(clock()), self.replay_window)
+            except SignatureError as exc:
+                return error(401, str(exc))
+            try:
+                return await action(parse_object(body))
+            except MalformedJSON as exc:
+                return error(400, f"malformed JSON: {exc}")
+            except ValidationError as exc:
+                return error(400, describe(exc))
+            except (InvalidRedemptionOrder, SignatureMismatch, RequestExpired) as exc:
+                return error(400, str(exc))
+            except RedemptionRefused as exc:
+                return JSONResponse({"error": str(exc), "revert": exc.revert.name if exc.revert else None},
+                                    status_code=409)
+            except RateLimited as exc:
+                return JSONResponse({"error": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
+            except (RelayUnavailable, ConfigError) as exc:
+                return error(503, str(exc))
+            except (StaleSignature, RelayError) as exc:
+                return error(409, str(exc))
+            except (Web3Exception, OSError) as exc:  # requests' connection errors are OSErrors
+                return error(503, f"the chain RPC failed: {type(exc).__name__}")
+
+        return handle
+
+    async def _typed_data(self, payload: dict[str, Any]) -> JSONResponse:
+        body = TypedDataBody.model_validate(payload)
+        permit = None if body.permit_signature is None else _signature("permit_signature", body.permit_signature)
+        messages = await run_in_threadpool(
+            self.relay.typed_data_for, body.customer, body.item_id, body.max_price, body.deadline, permit
+        )
+        return JSONResponse(messages.as_json())
+
+    async def _redeem(self, payload: dict[str, Any]) -> JSONResponse:
+        body = RedeemBody.model_validate(payload)
+        signed = SignedRedemption(
+            RedemptionOrder.checked(body.customer, body.item_id, body.max_price, body.deadline),
+            _signature("permit_signature", body.permit_signature),
+            _signature("request_signature", body.request_signature),
+        )
+        prepared = await run_in_threadpool(self.relay.prepare, signed)
+        # Counted only now: what was refused above cost no gas.
+        self.limit.acquire(signed.order.customer)
+        done = await run_in_threadpool(self.relay.send, prepared)
+        return JSONResponse({
+            "redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer,
+            "item_id": done.item_id, "price": str(done.price),
+        })
+
+
+def _signature(field: str, text: str) -> bytes:
+    try:
+        return parse_signature(text)
+    except SignatureFormatError as exc:
+        raise InvalidRedemptionOrder(f"{field}: {exc}") from None

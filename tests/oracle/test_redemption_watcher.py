@@ -1,0 +1,144 @@
+"""The redemption watcher's effects on the store, from TierRedemption events as the chain
+follower hands them over: states, idempotent re-reading, rewinds after a reorg, price
+announcements. (The follower itself, against a real reorg on Anvil, is in
+tests/integration/test_redemption_loop.py.)"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from oracle.chain.follower import ChainLog
+from oracle.redeem.store import RedemptionStore
+from oracle.redeem.watcher import RedemptionWatcher
+from oracle.store.engine import write_transaction
+from oracle.store.outbox import Outbox
+
+ALICE, BOB = "0x" + "aa" * 20, "0x" + "bb" * 20
+PRICE = 50 * 10**18
+
+
+def log(name: str, block: int, index: int = 0, **args) -> ChainLog:
+    return ChainLog(name, args, block_number=block, block_hash=bytes([block % 256]) * 32, log_index=index,
+                    tx_hash=secrets.token_bytes(32), timestamp=1_800_000_000 + 12 * block)
+
+
+def redeemed(rid: int, block: int, customer: str = ALICE, item: int = 0) -> ChainLog:
+    return log("Redeemed", block, redemptionId=rid, customer=customer, itemId=item, price=PRICE, tier=0)
+
+
+@pytest.fixture
+def store(tmp_path) -> RedemptionStore:
+    return RedemptionStore(Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", secrets.token_bytes(32)).engine)
+
+
+def apply(store: RedemptionStore, *logs: ChainLog, watcher: RedemptionWatcher | None = None) -> None:
+    with write_transaction(store.engine) as connection:
+        (watcher or RedemptionWatcher()).handle(connection, list(logs))
+
+
+def rewind(store: RedemptionStore, block: int) -> int:
+    with write_transaction(store.engine) as connection:
+        return RedemptionWatcher().rewind(connection, block)
+
+
+def states(store: RedemptionStore) -> dict[int, str]:
+    return {r.redemption_id: r.state for r in store.list()}
+
+
+def test_each_event_moves_the_state_and_a_dispute_is_reported_once(store) -> None:
+    disputes: list[int] = []
+    watcher = RedemptionWatcher(on_dispute=disputes.append)
+    history = [
+        redeemed(0, 10), redeemed(1, 10, customer=BOB, item=2), redeemed(2, 11),
+        log("Fulfilled", 12, redemptionId=0, deliveryCommitment=b"\x11" * 32),
+        log("Fulfilled", 12, 1, redemptionId=1, deliveryCommitment=b"\x22" * 32),
+        log("Disputed", 13, redemptionId=0, customer=ALICE),
+        log("Refunded", 14, redemptionId=0, customer=ALICE, amount=PRICE),
+        log("Settled", 15, redemptionId=1, amountBurned=PRICE),
+    ]
+    apply(store, *history, watcher=watcher)
+    assert states(store) == {0: "refunded", 1: "settled", 2: "pending"}
+    assert disputes == [0]
+    row = store.get(1)
+    assert (row.customer_address, row.item_id, row.price, row.redeemed_at) == (BOB, 2, str(PRICE), 1_800_000_120)
+    assert row.chain_commitment == b"\x22" * 32
+    assert store.counts_by_state() == {"refunded": 1, "settled": 1, "pending": 1}
+    assert [r.redemption_id for r in store.list(["pending"])] == [2]
+
+
+def test_reading_the_same_events_again_changes_nothing(store) -> None:
+    history = [redeemed(0, 10), log("Fulfilled", 12, redemptionId=0, deliveryCommitment=b"\x11" * 32)]
+    apply(store, *history)
+    before = store.get(0)
+    apply(store, *history)
+    assert store.get(0) == before
+
+
+def test_a_rejected_dispute_settles(store) -> None:
+    apply(store, redeemed(0, 10), log("Fulfilled", 11, redemptionId=0, deliveryCommitment=b"\x11" * 32),
+          log("Disputed", 12, redemptionId=0, customer=ALICE), log("Settled", 13, redemptionId=0, amountBurned=PRICE),
+          log("DisputeRejected", 13, 1, redemptionId=0))
+    assert states(store) == {0: "settled"}
+
+
+def test_a_rewind_replays_a_redemption_whose_state_came_from_a_removed_block(store) -> None:
+    apply(store, redeemed(0, 10), redeemed(1, 16), log("Fulfilled", 20, redemptionId=0, deliveryCommitment=b"\1" * 32))
+    # A reorg removes blocks above 15: the Fulfilled event of #0 may be gone, and its earlier
+    # state is known only from its own events, so the follower resumes before its Redeemed event.
+    assert rewind(store, 15) == 9
+    assert states(store) == {0: "orphaned", 1: "orphaned"}
+    # The new chain: #0 redeemed as before, not (yet) fulfilled; #1 was never redeemed.
+    apply(store, redeemed(0, 10))
+    assert states(store) == {0: "pending", 1: "orphaned"}
+    assert store.due(now=2e9) and [r.redemption_id for r in store.due(now=2e9)] == [0]  # orphans are not worked on
+
+
+def test_a_rewind_above_every_state_keeps_everything(store) -> None:
+    apply(store, redeemed(0, 10), log("Fulfilled", 12, redemptionId=0, deliveryCommitment=b"\1" * 32))
+    assert rewind(store, 30) == 30
+    assert states(store) == {0: "fulfilled"}
+
+
+def test_a_different_redemption_under_a_known_id_starts_the_row_over(store) -> None:
+    apply(store, redeemed(0, 10))
+    store.record_failure(0, attempts=2, next_attempt_at=5.0, error="HTTP 503")
+    store.decide_refund(0, "gave up")
+    rewind(store, 9)
+    apply(store, redeemed(0, 11, customer=BOB))  # a deep reorg gave id 0 to Bob
+    row = store.get(0)
+    assert (row.customer_address, row.state, row.action, row.attempts, row.refund_reason) == (BOB, "pending", "deliver", 0, None)
+
+
+def test_an_orphan_found_again_keeps_its_fulfilment_progress(store) -> None:
+    apply(store, redeemed(0, 10))
+    store.record_failure(0, attempts=2, next_attempt_at=5.0, error="HTTP 503")
+    rewind(store, 9)
+    apply(store, redeemed(0, 12))  # the same redemption, mined again in a later block
+    row = store.get(0)
+    assert (row.state, row.attempts, row.redeemed_block, row.last_error) == ("pending", 2, 12, "HTTP 503")
+
+
+def announcements(store: RedemptionStore) -> list[tuple]:
+    return [(a.item_id, a.new_price, a.effective_at, a.state) for a in store.announcements()]
+
+
+def test_price_announcements_are_replaced_cancelled_or_take_effect(store) -> None:
+    week = 7 * 86400
+    t = lambda block: 1_800_000_000 + 12 * block  # noqa: E731 - the timestamp log() gives a block
+    apply(store,
+          log("PriceChangeAnnounced", 10, itemId=0, oldPrice=50, newPrice=60, effectiveAt=t(10) + week),
+          log("PriceChangeAnnounced", 11, itemId=0, oldPrice=50, newPrice=55, effectiveAt=t(11) + week),
+          log("PriceChangeAnnounced", 11, 1, itemId=1, oldPrice=30, newPrice=20, effectiveAt=t(11) + 60))
+    assert announcements(store) == [(0, "60", t(10) + week, "replaced"), (0, "55", t(11) + week, "announced"),
+                                    (1, "20", t(11) + 60, "announced")]
+    # Item 1's change took effect (block 20 is after it); a later announcement does not touch it.
+    apply(store, log("PriceChangeCancelled", 20, itemId=0),
+          log("PriceChangeAnnounced", 20, 1, itemId=1, oldPrice=20, newPrice=25, effectiveAt=t(20) + week))
+    assert announcements(store) == [(0, "60", t(10) + week, "replaced"), (0, "55", t(11) + week, "cancelled"),
+                                    (1, "20", t(11) + 60, "announced"), (1, "25", t(20) + week, "announced")]
+    # A reorg removes block 20: the cancellation and the new announcement are undone.
+    rewind(store, 15)
+    assert announcements(store) == [(0, "60", t(10) + week, "replaced"), (0, "55", t(11) + week, "announced"),
+                                    (1, "20", t(11) + 60, "announced")]
