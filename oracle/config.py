@@ -126,9 +126,19 @@ class FulfilmentConfig(_Strict):
     timeout_seconds: float = Field(default=10, gt=0)
     # Failed deliveries are retried with exponential backoff (first, doubled, capped); after
     # max_attempts failures (or one definitive 4xx refusal) the redemption is refunded on chain.
-    max_attempts: int = Field(default=6, ge=1)
+    # 12 with the defaults below: about 50 minutes of retries, so a short outage of the brand's
+    # endpoint does not refund every redemption made meanwhile.
+    max_attempts: int = Field(default=12, ge=1)
     first_retry_seconds: float = Field(default=5, gt=0)
     max_retry_seconds: float = Field(default=600, gt=0)
+
+
+class RelayConfig(_Strict):
+    """Gasless redemption: POST /v1/relay/redeem on the oracle's server, for the brand's app."""
+
+    secret_env: str  # names the variable holding the HMAC secret the brand's app signs requests with
+    # Relays the brand pays for per customer in any 24 hours (refusals do not count).
+    max_per_customer_per_day: int = Field(default=5, ge=1)
 
 
 class ZendeskNotesConfig(_Strict):
@@ -173,6 +183,7 @@ class OracleConfig(_Strict):
     operations: KeystoreConfig | None = None
     fulfilment: FulfilmentConfig | None = None
     notes: NotesConfig | None = None
+    relay: RelayConfig | None = None
     store: StoreConfig = StoreConfig()
     secrets: SecretsConfig = SecretsConfig()
     batching: BatchingConfig = BatchingConfig()
@@ -185,6 +196,25 @@ class OracleConfig(_Strict):
         for name, source in self.sources.items():
             if name != "zendesk" and source.csat_event_types is not None:
                 raise ValueError(f"sources.{name}.csat_event_types: only the zendesk source has event types")
+        return self
+
+    @model_validator(mode="after")
+    def _relay_needs(self) -> "OracleConfig":
+        if self.relay is not None:
+            missing = [name for name, value in (("chain.redemption", self.chain.redemption),
+                                                ("chain.forwarder", self.chain.forwarder),
+                                                ("operations", self.operations)) if value is None]
+            if missing:
+                raise ValueError(f"relay: needs {', '.join(missing)} (the contracts and the account that pays the gas)")
+        return self
+
+    @model_validator(mode="after")
+    def _fulfilment_needs(self) -> "OracleConfig":
+        if self.fulfilment is not None:
+            if self.chain.redemption is None:
+                raise ValueError("fulfilment: needs chain.redemption (the TierRedemption address to follow)")
+            if self.operations is None:
+                raise ValueError("fulfilment: needs operations (the account that sends fulfil and refund)")
         return self
 
 

@@ -16,13 +16,24 @@ from web3 import HTTPProvider, Web3
 from oracle.chain.registry import RegistryClient
 from oracle.chain.submitter import GWEI, SubmitSettings, Submitter
 from oracle.config import ConfigError, KeystoreConfig, OracleConfig, brand_secret, read_secret
+from oracle.chain.ops_sender import OpsSender
 from oracle.custody import CustodialWallets, content_master_key
+from oracle.identity import Identity
 from oracle.ingest.app import IngestConfig, create_app
 from oracle.ingest.helpdesks import DEFAULT_ZENDESK_CSAT_EVENT_TYPES, FreshdeskSource, IntercomSource, ZendeskSource
 from oracle.ingest.sources import GenericSource, Source
+from oracle.linking import WalletLinker
 from oracle.metrics import OracleMetrics
+from oracle.notes.adapter import NotesAdapter, RetryPolicy
+from oracle.notes.worker import ChainProofs, NotesWorker
+from oracle.notes.zendesk import ZendeskNotes
 from oracle.pipeline import Batching, Pipeline
 from oracle.policy import LoadedPolicy, load_policy
+from oracle.redeem.loop import RedemptionLoop, build_redemption_loop
+from oracle.redeem.relay import RedeemRelay
+from oracle.redeem.relay_http import RelayEndpoint
+from oracle.redeem.relay_limit import RollingLimit
+from oracle.ingest.signatures import require_secret
 from oracle.cosign.client import RemoteCosigner
 from oracle.signer import PASSWORD_FILE_ENV, BatchSigner, Signer, keystore_password, load_keystore
 from oracle.store.outbox import Outbox
@@ -127,10 +138,102 @@ def build_oracle(
     # The first signer's account pays for the transactions.
     submitter = Submitter(w3, accounts[0], outbox, settings, clock=clock, not_rewarded=registry.not_rewarded)
     metrics = OracleMetrics(outbox.counts_by_state, lambda: w3.eth.get_balance(submitter.address), clock=clock)
-    wallets = CustodialWallets(brand_secret(config.secrets, environ), config.brand_id)
+    identity = build_identity(config, outbox, environ)
     batching = Batching(config.batching.max_size, config.batching.max_age_seconds, config.batching.deadline_seconds)
-    pipeline = Pipeline(outbox, policy, registry, signers, submitter, wallets.address_for, batching, metrics, clock=clock)
+    pipeline = Pipeline(outbox, policy, registry, signers, submitter, identity.address_for, batching, metrics, clock=clock)
     ingest = IngestConfig(brand_id=config.brand_id, max_body_bytes=config.server.max_body_bytes)
-    app = create_app(outbox, ingest, build_sources(config, environ), metrics, clock=clock)
+    relay = build_relay_endpoint(config, w3, environ, clock)
+    app = create_app(outbox, ingest, build_sources(config, environ), metrics, clock=clock, relay=relay)
     return Oracle(config, outbox, policy, w3, registry, signers, submitter, pipeline, metrics, app)
 
+
+def build_identity(config: OracleConfig, outbox: Outbox, environ: Mapping[str, str] | None = None) -> Identity:
+    """Customer ids to addresses: linked wallets, else custodial addresses from the brand secret."""
+    return Identity(outbox.engine, CustodialWallets(brand_secret(config.secrets, environ), config.brand_id))
+
+
+def build_ops_sender(config: OracleConfig, w3: Web3, environ: Mapping[str, str] | None = None) -> OpsSender:
+    """The operations account's sender (fulfilments, refunds, wallet links, relays)."""
+    if config.operations is None:
+        raise ConfigError("no `operations:` keystore in the config: on-chain actions other than batches need that account")
+    chain = config.chain
+    settings = SubmitSettings(
+        max_fee=int(chain.max_fee_gwei * GWEI), priority_fee=int(chain.priority_fee_gwei * GWEI),
+        replace_after=chain.replace_after_seconds, confirmations=chain.confirmations, finality_depth=chain.finality_depth,
+    )
+    return OpsSender(w3, load_signer_account(config.operations, environ), settings, poll_seconds=min(chain.poll_seconds, 1.0))
+
+
+def build_wallet_linker(
+    config: OracleConfig, outbox: Outbox, w3: Web3, environ: Mapping[str, str] | None = None,
+    sender: OpsSender | None = None,
+) -> WalletLinker:
+    """Completes wallet links on chain (needs the operations account, with LINK_OPERATOR_ROLE).
+    Pass the process's one OpsSender when other loops send from the operations account too."""
+    registry = RegistryClient(w3, config.chain.registry)
+    sender = sender or build_ops_sender(config, w3, environ)
+    return WalletLinker(build_identity(config, outbox, environ), registry, sender, config.chain.start_block)
+
+
+def build_notes_adapters(config: OracleConfig, environ: Mapping[str, str] | None = None) -> dict[str, NotesAdapter]:
+    """The helpdesks that receive proof notes, by the event source they serve."""
+    adapters: dict[str, NotesAdapter] = {}
+    zendesk = config.notes.zendesk if config.notes is not None else None
+    if zendesk is not None:
+        retry = RetryPolicy(zendesk.max_attempts, zendesk.first_retry_seconds, zendesk.max_retry_seconds)
+        token = read_secret(zendesk.api_token_env, environ)
+        adapters["zendesk"] = ZendeskNotes(zendesk.base_url, zendesk.email, token, retry, public=zendesk.public)
+    return adapters
+
+
+def build_notes_worker(
+    config: OracleConfig, outbox: Outbox, w3: Web3, environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> NotesWorker | None:
+    """Posts proof notes to helpdesk tickets; None when no helpdesk is configured for notes."""
+    adapters = build_notes_adapters(config, environ)
+    if not adapters:
+        return None
+    explorer = config.notes.explorer_tx_url if config.notes is not None else None
+    proofs = ChainProofs(RegistryClient(w3, config.chain.registry), config.brand_id)
+    return NotesWorker(outbox, proofs, adapters, explorer_tx_url=explorer, clock=clock or time.time)
+
+
+def build_redemptions(
+    config: OracleConfig, outbox: Outbox, w3: Web3, metrics: OracleMetrics | None = None,
+    sender: OpsSender | None = None, environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> RedemptionLoop | None:
+    """The redemption watcher and fulfiller that `run` steps; None without a fulfilment endpoint.
+    Pass the process's one OpsSender when other loops send from the operations account too (one
+    sender per account keeps its nonces in order)."""
+    if config.fulfilment is None:
+        return None
+    sender = sender or build_ops_sender(config, w3, environ)
+    return build_redemption_loop(config, outbox, w3, sender, metrics, environ, clock or time.time)
+
+
+def build_redeem_relay(
+    config: OracleConfig, w3: Web3, environ: Mapping[str, str] | None = None, sender: OpsSender | None = None
+) -> RedeemRelay:
+    """Gasless redemptions through the forwarder, paid by the operations account."""
+    chain = config.chain
+    missing = [name for name, value in (("chain.redemption", chain.redemption), ("chain.forwarder", chain.forwarder),
+                                        ("operations", config.operations)) if value is None]
+    if missing:
+        raise ConfigError(f"gasless redemption needs {', '.join(missing)} in the config (docs/brand-integration.md)")
+    assert chain.redemption is not None and chain.forwarder is not None
+    return RedeemRelay(w3, chain.redemption, chain.forwarder, sender or build_ops_sender(config, w3, environ))
+
+
+def build_relay_endpoint(
+    config: OracleConfig, w3: Web3, environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] | None = None, sender: OpsSender | None = None,
+) -> RelayEndpoint | None:
+    """POST /v1/relay/redeem for the brand's app; None without a `relay:` section."""
+    if config.relay is None:
+        return None
+    secret = require_secret("relay", read_secret(config.relay.secret_env, environ))
+    limit = RollingLimit(config.relay.max_per_customer_per_day, clock=clock or time.time)
+    relay = build_redeem_relay(config, w3, environ, sender)
+    return RelayEndpoint(relay, secret, limit, config.server.replay_window_seconds)

@@ -96,6 +96,11 @@ class Outbox:
         outbox.migrate()
         return outbox
 
+    @property
+    def engine(self) -> Engine:
+        """The outbox's engine, for the stores that share its database (and its write lock)."""
+        return self._engine
+
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         with write_transaction(self._engine) as connection:
@@ -107,8 +112,12 @@ class Outbox:
             current = connection.execute(select(func.max(schema_version.c.version))).scalar()
             if current is not None and current > SCHEMA_VERSION:
                 raise StoreError(f"the outbox has schema version {current}; this oracle knows up to {SCHEMA_VERSION}")
-            # Every migration so far only adds tables, which create_all above has done; a later
-            # one that alters a table runs here, keyed by `current`.
+            # Every migration so far only adds tables and indexes. create_all above made the
+            # missing tables (with their indexes); an index added to an existing table is made
+            # here. A later migration that alters a table runs here too, keyed by `current`.
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
             if current is None or current < SCHEMA_VERSION:
                 connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
 

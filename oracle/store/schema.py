@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -61,6 +62,10 @@ events = Table(
     CheckConstraint(f"state IN {EVENT_STATES}", name="ck_events_state"),
     Index("ix_events_state", "state"),
     Index("ix_events_customer_day", "customer_id", "kind", "day"),
+    # v3: a batch's records, and the customer behind an address (redemptions, wallet links),
+    # without a scan of every event ever received.
+    Index("ix_events_batch", "batch_id"),
+    Index("ix_events_customer_address", "customer_address"),
 )
 
 batches = Table(
@@ -158,4 +163,93 @@ chain_cursors = Table(
     Column("name", String(64), primary_key=True),
     Column("block_number", BigInteger, nullable=False),
     Column("block_hash", LargeBinary(32), nullable=False),
+)
+
+REDEMPTION_STATES = ("pending", "fulfilled", "disputed", "refunded", "settled", "orphaned")
+REDEMPTION_ACTIONS = ("deliver", "fulfil", "refund")
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    # One row per TierRedemption redemption, written by the redemption watcher from the chain's
+    # events (oracle/redeem/watcher.py) and worked on by the fulfiller (oracle/redeem/fulfiller.py).
+    Column("redemption_id", BigInteger, primary_key=True),
+    Column("customer_address", String(42), nullable=False, index=True),
+    Column("item_id", BigInteger, nullable=False),
+    Column("price", String(80), nullable=False),  # coin units paid into escrow, decimal string
+    Column("tier", Integer, nullable=False),
+    Column("redeemed_at", BigInteger, nullable=False),  # timestamp of the Redeemed event's block
+    Column("redeemed_block", BigInteger, nullable=False),
+    # The on-chain status as the watcher last read it from events (only the watcher writes it),
+    # and the block of the event that set it: a reorg under that block makes the watcher replay
+    # the redemption's events. 'orphaned': its Redeemed event was in a block that a reorg removed.
+    Column("state", String(16), nullable=False),
+    Column("state_block", BigInteger, nullable=False),
+    # The fulfiller's next step while the redemption is pending: deliver through the brand's
+    # webhook, then fulfil on chain; or refund on chain once delivery has failed for good.
+    Column("action", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),  # failed deliveries so far
+    Column("next_attempt_at", Float, nullable=False),  # unix seconds: the backoff survives restarts
+    Column("last_error", Text),
+    Column("refund_reason", Text),
+    # What the brand delivered is sealed in `contents` (per-customer AES-GCM, erasable) under
+    # oracle.redeem.keys.redemption_key(chain, contract, id, customer, item); this is its salted commitment,
+    # the value fulfil() puts on chain. chain_commitment is the one the Fulfilled event carried.
+    Column("delivery_commitment", LargeBinary(32)),
+    Column("delivered_at", BigInteger),
+    Column("chain_commitment", LargeBinary(32)),
+    Column("fulfil_tx", LargeBinary(32)),
+    Column("refund_tx", LargeBinary(32)),
+    CheckConstraint(f"state IN {REDEMPTION_STATES}", name="ck_redemptions_state"),
+    CheckConstraint(f"action IN {REDEMPTION_ACTIONS}", name="ck_redemptions_action"),
+    Index("ix_redemptions_work", "state", "next_attempt_at"),
+)
+
+price_announcements = Table(
+    "price_announcements",
+    metadata,
+    # Every PriceChangeAnnounced event, keyed by where it was logged. 'announced' until the item's
+    # announcement is cancelled or replaced by a newer one before taking effect; whether it has
+    # taken effect is a matter of the chain's clock (effective_at), decided when listed.
+    Column("block_number", BigInteger, primary_key=True),
+    Column("log_index", Integer, primary_key=True),
+    Column("item_id", BigInteger, nullable=False, index=True),
+    Column("old_price", String(80), nullable=False),
+    Column("new_price", String(80), nullable=False),
+    Column("announced_at", BigInteger, nullable=False),
+    Column("effective_at", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("state_block", BigInteger, nullable=False),
+    Column("tx_hash", LargeBinary(32), nullable=False),
+    CheckConstraint("state IN ('announced', 'cancelled', 'replaced')", name="ck_price_announcements_state"),
+)
+
+NOTE_STATES = ("pending", "posted", "failed")
+
+notes = Table(
+    "notes",
+    metadata,
+    # The on-chain proof of a final reward, to be posted on the helpdesk ticket it came from
+    # (oracle/notes/). Posted at least once: a crash between the helpdesk's answer and this row's
+    # update repeats one note, which carries the event id so the brand can tell it is a repeat.
+    Column("event_id", LargeBinary(32), primary_key=True),
+    Column("helpdesk", String(32), nullable=False),  # the notes adapter: the event's source
+    Column("ticket_id", String(100), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),  # unix seconds: the backoff survives restarts
+    Column("last_error", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("posted_at", BigInteger),
+    CheckConstraint(f"state IN {NOTE_STATES}", name="ck_notes_state"),
+    Index("ix_notes_work", "state", "next_attempt_at"),
+)
+
+note_cursors = Table(
+    "note_cursors",
+    metadata,
+    # Every batch up to `batch_id` was final and its events queued for notes: the scan for new
+    # final rewards starts after it instead of reading every final event each time.
+    Column("name", String(32), primary_key=True),
+    Column("batch_id", BigInteger, nullable=False),
 )

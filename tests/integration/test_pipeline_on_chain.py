@@ -93,7 +93,7 @@ def test_a_zendesk_rating_ends_as_a_final_reward_and_a_tier(oracle, oracle_files
         env=oracle_files.environ,
     )
     assert result.exit_code == 0, result.output
-    assert f"recorded as seq {row.seq} for {customer}, reward 2.0 SVC" in result.output
+    assert f"recorded as seq {row.seq} for {customer}, reward 2 SVC" in result.output
     assert "content: match" in result.output
 
 
