@@ -46,6 +46,12 @@ class OpsTimeout(OracleError):
     """No receipt within the wait: the transaction may still be mined later."""
 
 
+class OpsNonceTaken(OracleError):
+    """Another transaction of this account (another process: the CLI beside `servicecoin run`)
+    was mined at our nonce. Ours can never be mined now; the caller re-reads the chain's state
+    on its next step and acts again only if the action is still needed."""
+
+
 _ACCOUNT_LOCKS: dict[str, threading.Lock] = {}
 _ACCOUNT_LOCKS_GUARD = threading.Lock()
 
@@ -102,7 +108,7 @@ class OpsSender:
                 sent.append(tx_hash)
                 log.info("ops transaction sent", extra={"what": what, "tx": "0x" + tx_hash.hex(), "nonce": nonce})
                 replace_at = self.clock() + self.settings.replace_after
-                receipt = self._wait(sent, min(replace_at, deadline))
+                receipt = self._wait(sent, nonce, min(replace_at, deadline), what)
                 if receipt is not None:
                     break
                 if self.clock() >= deadline:
@@ -136,7 +142,7 @@ class OpsSender:
             log.warning("ops broadcast refused: %s", exc)
         return bytes(signed.hash)
 
-    def _wait(self, sent: list[bytes], until: float) -> Any:
+    def _wait(self, sent: list[bytes], nonce: int, until: float, what: str) -> Any:
         """The receipt of whichever of our broadcasts for this nonce got mined, or None."""
         while True:
             for tx_hash in sent:
@@ -144,6 +150,14 @@ class OpsSender:
                     return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
                 except (TransactionNotFound, TimeExhausted):
                     continue
+            if self.w3.eth.get_transaction_count(self.address, "latest") > nonce:
+                # Mined, but none of ours: look once more (a receipt can trail the nonce), then give up.
+                for tx_hash in sent:
+                    try:
+                        return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                    except (TransactionNotFound, TimeExhausted):
+                        continue
+                raise OpsNonceTaken(f"{what}: nonce {nonce} was used by another transaction of {self.address}")
             if self.clock() >= until:
                 return None
             self.sleep(self.poll_seconds)

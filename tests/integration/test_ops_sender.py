@@ -1,0 +1,54 @@
+"""The operations account's sender against Anvil: a nonce taken by another process's
+transaction of the same account (the CLI beside `servicecoin run`) ends the wait at once with
+OpsNonceTaken, instead of waiting for a receipt that can never come."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from eth_account import Account
+from eth_utils import keccak
+
+from oracle.chain.ops_sender import OpsNonceTaken, OpsSender
+from oracle.chain.submitter import GWEI, SubmitSettings
+
+KEY = keccak(text="servicecoin-test-ops-sender")
+SETTINGS = SubmitSettings(max_fee=100 * GWEI, priority_fee=GWEI, replace_after=600, confirmations=1, finality_depth=2)
+
+
+def test_a_nonce_taken_by_another_process_ends_the_wait(web3, accounts, chain) -> None:
+    account = Account.from_key(KEY)
+    accounts[0].transfer(account.address, "1 ether")
+    sender = OpsSender(web3, account, SETTINGS, poll_seconds=0.05, wait_seconds=120)
+    nonce = web3.eth.get_transaction_count(account.address)
+    outcome: dict[str, object] = {}
+
+    def send() -> None:
+        try:
+            outcome["receipt"] = sender.send(accounts[1].address, b"", "a transfer of nothing")
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = exc
+
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        thread = threading.Thread(target=send)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while web3.eth.get_transaction_count(account.address, "pending") == nonce:
+            assert time.monotonic() < deadline, "the sender did not broadcast"
+            time.sleep(0.05)
+        # "Another process" sends its own transaction at the same nonce, priced to win.
+        base = web3.eth.get_block("latest")["baseFeePerGas"]
+        rival = account.sign_transaction({
+            "type": 2, "chainId": web3.eth.chain_id, "nonce": nonce, "to": accounts[2].address, "value": 1,
+            "gas": 21_000, "maxFeePerGas": 10 * base + 50 * GWEI, "maxPriorityFeePerGas": 50 * GWEI,
+        })
+        web3.eth.send_raw_transaction(rival.raw_transaction)
+        chain.mine()
+        thread.join(timeout=30)
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    assert not thread.is_alive(), "still waiting for a receipt that cannot come"
+    assert isinstance(outcome.get("error"), OpsNonceTaken), outcome
+    assert web3.eth.get_transaction_receipt(rival.hash)["status"] == 1
