@@ -180,6 +180,19 @@ class Identity:
             )
 
 
+def sweep_again(connection: Any, custodial_address: str) -> bool:
+    """Coins reached a custodial address whose customer has already linked a wallet (a refund of
+    a redemption made before the link): the link goes back to requested, so the linker moves
+    them too (linkWallet may run again: the holder's nonce is per signature). Inside the
+    caller's transaction; True when a link was reopened."""
+    reopened = connection.execute(
+        update(wallet_links)
+        .where(wallet_links.c.custodial_address == custodial_address, wallet_links.c.state == "linked")
+        .values(state="requested")
+    )
+    return bool(reopened.rowcount)
+
+
 def _link(row: Any) -> WalletLink:
     return WalletLink(
         row.customer_id, row.custodial_address, row.address, row.state, row.requested_at, row.linked_at,

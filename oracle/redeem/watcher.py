@@ -6,7 +6,8 @@
 | Fulfilled               | fulfilled, with the commitment the chain holds            |
 | Disputed                | disputed: reported (log, metric) for the arbiter to decide |
 | DisputeRejected/Settled | settled                                                   |
-| Refunded                | refunded                                                  |
+| Refunded                | refunded; a refund to a custodial address whose customer  |
+|                         | linked a wallet since reopens the link (the coins follow) |
 | PriceChangeAnnounced    | an announced price, effective at its time                 |
 | PriceChangeCancelled    | the item's waiting announcement is cancelled              |
 
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 
 from oracle.chain.follower import ChainLog
+from oracle.identity import sweep_again
 from oracle.redeem.store import Redeemed, RedemptionStore
 
 log = logging.getLogger("servicecoin.redemptions")
@@ -69,6 +71,9 @@ class RedemptionWatcher:
         state = _STATES[entry.name]
         commitment = bytes(entry.args["deliveryCommitment"]) if entry.name == "Fulfilled" else None
         before = RedemptionStore.set_state(connection, redemption_id, state, entry.block_number, commitment)
+        if entry.name == "Refunded" and sweep_again(connection, str(entry.args["customer"])):
+            log.info("refund %s reached a custodial address already linked: its wallet link runs again",
+                     redemption_id)
         if before is None:
             log.warning("%s for redemption %s, which this oracle never saw redeemed (start_block too late?)",
                         entry.name, redemption_id)

@@ -142,3 +142,21 @@ def test_price_announcements_are_replaced_cancelled_or_take_effect(store) -> Non
     rewind(store, 15)
     assert announcements(store) == [(0, "60", t(10) + week, "replaced"), (0, "55", t(11) + week, "announced"),
                                     (1, "20", t(11) + 60, "announced")]
+
+
+def test_a_refund_to_an_already_linked_custodial_address_reopens_its_link(store) -> None:
+    """The refund's coins land at the custodial address after the customer linked a wallet:
+    the link goes back to requested so the linker moves them as well (only that customer's)."""
+    from sqlalchemy import insert, select
+
+    from oracle.store.schema import wallet_links
+
+    with write_transaction(store.engine) as connection:
+        for customer, custodial, wallet in (("zendesk:1", ALICE, "0x" + "a1" * 20), ("zendesk:2", BOB, "0x" + "b1" * 20)):
+            connection.execute(insert(wallet_links).values(
+                customer_id=customer, custodial_address=custodial, address=wallet, state="linked", requested_at=1))
+    apply(store, redeemed(1, block=10), log("Refunded", 11, redemptionId=1, customer=ALICE, amount=PRICE))
+    with store.engine.connect() as connection:
+        link_states = dict(connection.execute(select(wallet_links.c.customer_id, wallet_links.c.state)).all())
+    assert states(store) == {1: "refunded"}
+    assert link_states == {"zendesk:1": "requested", "zendesk:2": "linked"}
