@@ -48,6 +48,7 @@ test-oracle: setup
 # The oracle end to end on Anvil: webhooks over HTTP, batches over JSON-RPC, kills and restarts.
 test-integration: setup
 	$(BIN)/brownie test tests/integration
+	$(BIN)/brownie test tests/integration/test_stuck_transactions.py --network ganache-cli
 
 test-contracts: setup
 	$(BIN)/brownie test tests/contracts
