@@ -1,6 +1,7 @@
 """`servicecoin`: the oracle's one command line.
 
     servicecoin run            serve webhooks and move events to the chain until stopped
+    servicecoin serve | work   the same split in two processes: webhooks only | everything else
     servicecoin ingest FILE    backfill a JSONL or CSV export
     servicecoin status         events per state, batches in flight, the signer's balance
     servicecoin verify ID      an event's record on chain, and whether the stored content opens it
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -103,6 +106,49 @@ def main(ctx: click.Context, config_path: Path) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Serve webhooks and submit batches until interrupted (Ctrl-C or SIGTERM)."""
+    config, oracle = _checked_oracle(ctx)
+    loops = _background_loops(config, oracle)
+    for loop in loops:
+        loop.start()
+    try:
+        uvicorn.run(oracle.app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
+    finally:
+        _stop(loops)
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Only the webhook server (and the relay): events are stored and acknowledged, and a
+    separate `servicecoin work` process moves them to the chain. Splitting the two keeps
+    acknowledgements fast while batches are signed and tracked on another core."""
+    config = _load(ctx)
+    configure_logging(config.log_format)
+    oracle = _guard(lambda: build_oracle(config))
+    log.info("webhook server starting", extra={"port": config.server.port})
+    uvicorn.run(oracle.app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
+
+
+@main.command()
+@click.pass_context
+def work(ctx: click.Context) -> None:
+    """Everything `run` does but the webhook server: batches, redemptions, wallet links and
+    notes, until interrupted (Ctrl-C or SIGTERM). Pair it with `servicecoin serve`."""
+    config, oracle = _checked_oracle(ctx)
+    loops = _background_loops(config, oracle)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    for loop in loops:
+        loop.start()
+    try:
+        stop.wait()
+    finally:
+        _stop(loops)
+
+
+def _checked_oracle(ctx: click.Context) -> tuple[OracleConfig, Any]:
+    """The assembled oracle, after the start-up self-check (exit 2 naming every mismatch)."""
     config = _load(ctx)
     configure_logging(config.log_format)
     oracle = _guard(lambda: build_oracle(config))
@@ -116,22 +162,24 @@ def run(ctx: click.Context) -> None:
         extra={"registry": oracle.registry.address, "signers": [s.address for s in oracle.signers],
                "policy_hash": "0x" + oracle.policy.hash.hex(), "port": config.server.port},
     )
-    runner = PipelineRunner(oracle.pipeline, config.chain.poll_seconds)
+    return config, oracle
+
+
+def _background_loops(config: OracleConfig, oracle: Any) -> list[StepRunner]:
+    """The pipeline and, as configured, the redemption, wallet-link and notes loops."""
+    loops: list[StepRunner] = [PipelineRunner(oracle.pipeline, config.chain.poll_seconds)]
     # One sender for the operations account: its nonces have one owner in the process.
     sender = _guard(lambda: build_ops_sender(config, oracle.w3)) if config.operations is not None else None
     redemptions = _guard(lambda: build_redemptions(config, oracle.outbox, oracle.w3, oracle.metrics, sender=sender))
-    loops = [StepRunner(redemptions.step, config.chain.poll_seconds, "redemptions")] if redemptions else []
-    loops += _customer_loops(config, oracle, sender)
-    runner.start()
+    if redemptions:
+        loops.append(StepRunner(redemptions.step, config.chain.poll_seconds, "redemptions"))
+    return loops + _customer_loops(config, oracle, sender)
+
+
+def _stop(loops: list[StepRunner]) -> None:
     for loop in loops:
-        loop.start()
-    try:
-        uvicorn.run(oracle.app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
-    finally:
-        for loop in loops:
-            loop.stop()
-        runner.stop()
-        log.info("oracle stopped")
+        loop.stop()
+    log.info("oracle stopped")
 
 
 def _customer_loops(config: OracleConfig, oracle: Any, sender: Any) -> list[StepRunner]:
