@@ -2,7 +2,7 @@
 on a local Anvil (30M gas blocks). Writes bench/results.json, bench/REPORT.md and
 bench/gas_per_event.png. Performance is measured here, never asserted in tests.
 
-Throughput runs the oracle as brands do (`servicecoin run`, its own process) and posts signed
+Throughput runs the oracle as brands do (`servicecoin serve` and `servicecoin work`, two processes) and posts signed
 webhooks from this process; an event counts once its record is confirmed on chain.
 BENCH_EVENTS (default 50000) sets the closed-loop run's size.
 """
@@ -153,11 +153,16 @@ def measure_throughput() -> dict[str, Any]:
         )
         (Path(workdir) / "policy.yaml").write_text(BENCH_POLICY)
         log_path = Path(workdir) / "oracle.log"
+        binary = str(Path(sys.executable).with_name("servicecoin"))
+        # Two processes, as a brand running at load would: `serve` acknowledges webhooks while
+        # `work` signs and tracks batches on the other core (`run` does both in one process).
         with log_path.open("w") as log:
-            oracle = subprocess.Popen(
-                [str(Path(sys.executable).with_name("servicecoin")), "-c", str(files.config_path), "run"],
-                env={**os.environ, **files.environ}, stdout=log, stderr=log,
-            )
+            processes = [
+                subprocess.Popen([binary, "-c", str(files.config_path), command],
+                                 env={**os.environ, **files.environ}, stdout=log, stderr=log)
+                for command in ("serve", "work")
+            ]
+        oracle = processes[0]
         try:
             url = f"http://127.0.0.1:{port}"
             wait_healthy(url, oracle, log_path)
@@ -169,8 +174,10 @@ def measure_throughput() -> dict[str, Any]:
                                GENERIC_SECRET.encode(), rate=OPEN_LOOP_RATE)
             wait_confirmed(outbox, closed.accepted + opened.accepted, log_path)
         finally:
-            oracle.send_signal(signal.SIGINT)
-            oracle.wait(timeout=60)
+            for process in processes:
+                process.send_signal(signal.SIGINT)
+            for process in processes:
+                process.wait(timeout=60)
         batches = outbox.batches_in(("confirmed", "final"))
     naive = measure_naive_pipeline()
     seconds = closed_done - closed.started
