@@ -142,7 +142,7 @@ def build_oracle(
     batching = Batching(config.batching.max_size, config.batching.max_age_seconds, config.batching.deadline_seconds)
     pipeline = Pipeline(outbox, policy, registry, signers, submitter, identity.address_for, batching, metrics, clock=clock)
     ingest = IngestConfig(brand_id=config.brand_id, max_body_bytes=config.server.max_body_bytes)
-    relay = build_relay_endpoint(config, w3, environ, clock)
+    relay = build_relay_endpoint(config, w3, outbox, environ, clock)
     app = create_app(outbox, ingest, build_sources(config, environ), metrics, clock=clock, relay=relay)
     return Oracle(config, outbox, policy, w3, registry, signers, submitter, pipeline, metrics, app)
 
@@ -227,13 +227,13 @@ def build_redeem_relay(
 
 
 def build_relay_endpoint(
-    config: OracleConfig, w3: Web3, environ: Mapping[str, str] | None = None,
+    config: OracleConfig, w3: Web3, outbox: Outbox, environ: Mapping[str, str] | None = None,
     clock: Callable[[], float] | None = None, sender: OpsSender | None = None,
 ) -> RelayEndpoint | None:
     """POST /v1/relay/redeem for the brand's app; None without a `relay:` section."""
     if config.relay is None:
         return None
     secret = require_secret("relay", read_secret(config.relay.secret_env, environ))
-    limit = RollingLimit(config.relay.max_per_customer_per_day, clock=clock or time.time)
+    limit = RollingLimit(outbox.engine, config.relay.max_per_customer_per_day, clock=clock or time.time)
     relay = build_redeem_relay(config, w3, environ, sender)
     return RelayEndpoint(relay, secret, limit, config.server.replay_window_seconds)

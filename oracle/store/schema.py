@@ -253,3 +253,16 @@ note_cursors = Table(
     Column("name", String(32), primary_key=True),
     Column("batch_id", BigInteger, nullable=False),
 )
+
+
+relay_uses = Table(
+    "relay_uses",
+    metadata,
+    # Gasless redemptions relayed per customer (their address, lower case), kept for the rolling
+    # window of the relay's limit: in the database, so a restart or a second `serve` process
+    # cannot reset or split the count.
+    Column("use_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("customer", String(42), nullable=False),
+    Column("used_at", Float, nullable=False),
+    Index("ix_relay_uses_customer", "customer", "used_at"),
+)

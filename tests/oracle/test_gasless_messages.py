@@ -22,6 +22,7 @@ from oracle.redeem.relay import (
     StaleSignature,
     _require_signer,
 )
+from oracle.store.outbox import Outbox
 from oracle.redeem.relay_limit import RateLimited, RollingLimit
 from oracle.redeem.signed_messages import (
     ForwardRequest,
@@ -159,9 +160,13 @@ def test_an_order_takes_a_lowercase_address_and_checksums_it() -> None:
 
 
 class TestRollingLimit:
-    def test_the_limit_holds_per_customer_over_any_day(self) -> None:
+    @pytest.fixture
+    def engine(self, tmp_path: Path):
+        return Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", b"\0" * 32).engine
+
+    def test_the_limit_holds_per_customer_over_any_day(self, engine) -> None:
         now = [1000.0]
-        limit = RollingLimit(2, clock=lambda: now[0])
+        limit = RollingLimit(engine, 2, clock=lambda: now[0])
         limit.acquire(CUSTOMER)
         now[0] += 3600
         limit.acquire(CUSTOMER.lower())  # the same customer, however the address is written
@@ -174,9 +179,16 @@ class TestRollingLimit:
         with pytest.raises(RateLimited):
             limit.acquire(CUSTOMER)
 
-    def test_a_limit_below_one_is_refused(self) -> None:
+    def test_a_restart_or_a_second_process_shares_the_count(self, engine) -> None:
+        now = [5000.0]
+        RollingLimit(engine, 2, clock=lambda: now[0]).acquire(CUSTOMER)
+        RollingLimit(engine, 2, clock=lambda: now[0]).acquire(CUSTOMER)  # another process, same database
+        with pytest.raises(RateLimited):
+            RollingLimit(engine, 2, clock=lambda: now[0]).acquire(CUSTOMER)  # after a restart
+
+    def test_a_limit_below_one_is_refused(self, engine) -> None:
         with pytest.raises(ValueError):
-            RollingLimit(0)
+            RollingLimit(engine, 0)
 
 
 def test_a_relay_section_needs_the_contracts_and_the_operations_account(tmp_path: Path) -> None:

@@ -88,8 +88,9 @@ def relay() -> FakeRelay:
 
 
 @pytest.fixture
-def client(outbox: Outbox, relay: FakeRelay):
-    endpoint = RelayEndpoint(relay, SECRET.encode(), RollingLimit(2, clock=lambda: NOW), replay_window=300)  # type: ignore[arg-type]
+def client(outbox: Outbox, relay: FakeRelay, tmp_path):
+    uses = Outbox.open(f"sqlite:///{tmp_path / 'uses.db'}", keccak(text="master")).engine  # a fresh count per test
+    endpoint = RelayEndpoint(relay, SECRET.encode(), RollingLimit(uses, 2, clock=lambda: NOW), replay_window=300)  # type: ignore[arg-type]
     app = create_app(outbox, IngestConfig(brand_id=1, max_body_bytes=4096), [GenericSource("webhook-secret", 300)],
                      clock=lambda: NOW, relay=endpoint)
     with serving(app) as url, httpx.Client(base_url=url, timeout=10) as c:
