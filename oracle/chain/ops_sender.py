@@ -25,7 +25,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from oracle.chain.reverts import DecodedRevert, decode_revert
-from oracle.chain.submitter import SubmitSettings, bumped, eip1559_price, revert_data
+from oracle.chain.submitter import NONCE_TAKEN_GRACE, SubmitSettings, bumped, eip1559_price, revert_data
 from oracle.errors import OracleError
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,7 @@ class OpsSender:
 
     def _wait(self, sent: list[bytes], nonce: int, until: float, what: str) -> Any:
         """The receipt of whichever of our broadcasts for this nonce got mined, or None."""
+        used_since: float | None = None
         while True:
             for tx_hash in sent:
                 try:
@@ -151,13 +152,12 @@ class OpsSender:
                 except (TransactionNotFound, TimeExhausted):
                     continue
             if self.w3.eth.get_transaction_count(self.address, "latest") > nonce:
-                # Mined, but none of ours: look once more (a receipt can trail the nonce), then give up.
-                for tx_hash in sent:
-                    try:
-                        return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-                    except (TransactionNotFound, TimeExhausted):
-                        continue
-                raise OpsNonceTaken(f"{what}: nonce {nonce} was used by another transaction of {self.address}")
+                # The nonce is used and none of ours has a receipt. A node under load reports the
+                # nonce before it serves the receipt, so only a lasting absence means another
+                # transaction took it.
+                used_since = self.clock() if used_since is None else used_since
+                if self.clock() - used_since >= NONCE_TAKEN_GRACE:
+                    raise OpsNonceTaken(f"{what}: nonce {nonce} was used by another transaction of {self.address}")
             if self.clock() >= until:
                 return None
             self.sleep(self.poll_seconds)

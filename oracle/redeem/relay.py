@@ -29,7 +29,7 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from oracle.abi import load_abi
-from oracle.chain.ops_sender import OpsRejected, OpsSender, OpsTimeout
+from oracle.chain.ops_sender import OpsNonceTaken, OpsRejected, OpsSender, OpsTimeout
 from oracle.chain.reverts import DecodedRevert, decode_revert
 from oracle.chain.submitter import revert_data
 from oracle.config import ConfigError
@@ -275,7 +275,7 @@ class RedeemRelay:
             if exc.revert is not None and exc.revert.name == "ERC2771ForwarderInvalidSigner":
                 raise StaleSignature(f"{what}: the request was relayed meanwhile (its nonce is used)") from None
             raise RedemptionRefused(str(exc), exc.revert) from None
-        except OpsTimeout as exc:
+        except (OpsTimeout, OpsNonceTaken) as exc:
             raise RelayUnavailable(str(exc)) from None
         for event in self.redemption.events.Redeemed().process_receipt(receipt, errors=DISCARD):
             if event["address"] == self.redemption.address and event["args"]["customer"] == order.customer:
