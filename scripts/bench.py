@@ -21,8 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
+import psutil
 from brownie import NaiveRewards, accounts, chain, web3
 from eth_account import Account
 from eth_utils import keccak
@@ -30,6 +32,8 @@ from eth_utils import keccak
 from oracle.ingest.server import free_port
 from oracle.store.outbox import Outbox
 from scripts import brownie_compat
+from scripts.bench_cpu import CpuMeter, find_node
+from scripts.bench_http import measure_http_layer
 from scripts.bench_load import closed_loop, open_loop
 from scripts.bench_report import render_report, render_plot
 from scripts.bench_stages import measure_stages
@@ -76,6 +80,8 @@ def main() -> dict[str, Any]:
     throughput = measure_throughput()
     print("where the time goes ...")
     stages = measure_stages()
+    print("the HTTP layer alone ...")
+    stages["http_layer"] = measure_http_layer()
     results = {"gas": gas, "throughput": throughput, "stages": stages, "machine": machine(), "commit": commit()}
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     render_plot(results, OUT / "gas_per_event.png")
@@ -168,8 +174,16 @@ def measure_throughput() -> dict[str, Any]:
             wait_healthy(url, oracle, log_path)
             outbox = Outbox.open(files.config().store.url, b"\0" * 32)  # states only
             now = int(time.time())
+            meter = CpuMeter({
+                "servicecoin serve": psutil.Process(processes[0].pid),
+                "servicecoin work": psutil.Process(processes[1].pid),
+                "anvil": find_node(urlparse(web3.provider.endpoint_uri).port),
+                "load generator (this process)": psutil.Process(),
+            })
+            meter.start()
             closed = closed_loop(url, event_bodies("closed", EVENTS, now), GENERIC_SECRET.encode(), concurrency=64)
             closed_done = wait_confirmed(outbox, closed.accepted, log_path)
+            cpu = meter.stop()
             opened = open_loop(url, event_bodies("open", OPEN_LOOP_RATE * OPEN_LOOP_SECONDS, int(time.time())),
                                GENERIC_SECRET.encode(), rate=OPEN_LOOP_RATE)
             wait_confirmed(outbox, closed.accepted + opened.accepted, log_path)
@@ -194,6 +208,7 @@ def measure_throughput() -> dict[str, Any]:
         "open_loop": {"rate": OPEN_LOOP_RATE, "sent": opened.sent, "failed": opened.failed,
                       "achieved_per_s": round(opened.sent / (opened.finished - opened.started), 1)},
         "batches": len(batches),
+        "cpu_closed_loop": cpu,
     }
 
 

@@ -41,6 +41,38 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _cpu_lines(cpu: dict[str, Any] | None) -> list[str]:
+    """Who used the CPUs during the closed loop (scripts/bench_cpu.py), when the run measured it."""
+    if not cpu:
+        return []
+    lines = [
+        f"CPU used during the closed loop ({cpu['wall_s']} s of wall time, {cpu['cpus']} CPUs; the kernel's",
+        "accounting of each process and its children, via psutil):",
+        "",
+        "| process | CPU seconds | cores busy on average |",
+        "|---|---|---|",
+    ]
+    for name, used in cpu["processes"].items():
+        lines.append(f"| {name} | {used['cpu_s']:,} | {used['cores']} |")
+    lines += [f"| whole machine | | {cpu['machine_busy_cores']} of {cpu['cpus']} |", ""]
+    return lines
+
+
+def _http_lines(http: dict[str, Any] | None) -> list[str]:
+    """The HTTP layer alone (scripts/bench_http.py), when the run measured it."""
+    if not http:
+        return []
+    slow, fast = http["h11_asyncio"], http["httptools_uvloop"]
+    return [
+        "The HTTP layer alone (uvicorn serving a route that only reads the body and answers 202, the",
+        "same load generator, 64 clients; `scripts/bench_http.py`): pure-Python h11 on asyncio",
+        f"{slow['requests_per_s']:,} requests/s (p50 {slow['p50_ms']} ms), httptools on uvloop, which the oracle",
+        f"installs, {fast['requests_per_s']:,} requests/s (p50 {fast['p50_ms']} ms), with the load generator on the",
+        "same two cores.",
+        "",
+    ]
+
+
 def render_report(results: dict[str, Any]) -> str:
     gas, tp, stages, machine = results["gas"], results["throughput"], results["stages"], results["machine"]
     returning = gas["push_returning_batch100_per_event"]
@@ -107,6 +139,7 @@ def render_report(results: dict[str, Any]) -> str:
         "",
         "## Where the time goes",
         "",
+        *_cpu_lines(tp.get("cpu_closed_loop")),
         "Each stage of an event's path, timed in-process (microseconds per event; `scripts/bench_stages.py`):",
         "",
         "| stage | µs per event |",
@@ -117,6 +150,7 @@ def render_report(results: dict[str, Any]) -> str:
     lines += [
         f"| **serial total** | **{stages['serial_us']:,}** (≈{stages['serial_events_per_s']:,} events/s on one core) |",
         "",
+        *_http_lines(stages.get("http_layer")),
         "Deciding a group of events (one transaction, history read in bulk) — its profile, top",
         "functions by own time:",
         "",

@@ -1,0 +1,66 @@
+"""Who used the machine's CPUs during a benchmark phase: each process's CPU seconds (user +
+system, its children included) and the whole machine's busy time, between start() and stop().
+
+The throughput figures alone cannot say whether the oracle, the node or the load generator is
+the limit on a 2-core machine; this does, from the kernel's own accounting (psutil).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psutil
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def find_node(port: int) -> psutil.Process | None:
+    """The local chain listening on `port` (started by brownie or by the bench)."""
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(process.info.get("cmdline") or [])
+        if ("anvil" in cmdline or "ganache" in cmdline) and str(port) in cmdline:
+            return process
+    return None
+
+
+class CpuMeter:
+    def __init__(self, processes: dict[str, psutil.Process | None]) -> None:
+        self.processes = {name: p for name, p in processes.items() if p is not None}
+        self._start: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._wall = time.monotonic()
+        self._busy = _machine_busy_seconds()
+        self._start = {name: _cpu_seconds(p) for name, p in self.processes.items()}
+
+    def stop(self) -> dict[str, Any]:
+        wall = time.monotonic() - self._wall
+        per_process = {}
+        for name, process in self.processes.items():
+            try:
+                used = _cpu_seconds(process) - self._start[name]
+            except psutil.NoSuchProcess:
+                continue
+            per_process[name] = {"cpu_s": round(used, 2), "cores": round(used / wall, 2)}
+        busy = _machine_busy_seconds() - self._busy
+        return {
+            "wall_s": round(wall, 2),
+            "cpus": psutil.cpu_count(),
+            "machine_busy_cores": round(busy / wall, 2),
+            "processes": per_process,
+        }
