@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from eth_utils import is_checksum_address, is_hex_address
@@ -33,6 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from oracle.errors import OracleError
 from oracle.validation import describe
 
+
+# The helpdesks the oracle has webhook routes for (oracle/ingest/helpdesks.py).
+SourceName = Literal["generic", "zendesk", "intercom", "freshdesk"]
+SOURCE_NAMES: tuple[str, ...] = get_args(SourceName)
 
 class ConfigError(OracleError):
     """The oracle's configuration (or a secret it names) is missing or invalid."""
@@ -188,7 +192,7 @@ class OracleConfig(_Strict):
     secrets: SecretsConfig = SecretsConfig()
     batching: BatchingConfig = BatchingConfig()
     server: ServerConfig = ServerConfig()
-    sources: dict[Literal["generic", "zendesk", "intercom", "freshdesk"], SourceConfig] = Field(min_length=1)
+    sources: dict[SourceName, SourceConfig] = Field(min_length=1)
     log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
