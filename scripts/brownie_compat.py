@@ -7,6 +7,14 @@ hash, so a mined transaction was reported dropped (seen about 3 times in 12 suit
 machine under heavy load the lag passed 10 s, hence a minute of grace). This
 keeps brownie's logic and only gives the lookup a bounded grace period before concluding.
 
+The same race sits in `_await_confirmation`, the thread every transaction starts (and joins,
+for an ordinary `contract.method(...)` call): when the nonce has advanced and the receipt is
+not served yet, it marks the transaction dropped at once. That path, not `wait`, is the one a
+contract call takes, and it raised "Tx dropped without known replacement" for mined
+transactions during `--coverage` runs (Anvil slowed by step tracing) and, on a loaded CI
+machine, in integration fixtures' deployments. `_await_confirmation` below first waits for
+the receipt, or for the same grace period after the nonce moved, then runs brownie's own.
+
 A second fix: brownie's deployed-code check does not know immutables (see
 `_verify_deployed_code` below); without it, `--coverage` reports nothing for these contracts.
 """
@@ -23,6 +31,7 @@ from brownie.network.web3 import web3
 from web3.exceptions import TransactionNotFound
 
 _brownie_verify = brownie_contract._verify_deployed_code
+_brownie_await_confirmation = TransactionReceipt._await_confirmation
 GRACE_SECONDS = 60.0
 POLL_SECONDS = 0.1
 
@@ -47,6 +56,34 @@ def _wait(self: TransactionReceipt, required_confs: int) -> None:
                 return
             time.sleep(POLL_SECONDS)
     self._await_confirmation(tx["blockNumber"], required_confs)
+
+
+def _receipt_or_grace(self: TransactionReceipt) -> None:
+    """Returns once the node serves the receipt, or GRACE_SECONDS after it first reported the
+    sender's nonce past this transaction's without one (then brownie's check decides)."""
+    nonce_moved_at = None
+    started = time.monotonic()
+    while True:
+        try:
+            receipt = web3.eth.get_transaction_receipt(self.txid)
+            if receipt is not None and receipt["blockHash"] is not None:
+                return
+        except TransactionNotFound:
+            pass
+        if nonce_moved_at is None:
+            if web3.eth.get_transaction_count(str(self.sender)) > self.nonce:
+                nonce_moved_at = time.monotonic()
+        elif time.monotonic() - nonce_moved_at > GRACE_SECONDS:
+            return
+        # Quick polls while an automining node is about to answer; then, for a transaction left
+        # pending on purpose, no more load than brownie's own one-second loop.
+        time.sleep(POLL_SECONDS if time.monotonic() - started < 2 else 1.0)
+
+
+def _await_confirmation(self: TransactionReceipt, block_number: Any = None, required_confs: int = 1) -> None:
+    if self.nonce is not None and self.sender is not None:
+        _receipt_or_grace(self)
+    _brownie_await_confirmation(self, block_number, required_confs)
 
 
 # solc leaves each immutable as PUSH32 of 32 zero bytes in the compiled runtime code, and the
@@ -80,7 +117,9 @@ def _same_code(actual: str, expected: str) -> bool:
 
 
 def install() -> None:
-    """Idempotent: replaces TransactionReceipt.wait and brownie's deployed-code check with the
-    versions above."""
+    """Idempotent: replaces TransactionReceipt.wait and _await_confirmation, and brownie's
+    deployed-code check, with the versions above."""
+    if TransactionReceipt._await_confirmation is not _await_confirmation:
+        TransactionReceipt._await_confirmation = _await_confirmation  # type: ignore[method-assign]
     TransactionReceipt.wait = _wait  # type: ignore[method-assign]
     brownie_contract._verify_deployed_code = _verify_deployed_code
