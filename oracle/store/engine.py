@@ -25,9 +25,11 @@ def create_outbox_engine(url: str) -> Engine:
             # Let SQLAlchemy's "begin" event below issue BEGIN, rather than pysqlite itself.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
+            # The timeout first: switching a new file to WAL needs a lock another process
+            # opening it at the same moment may hold.
+            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -107,12 +107,15 @@ class Outbox:
             yield connection
 
     def migrate(self) -> None:
-        metadata.create_all(self._engine)
+        # All in one writing transaction (BEGIN IMMEDIATE on SQLite): processes started together
+        # on a new outbox (`servicecoin serve` and `servicecoin work`) queue here; with the tables
+        # created outside it, the second failed with "database is locked".
         with self._transaction() as connection:
+            metadata.create_all(connection)
             current = connection.execute(select(func.max(schema_version.c.version))).scalar()
             if current is not None and current > SCHEMA_VERSION:
                 raise StoreError(f"the outbox has schema version {current}; this oracle knows up to {SCHEMA_VERSION}")
-            # Every migration so far only adds tables and indexes. create_all above made the
+            # Every migration so far only adds tables and indexes. create_all made the
             # missing tables (with their indexes); an index added to an existing table is made
             # here. A later migration that alters a table runs here too, keyed by `current`.
             for table in metadata.sorted_tables:

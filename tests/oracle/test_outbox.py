@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from oracle.events import HelpdeskEvent, event_id
 from oracle.kinds import FeedbackKind
@@ -327,3 +330,27 @@ def test_a_failing_group_stores_nothing(outbox: Outbox) -> None:
     with pytest.raises(TypeError):
         outbox.receive_many(items)
     assert outbox.counts_by_state() == {}
+
+
+OPEN_AT_ONCE = """
+import sys, time
+from oracle.store.outbox import Outbox
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+Outbox.open(sys.argv[1], bytes(32))
+"""
+
+
+def test_processes_opening_a_new_outbox_at_the_same_moment_all_start(url: str) -> None:
+    # `servicecoin serve` and `servicecoin work` started together on a brand's first day: each
+    # creates the schema; none may fail with "database is locked".
+    start = time.time() + 1.5
+    processes = [
+        subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, url, str(start)], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    failures = [p.stderr.read().decode()[-400:] for p in processes if p.wait(timeout=60) != 0]
+    assert failures == []
+    with Outbox.open(url, MASTER_KEY)._engine.connect() as connection:
+        assert connection.execute(select(schema_version.c.version)).scalars().all() == [SCHEMA_VERSION]
