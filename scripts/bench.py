@@ -179,7 +179,7 @@ def measure_throughput() -> dict[str, Any]:
                 "servicecoin work": psutil.Process(processes[1].pid),
                 "anvil": find_node(urlparse(web3.provider.endpoint_uri).port),
                 "load generator (this process)": psutil.Process(),
-            })
+            }, own_only=("load generator (this process)",))
             meter.start()
             closed = closed_loop(url, event_bodies("closed", EVENTS, now), GENERIC_SECRET.encode(), concurrency=64)
             closed_done = wait_confirmed(outbox, closed.accepted, log_path)

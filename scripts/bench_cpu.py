@@ -13,9 +13,9 @@ from typing import Any
 import psutil
 
 
-def _cpu_seconds(process: psutil.Process) -> float:
+def _cpu_seconds(process: psutil.Process, children: bool = True) -> float:
     total = 0.0
-    for member in [process, *process.children(recursive=True)]:
+    for member in [process, *(process.children(recursive=True) if children else [])]:
         try:
             times = member.cpu_times()
         except psutil.NoSuchProcess:
@@ -39,21 +39,27 @@ def find_node(port: int) -> psutil.Process | None:
 
 
 class CpuMeter:
-    def __init__(self, processes: dict[str, psutil.Process | None]) -> None:
+    def __init__(self, processes: dict[str, psutil.Process | None], own_only: tuple[str, ...] = ()) -> None:
+        """`own_only`: processes counted without their children (the benchmark's own process is
+        the parent of the chain and the oracle, which are counted on their own rows)."""
         self.processes = {name: p for name, p in processes.items() if p is not None}
+        self.own_only = own_only
         self._start: dict[str, float] = {}
+
+    def _used(self, name: str) -> float:
+        return _cpu_seconds(self.processes[name], children=name not in self.own_only)
 
     def start(self) -> None:
         self._wall = time.monotonic()
         self._busy = _machine_busy_seconds()
-        self._start = {name: _cpu_seconds(p) for name, p in self.processes.items()}
+        self._start = {name: self._used(name) for name in self.processes}
 
     def stop(self) -> dict[str, Any]:
         wall = time.monotonic() - self._wall
         per_process = {}
-        for name, process in self.processes.items():
+        for name in self.processes:
             try:
-                used = _cpu_seconds(process) - self._start[name]
+                used = self._used(name) - self._start[name]
             except psutil.NoSuchProcess:
                 continue
             per_process[name] = {"cpu_s": round(used, 2), "cores": round(used / wall, 2)}
