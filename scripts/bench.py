@@ -34,6 +34,7 @@ from oracle.store.outbox import Outbox
 from scripts import brownie_compat
 from scripts.bench_cpu import CpuMeter, find_node
 from scripts.bench_http import measure_http_layer
+from scripts.bench_profile import Sampler
 from scripts.bench_load import closed_loop, open_loop
 from scripts.bench_report import render_report, render_plot
 from scripts.bench_stages import measure_stages
@@ -180,10 +181,15 @@ def measure_throughput() -> dict[str, Any]:
                 "anvil": find_node(urlparse(web3.provider.endpoint_uri).port),
                 "load generator (this process)": psutil.Process(),
             }, own_only=("load generator (this process)",))
+            samplers = {name: Sampler(process.pid, Path(workdir) / f"{name}.profile.txt")
+                        for name, process in zip(("serve", "work"), processes)}
             meter.start()
+            for sampler in samplers.values():
+                sampler.start()
             closed = closed_loop(url, event_bodies("closed", EVENTS, now), GENERIC_SECRET.encode(), concurrency=64)
             closed_done = wait_confirmed(outbox, closed.accepted, log_path)
             cpu = meter.stop()
+            profiles = {name: sampler.stop() for name, sampler in samplers.items()}
             opened = open_loop(url, event_bodies("open", OPEN_LOOP_RATE * OPEN_LOOP_SECONDS, int(time.time())),
                                GENERIC_SECRET.encode(), rate=OPEN_LOOP_RATE)
             wait_confirmed(outbox, closed.accepted + opened.accepted, log_path)
@@ -209,6 +215,7 @@ def measure_throughput() -> dict[str, Any]:
                       "achieved_per_s": round(opened.sent / (opened.finished - opened.started), 1)},
         "batches": len(batches),
         "cpu_closed_loop": cpu,
+        "profiles_closed_loop": profiles,
     }
 
 

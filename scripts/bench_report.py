@@ -98,6 +98,32 @@ def _bottleneck_lines(tp: dict[str, Any], stages: dict[str, Any]) -> list[str]:
     ]
 
 
+def _profile_lines(profiles: dict[str, Any] | None) -> list[str]:
+    """The sampled profiles of `serve` and `work` during the closed loop (scripts/bench_profile.py)."""
+    if not profiles:
+        return []
+    lines = []
+    for name in ("work", "serve"):
+        profile = profiles.get(name) or {}
+        if "own_percent" not in profile:
+            lines += [f"`servicecoin {name}` was not profiled: {profile.get('error', 'no data')}", ""]
+            continue
+        lines += [
+            f"`servicecoin {name}` sampled by py-spy during the closed loop ({profile['samples']:,} samples of its busy",
+            f"threads at {profile['rate_per_s']}/s; idle waits are not sampled). Shares of its busy time:",
+            "",
+            "| function (own time) | % | oracle function (with what it calls) | % |",
+            "|---|---|---|---|",
+        ]
+        own, inclusive = profile["own_percent"], profile["oracle_inclusive_percent"]
+        for i in range(max(len(own), len(inclusive))):
+            left = own[i] if i < len(own) else ["", ""]
+            right = inclusive[i] if i < len(inclusive) else ["", ""]
+            lines.append(f"| {left[0]} | {left[1]} | {right[0]} | {right[1]} |")
+        lines.append("")
+    return lines
+
+
 def render_report(results: dict[str, Any]) -> str:
     gas, tp, stages, machine = results["gas"], results["throughput"], results["stages"], results["machine"]
     returning = gas["push_returning_batch100_per_event"]
@@ -190,5 +216,6 @@ def render_report(results: dict[str, Any]) -> str:
         "sleeping busy handler, and a load generator that is not itself the bottleneck (aiohttp).",
         "",
         *_bottleneck_lines(tp, stages),
+        *_profile_lines(tp.get("profiles_closed_loop")),
     ]
     return "\n".join(lines)
