@@ -90,12 +90,20 @@ def _bottleneck_lines(tp: dict[str, Any], stages: dict[str, Any]) -> list[str]:
         f"{ingest} s ({round(tp['events'] / ingest, 1):,} events/s). The chain side is: `work` spent {work:,} µs of CPU",
         f"per event ({used['servicecoin work']['cores']} cores on average, {tp['batches']} batches in {tp['seconds']} s), about",
         f"{round(work / timed, 1) if timed else '?'}× what the stage table above times for it (custodial address, decide, open and sign:",
-        f"{round(timed):,} µs). The rest of its CPU goes to what that table does not time: encoding each batch's",
-        "calldata, estimating and sending it, reading receipts and their logs, marking events confirmed",
-        "and final; between those bursts it waits on the node. The next step is a profile of the `work`",
-        "process under this load. The naive pipeline is bound by one transaction round trip per event.",
+        f"{round(timed):,} µs); between its bursts it waits on the node.{_hot_spots(tp)}",
+        "The naive pipeline is bound by one transaction round trip per event.",
         "",
     ]
+
+
+def _hot_spots(tp: dict[str, Any]) -> str:
+    """The sampled profile's biggest oracle functions in `work`, below its loop's own frames."""
+    profile = (tp.get("profiles_closed_loop") or {}).get("work") or {}
+    spots = [(f, pct) for f, pct in profile.get("oracle_inclusive_percent", []) if pct < 90][:3]
+    if not spots:
+        return ""
+    listed = "; ".join(f"`{f.split(' (')[0]}` {pct}%" for f, pct in spots)
+    return f" Where its busy time goes (the sampled profile below): {listed}."
 
 
 def _profile_lines(profiles: dict[str, Any] | None) -> list[str]:
@@ -110,7 +118,8 @@ def _profile_lines(profiles: dict[str, Any] | None) -> list[str]:
             continue
         lines += [
             f"`servicecoin {name}` sampled by py-spy during the closed loop ({profile['samples']:,} samples of its busy",
-            f"threads at {profile['rate_per_s']}/s; idle waits are not sampled). Shares of its busy time:",
+            f"threads at {profile['rate_per_s']}/s; idle waits are not sampled; py-spy itself ran on the same cores",
+            "during the measurement above). Shares of its busy time:",
             "",
             "| function (own time) | % | oracle function (with what it calls) | % |",
             "|---|---|---|---|",
