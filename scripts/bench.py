@@ -21,18 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import psutil
 from brownie import NaiveRewards, accounts, chain, web3
+from brownie.network import rpc
 from eth_account import Account
 from eth_utils import keccak
 
 from oracle.ingest.server import free_port
 from oracle.store.outbox import Outbox
 from scripts import brownie_compat
-from scripts.bench_cpu import CpuMeter, find_node
+from scripts.bench_cpu import CpuMeter
 from scripts.bench_http import measure_http_layer
 from scripts.bench_profile import Sampler
 from scripts.bench_load import closed_loop, open_loop
@@ -178,7 +178,8 @@ def measure_throughput() -> dict[str, Any]:
             meter = CpuMeter({
                 "servicecoin serve": psutil.Process(processes[0].pid),
                 "servicecoin work": psutil.Process(processes[1].pid),
-                "anvil": find_node(urlparse(web3.provider.endpoint_uri).port),
+                # The chain brownie launched for this run (none when connected to a running one).
+                "anvil": psutil.Process(rpc.process.pid) if rpc.is_active() and rpc.process else None,
                 "load generator (this process)": psutil.Process(),
             }, own_only=("load generator (this process)",))
             samplers = {name: Sampler(process.pid, Path(workdir) / f"{name}.profile.txt")

@@ -29,15 +29,6 @@ def _machine_busy_seconds() -> float:
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
-def find_node(port: int) -> psutil.Process | None:
-    """The local chain listening on `port` (started by brownie or by the bench)."""
-    for process in psutil.process_iter(["name", "cmdline"]):
-        cmdline = " ".join(process.info.get("cmdline") or [])
-        if ("anvil" in cmdline or "ganache" in cmdline) and str(port) in cmdline:
-            return process
-    return None
-
-
 class CpuMeter:
     def __init__(self, processes: dict[str, psutil.Process | None], own_only: tuple[str, ...] = ()) -> None:
         """`own_only`: processes counted without their children (the benchmark's own process is

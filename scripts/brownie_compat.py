@@ -119,7 +119,6 @@ def _same_code(actual: str, expected: str) -> bool:
 def install() -> None:
     """Idempotent: replaces TransactionReceipt.wait and _await_confirmation, and brownie's
     deployed-code check, with the versions above."""
-    if TransactionReceipt._await_confirmation is not _await_confirmation:
-        TransactionReceipt._await_confirmation = _await_confirmation  # type: ignore[method-assign]
+    TransactionReceipt._await_confirmation = _await_confirmation  # type: ignore[method-assign]
     TransactionReceipt.wait = _wait  # type: ignore[method-assign]
     brownie_contract._verify_deployed_code = _verify_deployed_code
