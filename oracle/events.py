@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from eth_abi import encode
 from eth_utils import keccak
@@ -30,6 +31,8 @@ class HelpdeskEvent:
     occurred_at: int  # unix seconds
     flags: frozenset[str] = field(default_factory=frozenset)
 
-    @property
+    @cached_property
     def id(self) -> bytes:
+        # Cached: receiving one delivery reads it half a dozen times (dedupe, sealing, the row,
+        # the answer), and each computation is an ABI encoding and a keccak.
         return event_id(self.brand_id, self.source, self.helpdesk_event_id)

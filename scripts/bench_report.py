@@ -91,8 +91,26 @@ def _bottleneck_lines(tp: dict[str, Any], stages: dict[str, Any]) -> list[str]:
         f"per event ({used['servicecoin work']['cores']} cores on average, {tp['batches']} batches in {tp['seconds']} s), about",
         f"{round(work / timed, 1) if timed else '?'}× what the stage table above times for it (custodial address, decide, open and sign:",
         f"{round(timed):,} µs); between its bursts it waits on the node.{_hot_spots(tp)}",
+        *_budget_lines(tp, per_event, cpu["cpus"]),
         "The naive pipeline is bound by one transaction round trip per event.",
         "",
+    ]
+
+
+def _budget_lines(tp: dict[str, Any], per_event: dict[str, int], cpus: int) -> list[str]:
+    """The goal as a CPU budget: at the goal rate, what every process on the machine together
+    may spend per event, against what this run spent."""
+    budget = round(cpus * 1e6 / EVENTS_GOAL)
+    spent = sum(per_event.values())
+    parts = ", ".join(f"{name} {us:,}" for name, us in per_event.items())
+    outside = spent - sum(us for name, us in per_event.items() if name.startswith("servicecoin"))
+    return [
+        f"As a budget: at {EVENTS_GOAL:,} events/s, {cpus} cores give everything on the machine together",
+        f"{budget:,} µs of CPU per event; this run spent {spent:,} µs per event ({parts}), so even",
+        f"perfectly parallel on a saturated machine these processes would reach about {round(cpus * 1e6 / spent):,} events/s.",
+        f"The chain and the load generator alone spent {outside:,} µs per event"
+        + (", more than the whole budget before any oracle code runs: on this machine the goal needs"
+           " the chain or the load on other hardware." if outside >= budget else "."),
     ]
 
 

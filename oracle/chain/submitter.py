@@ -26,6 +26,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
 from oracle import failpoints
+from oracle.chain.receipts import MinedReceipt, fetch_receipt
 from oracle.chain.reverts import DecodedRevert, decode_revert
 from oracle.errors import OracleError
 from oracle.store.outbox import Broadcast, Outbox
@@ -107,7 +108,7 @@ class Submitter:
         outbox: Outbox,
         settings: SubmitSettings,
         clock: Callable[[], float] = time.time,
-        not_rewarded: Callable[[Any], dict[bytes, str]] = lambda receipt: {},
+        not_rewarded: Callable[[MinedReceipt], dict[bytes, str]] = lambda receipt: {},
     ) -> None:
         self.w3 = w3
         self.not_rewarded = not_rewarded
@@ -214,13 +215,12 @@ class Submitter:
         are history: their transactions reverted or vanished)."""
         return [a for a in self.outbox.attempts(row.batch_id) if a.nonce == row.nonce]
 
-    def _mined_receipt(self, attempts: list[Any]) -> Any:
+    def _mined_receipt(self, attempts: list[Any]) -> MinedReceipt | None:
         """The receipt of whichever of these attempts was mined, if any."""
         for attempt in attempts:
-            try:
-                return self.w3.eth.get_transaction_receipt(attempt.tx_hash)
-            except TransactionNotFound:
-                continue
+            receipt = fetch_receipt(self.w3, bytes(attempt.tx_hash))
+            if receipt is not None:
+                return receipt
         return None
 
     def _track_submitted(self, row: Any, head: int) -> list[TrackEvent]:
@@ -228,16 +228,16 @@ class Submitter:
         receipt = self._mined_receipt(attempts)
         if receipt is not None:
             self._nonce_used_since.pop(row.batch_id, None)
-            if receipt["status"] == 0:
+            if receipt.status == 0:
                 decoded = self._replay_revert(receipt)
                 self.outbox.reopen(row.batch_id)
                 return [TrackEvent(row.batch_id, "reverted", {"error": str(decoded) if decoded else "unknown"})]
-            if head - receipt["blockNumber"] + 1 >= self.settings.confirmations:
+            if head - receipt.block_number + 1 >= self.settings.confirmations:
                 self.outbox.mark_confirmed(
                     row.batch_id,
-                    bytes(receipt["transactionHash"]),
-                    receipt["blockNumber"],
-                    bytes(receipt["blockHash"]),
+                    receipt.tx_hash,
+                    receipt.block_number,
+                    receipt.block_hash,
                     not_rewarded=self.not_rewarded(receipt),
                 )
                 failpoints.hit("after_confirm")
@@ -301,16 +301,16 @@ class Submitter:
             block = None
         if block is None or bytes(block["hash"]) != row.block_hash:
             receipt = self._mined_receipt(self._current_attempts(row))
-            if receipt is not None and receipt["status"] == 1:
+            if receipt is not None and receipt.status == 1:
                 # Re-mined in another block of the new chain: follow it there.
                 self.outbox.mark_confirmed(
                     row.batch_id,
-                    bytes(receipt["transactionHash"]),
-                    receipt["blockNumber"],
-                    bytes(receipt["blockHash"]),
+                    receipt.tx_hash,
+                    receipt.block_number,
+                    receipt.block_hash,
                     not_rewarded=self.not_rewarded(receipt),
                 )
-                return [TrackEvent(row.batch_id, "reorged", {"moved_to": receipt["blockNumber"]})]
+                return [TrackEvent(row.batch_id, "reorged", {"moved_to": receipt.block_number})]
             self.outbox.reopen(row.batch_id)
             return [TrackEvent(row.batch_id, "reorged", {"resubmit": True})]
         if head - row.block_number + 1 >= self.settings.finality_depth:
@@ -318,20 +318,16 @@ class Submitter:
             return [TrackEvent(row.batch_id, "final", {"block": row.block_number})]
         return []
 
-    def _replay_revert(self, receipt: Any) -> DecodedRevert | None:
+    def _replay_revert(self, receipt: MinedReceipt) -> DecodedRevert | None:
         """Why a mined transaction reverted: the same call replayed against the block before."""
-        tx = self.w3.eth.get_transaction(receipt["transactionHash"])
+        tx = self.w3.eth.get_transaction(receipt.tx_hash)
         call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
         try:
-            self.w3.eth.call(call, block_identifier=receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+            self.w3.eth.call(call, block_identifier=receipt.block_number - 1)  # type: ignore[arg-type]
         except ContractLogicError as exc:
             return decode_revert(revert_data(exc))
         return None
 
 
-def _receipt_detail(receipt: Any) -> dict[str, Any]:
-    return {
-        "tx": "0x" + bytes(receipt["transactionHash"]).hex(),
-        "block": receipt["blockNumber"],
-        "gas_used": receipt["gasUsed"],
-    }
+def _receipt_detail(receipt: MinedReceipt) -> dict[str, Any]:
+    return {"tx": "0x" + receipt.tx_hash.hex(), "block": receipt.block_number, "gas_used": receipt.gas_used}

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from oracle.chain.receipts import fetch_receipt
 from oracle.cli import main as cli
 from oracle.events import event_id
 from oracle.ingest.helpdesks import ZENDESK_TEMPLATE_MARKER
@@ -355,5 +356,5 @@ def test_only_records_never_rewarded_are_reported_as_skipped(oracle, deployment,
     submit([first, thief])
     victim = FeedbackRecord(b"\x03" * 32, accounts[7].address, 2, 1, now, b"\x09" * 32)  # seq 2 again
     again = submit([first, victim])
-    receipt = oracle.w3.eth.get_transaction_receipt(again.txid)
+    receipt = fetch_receipt(oracle.w3, bytes.fromhex(again.txid.removeprefix("0x")))
     assert oracle.registry.not_rewarded(receipt) == {b"\x03" * 32: "AlreadyRecorded"}

@@ -1,0 +1,105 @@
+"""The oracle's direct ABI paths against web3's generic ones: the batch calldata it encodes with
+eth_abi, and the receipts it reads raw (oracle/chain/receipts.py). The on-chain tests
+(tests/integration) send these bytes to a real registry and read real receipts; here the
+encodings are compared value for value over random inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_abi import encode
+from eth_utils import event_abi_to_log_topic, to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+from web3.providers.base import BaseProvider
+
+from oracle.abi import load_abi
+from oracle.chain.receipts import MinedReceipt, fetch_receipt
+from oracle.chain.registry import SKIP_REASONS, RegistryClient
+from oracle.typed_data import FeedbackBatch, FeedbackRecord
+
+REGISTRY = "0x" + "5a" * 20
+
+uint = lambda bits: st.integers(min_value=0, max_value=2**bits - 1)  # noqa: E731
+records = st.builds(
+    FeedbackRecord,
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=20, max_size=20).map(lambda raw: to_checksum_address(raw)),
+    uint(64),
+    uint(8),
+    uint(40),
+    st.binary(min_size=32, max_size=32),
+)
+batches = st.builds(FeedbackBatch, uint(32), st.binary(min_size=32, max_size=32), uint(64),
+                    st.lists(records, max_size=12).map(tuple))
+signatures = st.lists(st.binary(min_size=0, max_size=70), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(batch=batches, sigs=signatures)
+def test_batch_calldata_is_what_web3_encodes(batch: FeedbackBatch, sigs: list[bytes]) -> None:
+    registry = RegistryClient(Web3(), REGISTRY)
+    expected = registry.contract.encode_abi("submitBatch", args=[batch.as_tuple(), sigs])
+    assert registry.submit_calldata(batch, sigs) == bytes.fromhex(expected.removeprefix("0x"))
+
+
+def _skipped_log(address: str, brand: int, event_id: bytes, seq: int, reason: int) -> dict[str, Any]:
+    abi = next(e for e in load_abi("FeedbackRegistry") if e["type"] == "event" and e["name"] == "RecordNotRewarded")
+    return {
+        "address": address,
+        "topics": ["0x" + event_abi_to_log_topic(abi).hex(), "0x" + brand.to_bytes(32, "big").hex(), "0x" + event_id.hex()],
+        "data": "0x" + encode(["uint64", "uint8"], [seq, reason]).hex(),
+    }
+
+
+def _raw_receipt(logs: list[dict[str, Any]], status: str = "0x1") -> dict[str, Any]:
+    return {
+        "transactionHash": "0x" + "aa" * 32, "blockNumber": "0x1f", "blockHash": "0x" + "bb" * 32,
+        "status": status, "gasUsed": "0x5208", "logs": logs,
+    }
+
+
+def test_a_raw_receipt_keeps_the_fields_the_submitter_reads() -> None:
+    receipt = MinedReceipt.from_rpc(_raw_receipt([], status="0x0"))
+    assert (receipt.tx_hash, receipt.block_number, receipt.block_hash, receipt.status, receipt.gas_used) == (
+        b"\xaa" * 32, 31, b"\xbb" * 32, 0, 21_000)
+
+
+def test_skipped_records_are_read_from_the_registry_s_own_logs_only() -> None:
+    mine = _skipped_log(REGISTRY.upper().replace("0X", "0x"), 7, b"\x01" * 32, 3, SKIP_REASONS.index("CustomerCapReached"))
+    other = _skipped_log("0x" + "66" * 20, 7, b"\x02" * 32, 4, SKIP_REASONS.index("BrandCapReached"))  # a look-alike
+    unrelated = {**mine, "topics": ["0x" + "cd" * 32, *mine["topics"][1:]]}
+    also_mine = _skipped_log(REGISTRY, 7, b"\x03" * 32, 5, SKIP_REASONS.index("ZeroCustomer"))
+    receipt = MinedReceipt.from_rpc(_raw_receipt([unrelated, mine, other, also_mine]))
+    assert RegistryClient(Web3(), REGISTRY).not_rewarded(receipt) == {
+        b"\x01" * 32: "CustomerCapReached", b"\x03" * 32: "ZeroCustomer"}
+
+
+class CannedNode(BaseProvider):
+    """Answers eth_getTransactionReceipt with a fixed JSON-RPC response."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__()
+        self.response = response
+        self.asked: list[Any] = []
+
+    def make_request(self, method, params):  # type: ignore[no-untyped-def, override]
+        self.asked.append((method, params))
+        return {"jsonrpc": "2.0", "id": 1, **self.response}
+
+
+def test_fetch_receipt_asks_by_hash_and_reads_none_as_not_mined() -> None:
+    node = CannedNode({"result": None})
+    assert fetch_receipt(Web3(node), b"\x12" * 32) is None
+    assert node.asked == [("eth_getTransactionReceipt", ["0x" + "12" * 32])]
+    node.response = {"result": _raw_receipt([])}
+    assert fetch_receipt(Web3(node), b"\x12" * 32).block_number == 31  # type: ignore[union-attr]
+
+
+def test_fetch_receipt_raises_the_node_s_error() -> None:
+    node = CannedNode({"error": {"code": -32000, "message": "header not found"}})
+    with pytest.raises(Web3RPCError, match="header not found"):
+        fetch_receipt(Web3(node), b"\x12" * 32)
