@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from eth_abi import encode
 from eth_utils import keccak
 
+from oracle.abi_encoding import abi_encode
 from oracle.kinds import FeedbackKind
 
 
@@ -15,7 +15,7 @@ def event_id(brand_id: int, source: str, helpdesk_event_id: str) -> bytes:
     """keccak256(abi.encode(uint32 brand, string source, string helpdesk event id)): the same
     helpdesk event always maps to the same id, however often it is delivered or retried.
     abi.encode (not packed) so that ("ab", "c") and ("a", "bc") cannot collide."""
-    return keccak(encode(["uint32", "string", "string"], [brand_id, source, helpdesk_event_id]))
+    return keccak(abi_encode(("uint32", "string", "string"), [brand_id, source, helpdesk_event_id]))
 
 
 @dataclass(frozen=True)

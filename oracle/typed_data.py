@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
+
+from oracle.abi_encoding import abi_encode
 
 DOMAIN_NAME = "ServiceCoin FeedbackRegistry"
 DOMAIN_VERSION = "1"
@@ -122,8 +123,8 @@ class Domain:
 
     def separator(self) -> bytes:
         return keccak(
-            encode(
-                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            abi_encode(
+                ("bytes32", "bytes32", "bytes32", "uint256", "address"),
                 [
                     _DOMAIN_TYPEHASH,
                     keccak(text=self.name),
@@ -138,8 +139,8 @@ class Domain:
 def record_hash(record: FeedbackRecord) -> bytes:
     """EIP-712 hashStruct(FeedbackRecord)."""
     return keccak(
-        encode(
-            ["bytes32", "bytes32", "address", "uint64", "uint8", "uint40", "bytes32"],
+        abi_encode(
+            ("bytes32", "bytes32", "address", "uint64", "uint8", "uint40", "bytes32"),
             [RECORD_TYPEHASH, *record.as_tuple()],
         )
     )
@@ -149,8 +150,8 @@ def batch_struct_hash(batch: FeedbackBatch) -> bytes:
     """EIP-712 hashStruct(FeedbackBatch): an array of structs hashes to keccak of the members' hashes."""
     records_hash = keccak(b"".join(record_hash(r) for r in batch.records))
     return keccak(
-        encode(
-            ["bytes32", "uint32", "bytes32", "uint64", "bytes32"],
+        abi_encode(
+            ("bytes32", "uint32", "bytes32", "uint64", "bytes32"),
             [BATCH_TYPEHASH, batch.brand_id, batch.policy_hash, batch.deadline, records_hash],
         )
     )
@@ -235,8 +236,8 @@ def sign_batch(private_keys: Sequence[bytes | str], domain: Domain, batch: Feedb
 
 def link_wallet_digest(domain: Domain, source: str, target: str, nonce: int, deadline: int) -> bytes:
     struct_hash = keccak(
-        encode(
-            ["bytes32", "address", "address", "uint256", "uint256"],
+        abi_encode(
+            ("bytes32", "address", "address", "uint256", "uint256"),
             [LINK_WALLET_TYPEHASH, to_checksum_address(source), to_checksum_address(target), nonce, deadline],
         )
     )

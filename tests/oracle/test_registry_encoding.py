@@ -1,7 +1,8 @@
-"""The oracle's direct ABI paths against web3's generic ones: the batch calldata it encodes with
-eth_abi, and the receipts it reads raw (oracle/chain/receipts.py). The on-chain tests
-(tests/integration) send these bytes to a real registry and read real receipts; here the
-encodings are compared value for value over random inputs."""
+"""The oracle's direct ABI paths against the generic ones: the batch calldata it encodes with
+eth_abi, the encoders it builds once per type list (oracle/abi_encoding.py), and the receipts
+it reads raw (oracle/chain/receipts.py). The on-chain tests (tests/integration) send these
+bytes to a real registry and read real receipts; here the encodings are compared value for
+value over random inputs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from eth_abi import encode
+from eth_abi.exceptions import EncodingError
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +19,7 @@ from web3.exceptions import Web3RPCError
 from web3.providers.base import BaseProvider
 
 from oracle.abi import load_abi
+from oracle.abi_encoding import abi_encode
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
 from oracle.chain.registry import SKIP_REASONS, RegistryClient
 from oracle.typed_data import FeedbackBatch, FeedbackRecord
@@ -103,3 +106,18 @@ def test_fetch_receipt_raises_the_node_s_error() -> None:
     node = CannedNode({"error": {"code": -32000, "message": "header not found"}})
     with pytest.raises(Web3RPCError, match="header not found"):
         fetch_receipt(Web3(node), b"\x12" * 32)
+
+
+@settings(max_examples=150, deadline=None)
+@given(brand=uint(32), source=st.text(max_size=40), helpdesk_id=st.text(max_size=80), record=records)
+def test_the_cached_encoders_match_eth_abi_encode(brand: int, source: str, helpdesk_id: str, record: FeedbackRecord) -> None:
+    assert abi_encode(("uint32", "string", "string"), [brand, source, helpdesk_id]) == encode(
+        ["uint32", "string", "string"], [brand, source, helpdesk_id])
+    types = ("bytes32", "bytes32", "address", "uint64", "uint8", "uint40", "bytes32")
+    values = [b"\x07" * 32, *record.as_tuple()]
+    assert abi_encode(types, values) == encode(list(types), values)
+
+
+def test_the_cached_encoders_still_validate() -> None:
+    with pytest.raises(EncodingError):
+        abi_encode(("uint32", "string", "string"), [2**32, "generic", "x"])  # brand id out of range
