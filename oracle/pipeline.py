@@ -17,7 +17,7 @@ from oracle.chain.submitter import BatchRejected, FeeCapExceeded, Submitter, Tra
 from oracle.cosign.client import CosignError
 from oracle.metrics import OracleMetrics
 from oracle.runner import StepRunner
-from oracle.policy import LoadedPolicy
+from oracle.policy import Decision, LoadedPolicy
 from oracle.signer import Signer
 from oracle.store.outbox import Outbox
 from oracle.typed_data import FeedbackBatch, FeedbackRecord, batch_digest
@@ -28,6 +28,10 @@ log = logging.getLogger("servicecoin.pipeline")
 _TRANSIENT_REVERTS = {"EnforcedPause", "BrandNotActive"}
 # Re-sign a batch when less than this remains before its deadline.
 _DEADLINE_MARGIN = 120
+# Events decided per step, in transactions of at most this many: each holds the outbox's write
+# lock, and the webhook server's acknowledgements wait behind it (bench/REPORT.md).
+_DECIDE_PER_STEP = 1000
+_DECIDE_PER_TRANSACTION = 200
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class Pipeline:
         # The chain's clock decides deadlines and "occurs in the future", and it need not agree
         # with ours (block times lag; a test chain may run ahead): read it once per step.
         self._chain_time = int(self.registry.w3.eth.get_block("latest")["timestamp"])
-        decisions = self.outbox.decide_received(self.policy.policy, self.address_for)
+        decisions = self._decide()
         report.decided = len(decisions)
         report.eligible = sum(1 for _, d in decisions if d.eligible)
         if report.decided:
@@ -97,6 +101,15 @@ class Pipeline:
         for event in report.tracked:
             log.info("batch %s %s", event.batch_id, event.what, extra={"batch_id": event.batch_id, **event.detail})
         return report
+
+    def _decide(self) -> list[tuple[bytes, Decision]]:
+        decisions: list[tuple[bytes, Decision]] = []
+        while len(decisions) < _DECIDE_PER_STEP:
+            group = self.outbox.decide_received(self.policy.policy, self.address_for, limit=_DECIDE_PER_TRANSACTION)
+            decisions += group
+            if len(group) < _DECIDE_PER_TRANSACTION:
+                break
+        return decisions
 
     # ------------------------------------------------------------ batching
 

@@ -1,11 +1,12 @@
 """The outbox's database engine: SQLite in WAL mode whose writing transactions take the write
-lock at their start (BEGIN IMMEDIATE) and queue on a process-wide lock first; reading ones take
-no lock. The same code runs on PostgreSQL, where row locks (SELECT ... FOR UPDATE) serialise
-what must be."""
+lock at their start (BEGIN IMMEDIATE) and queue first on a lock shared by every process on the
+file; reading ones take no lock. The same code runs on PostgreSQL, where row locks
+(SELECT ... FOR UPDATE) serialise what must be."""
 
 from __future__ import annotations
 
-import contextlib
+import fcntl
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -40,22 +41,56 @@ def create_outbox_engine(url: str) -> Engine:
             write = connection.get_execution_options().get(_WRITE_OPTION, False)
             connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
-    _WRITE_LOCKS[engine] = threading.Lock()
+    _WRITE_LOCKS[engine] = WriterLock(_lock_path(engine))
     return engine
 
 
+class WriterLock:
+    """Writers of one database queue here, and are woken the moment it is free: threads of one
+    process on a mutex, processes on an flock(2) of a file beside the database, which the kernel
+    hands to the next waiter at once and releases if its holder dies. Without it, processes
+    queue on SQLite's own lock, whose busy handler polls with sleeps of up to 100 ms: under load
+    (`serve`'s group commits against `work`'s decisions) every acknowledgement waiting behind a
+    decision slept up to that long after it ended. A separate file, not the database: SQLite's
+    own POSIX locks on the database drop when any descriptor of it in the process closes."""
+
+    def __init__(self, path: str | None) -> None:
+        self._mutex = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._mutex:
+            if self._path is None:
+                yield
+                return
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def _lock_path(engine: Engine) -> str | None:
+    """The lock file of an SQLite database file; None for in-memory SQLite and other databases."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database + "-writer.lock"
+
+
 _WRITE_OPTION = "servicecoin_write"
-_WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
 
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A writing transaction. Inside one process, writers queue on a lock, and are woken the
-    moment it is free; across processes, on SQLite's own lock, whose busy handler polls with
-    sleeps of up to 100 ms, which under load (the webhook server's group commits against the
-    pipeline's decisions) stalls both."""
-    lock = _WRITE_LOCKS.get(engine)
-    with lock if lock is not None else contextlib.nullcontext():
+    """A writing transaction, begun once this process holds the database's writer lock."""
+    lock = _WRITE_LOCKS.get(engine) or WriterLock(None)
+    with lock.held():
         with engine.connect() as connection:
             connection.execution_options(**{_WRITE_OPTION: True})
             with connection.begin():
