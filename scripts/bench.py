@@ -194,6 +194,12 @@ def measure_throughput() -> dict[str, Any]:
             opened = open_loop(url, event_bodies("open", OPEN_LOOP_RATE * OPEN_LOOP_SECONDS, int(time.time())),
                                GENERIC_SECRET.encode(), rate=OPEN_LOOP_RATE)
             wait_confirmed(outbox, closed.accepted + opened.accepted, log_path)
+            # The same offered load with `work` stopped: what acknowledging costs when nothing
+            # else competes for the cores and the outbox's write lock.
+            processes[1].send_signal(signal.SIGINT)
+            processes[1].wait(timeout=60)
+            alone = open_loop(url, event_bodies("alone", OPEN_LOOP_RATE * OPEN_LOOP_SECONDS, int(time.time())),
+                              GENERIC_SECRET.encode(), rate=OPEN_LOOP_RATE)
         finally:
             for process in processes:
                 process.send_signal(signal.SIGINT)
@@ -214,6 +220,8 @@ def measure_throughput() -> dict[str, Any]:
                         "concurrency": 64},
         "open_loop": {"rate": OPEN_LOOP_RATE, "sent": opened.sent, "failed": opened.failed,
                       "achieved_per_s": round(opened.sent / (opened.finished - opened.started), 1)},
+        "open_loop_serve_alone": {"rate": OPEN_LOOP_RATE, "sent": alone.sent, "failed": alone.failed,
+                                  "ack_p50_ms": round(alone.percentile(50), 2), "ack_p99_ms": round(alone.percentile(99), 2)},
         "batches": len(batches),
         "cpu_closed_loop": cpu,
         "profiles_closed_loop": profiles,
