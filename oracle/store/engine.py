@@ -67,6 +67,7 @@ class WriterLock:
                 return
             if self._fd is None:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                weakref.finalize(self, os.close, self._fd)  # with its engine, not at exit only
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
                 yield

@@ -1,10 +1,11 @@
 """The outbox's cross-process writer lock (oracle/store/engine.py): a writing transaction in one
 process holds the lock file beside the database, another process cannot take it meanwhile, and
-a holder that dies (SIGKILL) leaves it free."""
+a holder that dies (SIGKILL) leaves it free; a discarded engine closes its descriptor."""
 
 from __future__ import annotations
 
 import fcntl
+import gc
 import multiprocessing
 import os
 import signal
@@ -82,3 +83,17 @@ def test_in_memory_databases_write_without_a_lock_file() -> None:
         connection.execute(text("CREATE TABLE t (x INTEGER)"))
         connection.execute(text("INSERT INTO t VALUES (1)"))
         assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
+
+
+def test_a_discarded_engine_closes_its_lock_file(database: tuple[str, Path]) -> None:
+    url, _lock_file = database
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        engine = create_outbox_engine(url)
+        with write_transaction(engine) as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        del engine, connection
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) == before
