@@ -28,7 +28,8 @@ EVENT_STATES = ("received", "eligible", "ineligible", "batched", "submitted", "c
 BATCH_STATES = ("open", "signed", "submitted", "confirmed", "final")
 # 1: events, batches, issuance, contents, keys, counters. 2: batch_attempts (replacements).
 # 3: the customer loop: wallet_links, chain_cursors, redemptions, price_announcements, notes, relays.
-SCHEMA_VERSION = 3
+# 4: ix_events_brand_state (an index only; migrate() adds it to an existing outbox).
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -66,6 +67,11 @@ events = Table(
     # without a scan of every event ever received.
     Index("ix_events_batch", "batch_id"),
     Index("ix_events_customer_address", "customer_address"),
+    # v4: the pipeline asks "how many eligible events of this brand, since when" before every
+    # batch. Without it SQLite answered from the (brand_id, seq) unique index, reading every
+    # event of the brand: 37 ms per question at 20,000 events (make bench's profile put the
+    # pipeline's SQL at 45% of its CPU). With it the answer is read from the index alone.
+    Index("ix_events_brand_state", "brand_id", "state", "received_at"),
 )
 
 batches = Table(

@@ -266,6 +266,7 @@ def test_an_outbox_of_schema_1_is_migrated(url: str) -> None:
         connection.exec_driver_sql("DROP TABLE batch_attempts")
         connection.exec_driver_sql("DROP TABLE wallet_links")
         connection.exec_driver_sql("DROP INDEX ix_events_batch")
+        connection.exec_driver_sql("DROP INDEX ix_events_brand_state")  # added in v4
         connection.exec_driver_sql("DELETE FROM schema_version")
         connection.exec_driver_sql("INSERT INTO schema_version (version) VALUES (1)")
     migrated = Outbox.open(url, MASTER_KEY)
@@ -274,7 +275,7 @@ def test_an_outbox_of_schema_1_is_migrated(url: str) -> None:
         assert connection.exec_driver_sql("SELECT count(*) FROM batch_attempts").scalar() == 0
         assert connection.exec_driver_sql("SELECT count(*) FROM wallet_links").scalar() == 0
         indexes = {row[1] for row in connection.exec_driver_sql("PRAGMA index_list('events')")}
-        assert {"ix_events_batch", "ix_events_customer_address"} <= indexes
+        assert {"ix_events_batch", "ix_events_customer_address", "ix_events_brand_state"} <= indexes
 
 
 def test_two_oracle_processes_never_share_a_sequence_number(url: str, policy) -> None:
