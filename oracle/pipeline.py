@@ -31,7 +31,7 @@ _DEADLINE_MARGIN = 120
 # Events decided per step, in transactions of at most this many: each holds the outbox's write
 # lock, and the webhook server's acknowledgements wait behind it (bench/REPORT.md).
 _DECIDE_PER_STEP = 1000
-_DECIDE_PER_TRANSACTION = 200
+DECIDE_PER_TRANSACTION = 200
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,9 @@ class Pipeline:
     def _decide(self) -> list[tuple[bytes, Decision]]:
         decisions: list[tuple[bytes, Decision]] = []
         while len(decisions) < _DECIDE_PER_STEP:
-            group = self.outbox.decide_received(self.policy.policy, self.address_for, limit=_DECIDE_PER_TRANSACTION)
+            group = self.outbox.decide_received(self.policy.policy, self.address_for, limit=DECIDE_PER_TRANSACTION)
             decisions += group
-            if len(group) < _DECIDE_PER_TRANSACTION:
+            if len(group) < DECIDE_PER_TRANSACTION:
                 break
         return decisions
 

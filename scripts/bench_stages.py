@@ -21,6 +21,7 @@ from oracle.ingest.generic import GenericWebhook
 from oracle.ingest.signatures import sign_generic
 from oracle.ingest.sources import GenericSource
 from oracle.ingest.strict_json import parse_object
+from oracle.pipeline import DECIDE_PER_TRANSACTION
 from oracle.policy import Policy
 from oracle.signer import BatchSigner
 from oracle.store.outbox import Outbox
@@ -69,10 +70,11 @@ def measure_stages() -> dict[str, Any]:
         # decide stage below then times the policy and the outbox, not the derivation again.
         stages["custodial_address"] = _per_event_us(lambda: [wallets.address_for(f"stage-{n}") for n in range(N)], N)
         policy = Policy.model_validate({"version": 1, "brand_id": 1, "kinds": {"csat_rating": {"base_reward": 2}}})
-        # Half the events timed as the pipeline decides them (transactions of 200), the other
+        # Half the events timed as the pipeline decides them (in its transactions' size), the other
         # half under the profiler, whose overhead would inflate the timing.
         stages["decide"] = _per_event_us(
-            lambda: [outbox.decide_received(policy, wallets.address_for, limit=200) for _ in range(half // 200)], half)
+            lambda: [outbox.decide_received(policy, wallets.address_for, limit=DECIDE_PER_TRANSACTION)
+                     for _ in range(half // DECIDE_PER_TRANSACTION)], half)
         profile = cProfile.Profile()
         profile.enable()
         outbox.decide_received(policy, wallets.address_for, limit=N)

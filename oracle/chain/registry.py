@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 
-from oracle.chain.receipts import MinedReceipt
-
 from oracle.abi import load_abi
+from oracle.abi_encoding import abi_encode
+from oracle.chain.receipts import MinedReceipt
 from oracle.kinds import FeedbackKind
 from oracle.policy import Policy, schedule_mismatches
 from oracle.typed_data import (
@@ -62,7 +61,7 @@ class RegistryClient:
         self.contract = w3.eth.contract(address=self.address, abi=abi)
         submit = _abi_entry(abi, "function", "submitBatch")
         self._submit_selector = function_abi_to_4byte_selector(submit)
-        self._submit_types = [collapse_if_tuple(arg) for arg in submit["inputs"]]
+        self._submit_types = tuple(collapse_if_tuple(arg) for arg in submit["inputs"])
         skipped = _abi_entry(abi, "event", "RecordNotRewarded")
         self._skipped_topic = event_abi_to_log_topic(skipped)
         self._skipped_data_types = [arg["type"] for arg in skipped["inputs"] if not arg["indexed"]]
@@ -133,12 +132,11 @@ class RegistryClient:
         chain (an earlier transaction of the same batch: a resubmission after a reorg) was
         rewarded, and is not listed."""
         # RecordNotRewarded(uint32 indexed brandId, bytes32 indexed eventId, uint64 seq, SkipReason reason)
-        skipped, brand = {}, 0
-        for log in receipt.logs_of(self.address, self._skipped_topic):
-            _seq, reason = abi_decode(self._skipped_data_types, log.data)
-            brand, skipped[log.topics[2]] = int.from_bytes(log.topics[1], "big"), SKIP_REASONS[reason]
+        logs = list(receipt.logs_of(self.address, self._skipped_topic))
+        skipped = {log.topics[2]: SKIP_REASONS[abi_decode(self._skipped_data_types, log.data)[1]] for log in logs}
         again = [key for key, reason in skipped.items() if reason == "AlreadyRecorded"]
         if again:
+            brand = int.from_bytes(logs[0].topics[1], "big")  # one batch, one brand
             rewarded = self.contract.events.FeedbackRecorded().get_logs(
                 from_block=0, to_block=receipt.block_number, argument_filters={"brandId": brand, "eventId": again}
             )

@@ -10,7 +10,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -90,8 +90,8 @@ _WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyD
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A writing transaction, begun once this process holds the database's writer lock."""
-    lock = _WRITE_LOCKS.get(engine) or WriterLock(None)
-    with lock.held():
+    lock = _WRITE_LOCKS.get(engine)  # None: an engine not made by create_outbox_engine
+    with lock.held() if lock is not None else nullcontext():
         with engine.connect() as connection:
             connection.execution_options(**{_WRITE_OPTION: True})
             with connection.begin():
