@@ -74,6 +74,8 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     /// @dev What one submitBatch accumulates in memory and writes once at the end.
     struct BatchState {
         uint32 period;
+        uint256 customerCap;
+        uint256 welcomeBonus;
         uint256 wordIndex;
         uint256 word;
         uint256 recorded;
@@ -123,7 +125,9 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         // verify below, the whole transaction reverts, so nothing applied here survives.
         bytes32[] memory recordHashes = new bytes32[](size);
         for (uint256 i; i < size; ++i) {
-            FeedbackRecord calldata record = batch.records[i];
+            // Decoded and validated once: every later read is a plain memory read, where a
+            // calldata struct re-checks offsets and bounds on each field access.
+            FeedbackRecord memory record = batch.records[i];
             recordHashes[i] = _hashRecord(record);
             _applyRecord(batch.brandId, record, brand, state);
         }
@@ -140,7 +144,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
 
     /// @dev Rewards one record, or emits why not. Dedupe bits are read and written through
     /// `state.word` so a run of sequence numbers in one 256-bit word costs one storage write.
-    function _applyRecord(uint32 brandId, FeedbackRecord calldata record, Brand memory brand, BatchState memory state)
+    function _applyRecord(uint32 brandId, FeedbackRecord memory record, Brand memory brand, BatchState memory state)
         private
     {
         uint256 wordIndex = record.seq >> 8;
@@ -164,37 +168,40 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         }
         uint256 reward = base * _multiplierBps(account.lifetimeEarned, state) / BPS;
         // Caps are at most uint96 (enforced by the setters) and so are the stored sums, so
-        // these additions of a uint96 and a bounded reward cannot overflow uint256.
-        if (account.earnedInPeriod + reward > customerCapPerPeriod) {
+        // these checked sums of uint96 values and a reward revert only on a tier source gone mad.
+        if (account.earnedInPeriod + reward > state.customerCap) {
             return _skip(brandId, record, SkipReason.CustomerCapReached);
         }
-        uint256 welcome = account.welcomed ? 0 : welcomeBonus;
+        uint256 welcome = account.welcomed ? 0 : state.welcomeBonus;
         if (brand.issuedInPeriod + reward + welcome > brand.capPerPeriod) {
             return _skip(brandId, record, SkipReason.BrandCapReached);
         }
-        if (uint256(account.lifetimeEarned) + reward > type(uint96).max) {
+        if (account.lifetimeEarned + reward > type(uint96).max) {
             return _skip(brandId, record, SkipReason.LifetimeLimitReached);
         }
 
-        state.word |= bit;
-        // Each fits uint96: the caps and the lifetime limit just checked bound them.
-        account.earnedInPeriod += uint96(reward);
-        account.lifetimeEarned += uint96(reward);
-        brand.issuedInPeriod += uint96(reward + welcome);
-        // The welcome comes with the first reward, whatever the bonus is then (even zero).
-        account.welcomed = true;
-        _accounts[record.customer] = account;
+        // No overflow below: the three checks above bound reward + welcome and every updated
+        // sum by a uint96 cap, and `minted` adds at most MAX_BATCH_SIZE such amounts.
+        unchecked {
+            state.word |= bit;
+            account.earnedInPeriod += uint96(reward);
+            account.lifetimeEarned += uint96(reward);
+            brand.issuedInPeriod += uint96(reward + welcome);
+            // The welcome comes with the first reward, whatever the bonus is then (even zero).
+            account.welcomed = true;
+            _accounts[record.customer] = account;
 
-        uint256 n = state.recorded;
-        state.recipients[n] = record.customer;
-        state.amounts[n] = reward + welcome;
-        state.recorded = n + 1;
-        state.minted += reward + welcome;
+            uint256 n = state.recorded;
+            state.recipients[n] = record.customer;
+            state.amounts[n] = reward + welcome;
+            state.recorded = n + 1;
+            state.minted += reward + welcome;
+        }
         _emitRecorded(brandId, record, reward);
         if (welcome != 0) emit WelcomeGranted(record.customer, brandId, welcome);
     }
 
-    function _emitRecorded(uint32 brandId, FeedbackRecord calldata record, uint256 reward) private {
+    function _emitRecorded(uint32 brandId, FeedbackRecord memory record, uint256 reward) private {
         emit FeedbackRecorded(
             record.customer,
             brandId,
@@ -207,7 +214,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         );
     }
 
-    function _skip(uint32 brandId, FeedbackRecord calldata record, SkipReason reason) private {
+    function _skip(uint32 brandId, FeedbackRecord memory record, SkipReason reason) private {
         emit RecordNotRewarded(brandId, record.eventId, record.seq, reason);
     }
 
@@ -215,16 +222,27 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         if (address(tierSource) == address(0)) revert TierSourceNotSet();
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
         state.period = _period();
+        // Read once per batch: each stays the same for the whole transaction.
+        state.customerCap = customerCapPerPeriod;
+        state.welcomeBonus = welcomeBonus;
         state.wordIndex = type(uint256).max;
         state.recipients = new address[](size);
         state.amounts = new uint256[](size);
     }
 
     /// @dev The multiplier of the highest tier whose threshold `lifetime` reaches.
+    /// Walks up from the lowest tier, where most customers are, so the common case costs one
+    /// comparison. Thresholds ascend strictly (TierRedemption.setTiers enforces it).
     function _multiplierBps(uint256 lifetime, BatchState memory state) private pure returns (uint256) {
-        uint256 tier = state.thresholds.length;
-        while (tier > 1 && lifetime < state.thresholds[tier - 1]) --tier;
-        return tier == 0 ? BPS : state.multipliersBps[tier - 1];
+        uint256[] memory thresholds = state.thresholds;
+        uint256 count = thresholds.length;
+        if (count == 0) return BPS;
+        uint256 tier;
+        // tier < count - 1, the length of a memory array: `tier + 1` cannot overflow.
+        unchecked {
+            while (tier + 1 < count && lifetime >= thresholds[tier + 1]) ++tier;
+        }
+        return state.multipliersBps[tier];
     }
 
     /// @dev One external call mints every reward of the batch. Skipped records left the tail
@@ -437,7 +455,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     // ================================================================ internals
 
     /// @dev EIP-712 hashStruct(FeedbackRecord): every field is a static type, encoded as is.
-    function _hashRecord(FeedbackRecord calldata record) private pure returns (bytes32) {
+    function _hashRecord(FeedbackRecord memory record) private pure returns (bytes32) {
         return keccak256(
             abi.encode(
                 FEEDBACK_RECORD_TYPEHASH,

@@ -47,8 +47,15 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @inheritdoc ITierRedemption
     uint256 public immutable DISPUTE_WINDOW;
 
-    uint256[] private _thresholds;
-    uint256[] private _multipliersBps;
+    /// @dev One slot per tier: the registry reads the whole schedule on every batch, and two
+    /// uint256 arrays cost twice the cold storage reads. Lifetime earnings are uint96 in the
+    /// registry, so no reachable threshold is lost; multipliers are at most MAX_MULTIPLIER_BPS.
+    struct Tier {
+        uint96 threshold;
+        uint32 multiplierBps;
+    }
+
+    Tier[] private _tiers;
     Item[] private _items;
     Redemption[] private _redemptions;
     mapping(uint256 itemId => PriceChange) private _priceChanges;
@@ -80,8 +87,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         registry = registry_;
         PRICE_NOTICE_PERIOD = priceNoticePeriod;
         DISPUTE_WINDOW = disputeWindow;
-        _thresholds.push(0);
-        _multipliersBps.push(10_000);
+        _tiers.push(Tier({threshold: 0, multiplierBps: 10_000}));
     }
 
     // ================================================================ tiers
@@ -93,27 +99,37 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     {
         uint256 count = thresholds.length;
         if (count == 0 || count > MAX_TIERS || multipliersBps.length != count) revert InvalidTierSchedule(count);
+        delete _tiers;
         for (uint256 i; i < count; ++i) {
-            bool thresholdOk = i == 0 ? thresholds[0] == 0 : thresholds[i] > thresholds[i - 1];
+            bool thresholdOk = i == 0
+                ? thresholds[0] == 0
+                : thresholds[i] > thresholds[i - 1] && thresholds[i] <= type(uint96).max;
             if (!thresholdOk || multipliersBps[i] == 0 || multipliersBps[i] > MAX_MULTIPLIER_BPS) {
                 revert InvalidTierSchedule(i);
             }
+            // Both fit: the threshold was just bounded, and MAX_MULTIPLIER_BPS < 2^32.
+            _tiers.push(Tier({threshold: uint96(thresholds[i]), multiplierBps: uint32(multipliersBps[i])}));
         }
-        _thresholds = thresholds;
-        _multipliersBps = multipliersBps;
         emit TiersChanged(thresholds, multipliersBps);
     }
 
     /// @inheritdoc ITierSchedule
     function tierSchedule() external view returns (uint256[] memory thresholds, uint256[] memory multipliersBps) {
-        return (_thresholds, _multipliersBps);
+        uint256 count = _tiers.length;
+        thresholds = new uint256[](count);
+        multipliersBps = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            Tier memory tier = _tiers[i];
+            thresholds[i] = tier.threshold;
+            multipliersBps[i] = tier.multiplierBps;
+        }
     }
 
     /// @inheritdoc ITierRedemption
     function tierOf(address customer) public view returns (uint256 tier) {
         uint256 lifetime = registry.lifetimeEarned(customer);
-        tier = _thresholds.length - 1;
-        while (tier > 0 && lifetime < _thresholds[tier]) --tier;
+        tier = _tiers.length - 1;
+        while (tier > 0 && lifetime < _tiers[tier].threshold) --tier;
     }
 
     // ================================================================ catalog

@@ -111,7 +111,8 @@ interface ITierRedemption is ITierSchedule {
     event Settled(uint256 indexed redemptionId, uint256 amountBurned);
 
     /// @notice Replaces the tier schedule. Only DEFAULT_ADMIN_ROLE.
-    /// @param thresholds Lifetime-earned thresholds, strictly ascending, the first one zero (at most 16).
+    /// @param thresholds Lifetime-earned thresholds, strictly ascending, the first one zero, none
+    /// above 2^96 - 1 (the most lifetime earnings can reach), at most 16 of them.
     /// @param multipliersBps Multipliers in basis points, each between 1 and MAX_MULTIPLIER_BPS.
     function setTiers(uint256[] calldata thresholds, uint256[] calldata multipliersBps) external;
 

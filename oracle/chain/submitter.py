@@ -39,8 +39,8 @@ GWEI = 10**9
 # concluded only once it has stayed true this long.
 NONCE_TAKEN_GRACE = 15.0
 # The costliest path of one record: a first-time customer (Account and balance slots written
-# from zero, welcome bonus) on a fresh bitmap word. snapshots/gas.json measures 181,825 for a
-# batch of one such record including the 21,000 base and the signature check, 64,000 per record
+# from zero, welcome bonus) on a fresh bitmap word. snapshots/gas.json measures 169,512 for a
+# batch of one such record including the 21,000 base and the signature check, 60,341 per record
 # in batches of 100.
 WORST_RECORD_GAS = 70_000
 BATCH_OVERHEAD_GAS = 150_000

@@ -48,6 +48,7 @@ def test_set_tiers_only_admin(redemption, cataloguer, alice):
         pytest.param([1, 2], [10_000, 10_000], 0, id="first-threshold-not-zero"),
         pytest.param([0, 5, 5], [10_000] * 3, 2, id="thresholds-equal"),
         pytest.param([0, 5, 4], [10_000] * 3, 2, id="thresholds-descending"),
+        pytest.param([0, 2**96], [10_000, 20_000], 1, id="threshold-beyond-uint96-lifetime"),
         pytest.param([0, 5], [10_000, 0], 1, id="multiplier-zero"),
         pytest.param([0, 5], [100_001, 10_000], 0, id="multiplier-above-max"),
         pytest.param([0, 5], [10_000], 2, id="fewer-multipliers"),
@@ -58,6 +59,18 @@ def test_set_tiers_rejects_invalid_schedule(redemption, admin, thresholds, multi
     with brownie.reverts(revert_pattern=error("InvalidTierSchedule", index)):
         redemption.setTiers(thresholds, multipliers, {"from": admin})
     assert redemption.tierSchedule() == (DEV_THRESHOLDS, DEV_MULTIPLIERS)
+
+
+def test_set_tiers_accepts_the_highest_reachable_threshold(redemption, admin):
+    # Lifetime earnings are uint96 in the registry: 2^96 - 1 is the last threshold a customer can reach.
+    redemption.setTiers([0, 2**96 - 1], [10_000, 20_000], {"from": admin})
+    assert redemption.tierSchedule() == ([0, 2**96 - 1], [10_000, 20_000])
+
+
+def test_a_shorter_schedule_replaces_a_longer_one_whole(redemption, admin):
+    redemption.setTiers([0, 1, 2, 3], [10_000, 11_000, 12_000, 13_000], {"from": admin})
+    redemption.setTiers([0, 7], [10_000, 15_000], {"from": admin})
+    assert redemption.tierSchedule() == ([0, 7], [10_000, 15_000])
 
 
 def test_set_tiers_accepts_multiplier_at_max(redemption, admin):

@@ -71,7 +71,9 @@ class TierSchedule:
         if count == 0 or count > max_tiers or len(multipliers) != count:
             return count
         for i in range(count):
-            threshold_ok = thresholds[0] == 0 if i == 0 else thresholds[i] > thresholds[i - 1]
+            threshold_ok = (
+                thresholds[0] == 0 if i == 0 else thresholds[i - 1] < thresholds[i] <= UINT96_MAX
+            )
             if not threshold_ok or multipliers[i] == 0 or multipliers[i] > max_multiplier:
                 return i
         return None
