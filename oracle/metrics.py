@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("servicecoin.metrics")
 
+LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
 
 class _LiveState(Collector):
     def __init__(self, counts_by_state: Callable[[], dict[str, int]], signer_balance: Callable[[], int] | None) -> None:
@@ -73,7 +75,39 @@ class OracleMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        # Acknowledgement latency and what it is made of: the server's share of a webhook's
+        # answer time, and the group commit it waits for (the outbox's write lock, the writes,
+        # the commit's fsync). Buckets from 1 ms, the scale of the 50 ms acknowledgement goal.
+        self.webhook_seconds = Histogram(
+            "servicecoin_webhook_seconds",
+            "Webhook handling in the server, from the body read to the answer (202: the event is durable)",
+            ["source"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.store_commit_seconds = Histogram(
+            "servicecoin_store_commit_seconds",
+            "One group commit of webhook deliveries: the outbox's write lock, the writes and the commit",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.store_lock_wait_seconds = Histogram(
+            "servicecoin_store_lock_wait_seconds",
+            "Time this process's outbox writes waited for the write lock (held by another writer)",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.store_commit_deliveries = Histogram(
+            "servicecoin_store_commit_deliveries",
+            "Webhook deliveries stored by one group commit",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+            registry=self.registry,
+        )
         self._clock = clock
+
+    def observe_group_commit(self, seconds: float, deliveries: int) -> None:
+        self.store_commit_seconds.observe(seconds)
+        self.store_commit_deliveries.observe(deliveries)
 
     def observe_step(self, report: "StepReport") -> None:
         for event in report.tracked:

@@ -138,6 +138,7 @@ def build_oracle(
     # The first signer's account pays for the transactions.
     submitter = Submitter(w3, accounts[0], outbox, settings, clock=clock, not_rewarded=registry.not_rewarded)
     metrics = OracleMetrics(outbox.counts_by_state, lambda: w3.eth.get_balance(submitter.address), clock=clock)
+    outbox.observe_writer_waits(metrics.store_lock_wait_seconds.observe)
     identity = build_identity(config, outbox, environ)
     batching = Batching(config.batching.max_size, config.batching.max_age_seconds, config.batching.deadline_seconds)
     pipeline = Pipeline(outbox, policy, registry, signers, submitter, identity.address_for, batching, metrics, clock=clock)

@@ -80,13 +80,15 @@ def create_app(
     (POST /v1/relay/redeem and /v1/relay/redeem/typed-data, oracle/redeem/relay_http.py)."""
     if not sources:
         raise ValueError("the webhook server needs at least one source")
-    committer = GroupCommitter(outbox)
+    committer = GroupCommitter(outbox, observe=metrics.observe_group_commit if metrics is not None else None)
 
     def endpoint(source: Source) -> Callable[[Request], object]:
         async def handle(request: Request) -> JSONResponse:
+            started = time.perf_counter()
             response = await _ingest(request, source)
             if metrics is not None:
                 metrics.webhooks.labels(source.name, str(response.status_code)).inc()
+                metrics.webhook_seconds.labels(source.name).observe(time.perf_counter() - started)
             return response
 
         return handle

@@ -9,6 +9,8 @@ shared transaction is answered 503 to every delivery in it (nothing of it was st
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +29,16 @@ class _Pending:
 
 
 class GroupCommitter:
-    def __init__(self, outbox: Outbox, max_items: int = 500, max_wait: float = 0.002) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        max_items: int = 500,
+        max_wait: float = 0.002,
+        observe: Callable[[float, int], None] | None = None,
+    ) -> None:
+        """`observe(seconds, deliveries)` is told of each group commit that succeeded."""
         self._outbox = outbox
+        self._observe = observe
         self._max_items = max_items
         self._max_wait = max_wait
         self._queue: asyncio.Queue[_Pending] | None = None
@@ -56,6 +66,7 @@ class GroupCommitter:
                 except (asyncio.TimeoutError, asyncio.QueueEmpty):
                     break
             items = [(p.event, p.content, p.received_at) for p in group]
+            started = time.perf_counter()
             try:
                 results = await run_in_threadpool(self._outbox.receive_many, items)
             except Exception as exc:  # noqa: BLE001 - every delivery of the group learns of it
@@ -63,6 +74,8 @@ class GroupCommitter:
                     if not pending.done.done():
                         pending.done.set_exception(exc)
                 continue
+            if self._observe is not None:
+                self._observe(time.perf_counter() - started, len(group))
             for pending, new in zip(group, results):
                 if not pending.done.done():
                     pending.done.set_result(new)

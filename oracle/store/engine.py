@@ -8,8 +8,9 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -58,9 +59,12 @@ class WriterLock:
         self._mutex = threading.Lock()
         self._path = path
         self._fd: int | None = None
+        # Told how long each acquisition waited (seconds): the contention between writers.
+        self.on_wait: Callable[[float], None] | None = None
 
     @contextmanager
     def held(self) -> Iterator[None]:
+        started = time.perf_counter()
         with self._mutex:
             if self._path is None:
                 yield
@@ -69,6 +73,8 @@ class WriterLock:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                 weakref.finalize(self, os.close, self._fd)  # with its engine, not at exit only
             fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if self.on_wait is not None:
+                self.on_wait(time.perf_counter() - started)
             try:
                 yield
             finally:
@@ -85,6 +91,14 @@ def _lock_path(engine: Engine) -> str | None:
 
 _WRITE_OPTION = "servicecoin_write"
 _WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
+
+
+def observe_writer_waits(engine: Engine, observer: Callable[[float], None]) -> None:
+    """Tells `observer` how long each write transaction of this process on `engine` waited
+    for the writer lock (SQLite files only; other databases have no such lock)."""
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is not None:
+        lock.on_wait = observer
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from oracle.events import HelpdeskEvent
 from oracle.kinds import FeedbackKind
 from oracle.policy import Decision, Event, Policy, decide
 from oracle.privacy import ContentVault
-from oracle.store.engine import chunks, create_outbox_engine, write_transaction
+from oracle.store.engine import chunks, create_outbox_engine, observe_writer_waits, write_transaction
 from oracle.store.history import UNITS_PER_COIN, History
 from oracle.store.schema import (
     SCHEMA_VERSION,
@@ -105,6 +105,11 @@ class Outbox:
     def _transaction(self) -> Iterator[Connection]:
         with write_transaction(self._engine) as connection:
             yield connection
+
+    def observe_writer_waits(self, observer: Callable[[float], None]) -> None:
+        """Tells `observer` how long each of this process's write transactions waited for the
+        writer lock (oracle/store/engine.py): the contention between `serve` and `work`."""
+        observe_writer_waits(self._engine, observer)
 
     def migrate(self) -> None:
         # All in one writing transaction (BEGIN IMMEDIATE on SQLite): processes started together

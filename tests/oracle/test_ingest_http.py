@@ -9,11 +9,13 @@ import pytest
 from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from oracle.events import event_id
 from oracle.ingest.app import IngestConfig, create_app
 from oracle.ingest.signatures import SignatureError, sign_generic
 from oracle.ingest.sources import GenericSource
+from oracle.metrics import OracleMetrics
 from oracle.store.outbox import Outbox
 from oracle.ingest.server import serving
 
@@ -162,3 +164,28 @@ def test_concurrent_deliveries_are_grouped_and_each_stored_once(base_url, outbox
     statuses = asyncio.run(deliver_all())
     assert statuses == [202] * 200
     assert outbox.counts_by_state()["received"] == before + 150
+
+
+def test_metrics_time_each_webhook_and_each_group_commit(tmp_path) -> None:
+    """The acknowledgement goal is watched in production through these histograms: the
+    server's handling time per delivery and the group commits each 202 waited for."""
+    outbox = Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", MASTER_KEY)
+    metrics = OracleMetrics(outbox.counts_by_state)
+    sources = [GenericSource(SECRET, replay_window=300)]
+    app = create_app(outbox, IngestConfig(brand_id=1, max_body_bytes=4096), sources, metrics=metrics, clock=lambda: NOW)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        accepted = [post(client, json.dumps(payload(100 + n)).encode()).status_code for n in range(3)]
+        refused = post(client, json.dumps(payload(200)).encode(), secret="wrong").status_code
+        text = client.get("/metrics").text
+    assert accepted == [202, 202, 202] and refused == 401
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    # Every delivery is timed, refused ones included; only accepted ones reach a commit.
+    assert samples[("servicecoin_webhook_seconds_count", (("source", "generic"),))] == 4
+    assert samples[("servicecoin_store_commit_deliveries_sum", ())] == 3
+    # Each post waits for its answer before the next is sent: one group commit each.
+    assert samples[("servicecoin_store_commit_seconds_count", ())] == 3
+    assert 0 < samples[("servicecoin_store_commit_seconds_sum", ())] < 10

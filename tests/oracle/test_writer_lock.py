@@ -9,12 +9,13 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from oracle.store.engine import create_outbox_engine, write_transaction
+from oracle.store.engine import create_outbox_engine, observe_writer_waits, write_transaction
 
 
 def _hold_write_transaction(url: str, held, release) -> None:  # type: ignore[no-untyped-def]
@@ -97,3 +98,23 @@ def test_a_discarded_engine_closes_its_lock_file(database: tuple[str, Path]) -> 
         del engine, connection
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_write_waiting_behind_another_process_reports_how_long_it_waited(database: tuple[str, Path]) -> None:
+    url, _lock_file = database
+    engine = create_outbox_engine(url)
+    waits: list[float] = []
+    observe_writer_waits(engine, waits.append)
+    with write_transaction(engine):
+        pass  # uncontended
+    process, _held, release = _start_holder(url)
+    threading.Timer(0.3, release.set).start()  # the other process commits 0.3 s from now
+    try:
+        with write_transaction(engine) as connection:
+            assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    finally:
+        release.set()
+        process.join(30)
+    assert len(waits) == 2
+    assert waits[0] < 0.1  # nobody else was writing
+    assert 0.25 <= waits[1] < 10  # queued until the holder's commit, not polled with sleeps
