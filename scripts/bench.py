@@ -37,6 +37,7 @@ from scripts.bench_http import measure_http_layer
 from scripts.bench_profile import Sampler
 from scripts.bench_load import closed_loop, open_loop
 from scripts.bench_report import render_report, render_plot
+from scripts.bench_server_metrics import scrape, server_side
 from scripts.bench_stages import measure_stages
 from scripts.deploy import deploy
 from scripts.deploy_config import Brand, config_for_network
@@ -191,15 +192,19 @@ def measure_throughput() -> dict[str, Any]:
             closed_done = wait_confirmed(outbox, closed.accepted, log_path)
             cpu = meter.stop()
             profiles = {name: sampler.stop() for name, sampler in samplers.items()}
+            before = scrape(url)
             opened = open_loop(url, event_bodies("open", OPEN_LOOP_RATE * OPEN_LOOP_SECONDS, int(time.time())),
                                GENERIC_SECRET.encode(), rate=OPEN_LOOP_RATE)
+            opened_server = server_side(before, scrape(url))
             wait_confirmed(outbox, closed.accepted + opened.accepted, log_path)
             # The same offered load with `work` stopped: what acknowledging costs when nothing
             # else competes for the cores and the outbox's write lock.
             processes[1].send_signal(signal.SIGINT)
             processes[1].wait(timeout=60)
+            before = scrape(url)
             alone = open_loop(url, event_bodies("alone", OPEN_LOOP_RATE * OPEN_LOOP_SECONDS, int(time.time())),
                               GENERIC_SECRET.encode(), rate=OPEN_LOOP_RATE)
+            alone_server = server_side(before, scrape(url))
         finally:
             for process in processes:
                 process.send_signal(signal.SIGINT)
@@ -219,9 +224,11 @@ def measure_throughput() -> dict[str, Any]:
                         "ack_p50_ms": round(closed.percentile(50), 2), "ack_p99_ms": round(closed.percentile(99), 2),
                         "concurrency": 64},
         "open_loop": {"rate": OPEN_LOOP_RATE, "sent": opened.sent, "failed": opened.failed,
-                      "achieved_per_s": round(opened.sent / (opened.finished - opened.started), 1)},
+                      "achieved_per_s": round(opened.sent / (opened.finished - opened.started), 1),
+                      "server": opened_server},
         "open_loop_serve_alone": {"rate": OPEN_LOOP_RATE, "sent": alone.sent, "failed": alone.failed,
-                                  "ack_p50_ms": round(alone.percentile(50), 2), "ack_p99_ms": round(alone.percentile(99), 2)},
+                                  "ack_p50_ms": round(alone.percentile(50), 2), "ack_p99_ms": round(alone.percentile(99), 2),
+                                  "server": alone_server},
         "batches": len(batches),
         "cpu_closed_loop": cpu,
         "profiles_closed_loop": profiles,

@@ -81,8 +81,8 @@ async def _open_loop(url: str, bodies: Sequence[bytes], secret: bytes, rate: flo
     start = time.perf_counter()
     tasks = []
     # In-flight requests are bounded by the connection pool: beyond it, an event waits in this
-    # queue (still timed from its scheduled send), not in httpx's pool, whose bookkeeping grows
-    # with the square of the requests waiting in it.
+    # queue (still timed from its scheduled send), not in the HTTP client's pool (httpx's, used
+    # before aiohttp, did bookkeeping that grew with the square of the requests waiting in it).
     slots = asyncio.Semaphore(OPEN_LOOP_CONNECTIONS)
 
     async def send(body: bytes, scheduled: float) -> None:

@@ -115,6 +115,51 @@ def _serve_alone_lines(tp: dict[str, Any]) -> list[str]:
     ]
 
 
+def _server_side_lines(tp: dict[str, Any]) -> list[str]:
+    """The open loops as `serve` itself measured them (scripts/bench_server_metrics.py): how much
+    of the acknowledgement latency its handler and group commits account for."""
+    runs = [(label, tp.get(key)) for label, key in (("with `work` running", "open_loop"),
+                                                      ("`serve` alone", "open_loop_serve_alone"))]
+    runs = [(label, run) for label, run in runs if run and run.get("server")]
+    if not runs:
+        return []
+    lines = [
+        "The same open loops as `serve` measured them (its /metrics histograms, scraped before and after;",
+        "bounds are histogram buckets):",
+        "",
+        "| open loop | client p99 | handler p99 | group commit p99 | commit mean | of which lock wait, mean / p99 | deliveries per commit |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, run in runs:
+        server = run["server"]
+        client_p99 = tp["ack_p99_ms"] if run is tp.get("open_loop") else run["ack_p99_ms"]
+        lines.append(
+            f"| {label} | {client_p99} ms | ≤ {server['handler_p99_at_most_ms']:g} ms"
+            f" | ≤ {server['commit_p99_at_most_ms']:g} ms | {server['commit_mean_ms']} ms"
+            f" | {server['lock_wait_mean_ms']} ms / ≤ {server['lock_wait_p99_at_most_ms']:g} ms | {server['deliveries_per_commit']} |"
+        )
+    lines.append("")
+    outside = [label for label, run in runs
+               if (tp["ack_p99_ms"] if run is tp.get("open_loop") else run["ack_p99_ms"]) > 2 * run["server"]["handler_p99_at_most_ms"]]
+    if outside:
+        lines += [
+            f"{' and '.join(outside).capitalize()}, the client's p99 is more than twice the handler's: most of the",
+            "tail is spent outside the handler: waiting in `serve`'s single event loop, which reads, parses",
+            "and answers every request, for its turn, or for a core (load generator, chain and `work`",
+            "share the two).",
+            "",
+        ]
+    locked = [label for label, run in runs
+              if run["server"]["lock_wait_mean_ms"] >= 0.5 * run["server"]["commit_mean_ms"] > 0]
+    if locked:
+        lines += [
+            f"{' and '.join(locked).capitalize()}, at least half of an average group commit was spent waiting for",
+            "the outbox's write lock, held by `work`'s transactions (decisions, batches, confirmations).",
+            "",
+        ]
+    return lines
+
+
 def _saturation(cpu: dict[str, Any]) -> str:
     return "was saturated" if cpu["machine_busy_cores"] >= 0.9 * cpu["cpus"] else "was not saturated"
 
@@ -235,6 +280,8 @@ def render_report(results: dict[str, Any]) -> str:
         f"events offered at {tp['open_loop']['rate']}/s (achieved {tp['open_loop']['achieved_per_s']}/s), latency",
         f"measured from each event's scheduled time: p50 {tp['ack_p50_ms']} ms, p99 {tp['ack_p99_ms']} ms.",
         *_serve_alone_lines(tp),
+        "",
+        *_server_side_lines(tp),
         "Naive pipeline in the same run: one EIP-712-signed transaction per event, sent and awaited in",
         f"turn: {tp['naive_events_per_s']} events/s.",
         "",
