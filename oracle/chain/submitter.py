@@ -126,17 +126,23 @@ class Submitter:
     # ------------------------------------------------------------ submitting
 
     def submit(self, batch_id: int, to: str, calldata: bytes, records: int) -> Broadcast:
-        """Estimates, prices, signs, records and broadcasts one batch's transaction.
+        """Checks, prices, signs, records and broadcasts one batch's transaction.
         Raises BatchRejected (nothing sent) when the registry would revert it."""
-        call = {"from": self.address, "to": to, "data": calldata}
+        gas = self._gas_limit(records)
+        # The check is one execution of the batch with the very gas limit it will be sent with,
+        # on the latest state: it runs within that limit, or reverts with the registry's reason.
+        # Not a gas estimate: a node estimates by binary search over many executions (Anvil:
+        # ~200 ms for 300 records against ~18 ms for this call, measured), and the limit is the
+        # costliest-path bound below whatever the estimate says.
+        call = {"from": self.address, "to": to, "data": calldata, "gas": gas}
         try:
-            estimate = self.w3.eth.estimate_gas(call)  # type: ignore[arg-type]
+            self.w3.eth.call(call)  # type: ignore[arg-type]
         except ContractLogicError as exc:
             decoded = decode_revert(revert_data(exc))
             raise BatchRejected(f"the registry would revert batch {batch_id}: {decoded or exc}", decoded) from None
         max_fee, priority_fee = self.price()
         nonce = self._take_nonce()
-        tx = self._transaction(nonce, to, calldata, self._gas_limit(estimate, records), max_fee, priority_fee)
+        tx = self._transaction(nonce, to, calldata, gas, max_fee, priority_fee)
         broadcast = self._sign(tx)
         self.outbox.mark_submitted(batch_id, broadcast)
         failpoints.hit("before_broadcast")
@@ -148,14 +154,13 @@ class Submitter:
         """(maxFeePerGas, maxPriorityFeePerGas) for the next block, within the cap."""
         return eip1559_price(self.w3, self.settings.max_fee, self.settings.priority_fee)
 
-    def _gas_limit(self, estimate: int, records: int) -> int:
-        """Room for every record to take its costliest path. The estimate alone is not enough:
-        it follows the paths of the state it ran on, and a record skipped then (its customer at
-        the cap until the period turns) may be rewarded at inclusion, costing far more. Only the
-        gas used is paid; the limit must merely fit in a block."""
+    def _gas_limit(self, records: int) -> int:
+        """Room for every record to take its costliest path, whatever the state at inclusion: a
+        record skipped now (its customer at the cap until the period turns) may be rewarded
+        then, costing far more. Only the gas used is paid; the limit must merely fit in a block."""
         worst = BATCH_OVERHEAD_GAS + WORST_RECORD_GAS * records
         block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
-        return min(max(estimate * 5 // 4, worst), block_limit)
+        return min(worst, block_limit)
 
     def _take_nonce(self) -> int:
         """The node's pending count, unless the outbox holds a transaction the node has not seen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -66,9 +68,20 @@ def test_the_next_nonce_skips_transactions_the_node_has_not_seen() -> None:
 
 def test_the_gas_limit_covers_every_record_on_its_costliest_path() -> None:
     s = submitter(FakeEth())
-    assert s._gas_limit(estimate=90_000, records=1) == 150_000 + 70_000
-    assert s._gas_limit(estimate=9_000_000, records=10) == 11_250_000  # a large estimate keeps 25% headroom
-    assert submitter(FakeEth(gas_limit=5_000_000))._gas_limit(estimate=100_000, records=100) == 5_000_000
+    assert s._gas_limit(records=1) == 150_000 + 70_000
+    assert s._gas_limit(records=300) == 150_000 + 300 * 70_000
+    assert submitter(FakeEth(gas_limit=5_000_000))._gas_limit(records=100) == 5_000_000  # never above a block
+
+
+def test_the_costliest_path_bound_is_above_every_measured_batch() -> None:
+    """WORST_RECORD_GAS and BATCH_OVERHEAD_GAS against snapshots/gas.json: every measured batch,
+    fresh customers with the welcome bonus on a fresh bitmap word included, uses at most 87% of
+    the limit the submitter gives it (the rest is room for state that moves before inclusion)."""
+    snapshot = json.loads((Path(__file__).resolve().parents[2] / "snapshots" / "gas.json").read_text())
+    s = submitter(FakeEth())
+    for case in snapshot["submit_batch"].values():
+        for size, measured in case.items():
+            assert measured["total"] <= 0.87 * s._gas_limit(records=int(size)), (size, measured)
 
 
 def _error(signature: str, types: list[str], values: list) -> bytes:
