@@ -195,8 +195,17 @@ class Pipeline:
 class PipelineRunner(StepRunner):
     """Runs `Pipeline.step` every `interval` seconds in a thread until stopped (oracle/runner.py:
     a failed step is logged and retried after a growing pause; state lives in the outbox and on
-    chain, never only in memory)."""
+    chain, never only in memory). A step that moved events forward is followed at once by the
+    next: under load the backlog is worked off without a poll interval between slices."""
 
     def __init__(self, pipeline: Pipeline, interval: float) -> None:
-        super().__init__(pipeline.step, interval, "pipeline")
+        super().__init__(pipeline.step, interval, "pipeline", busy=made_progress)
         self.pipeline = pipeline
+
+
+def made_progress(report: object) -> bool:
+    """Whether a step decided, batched, signed or submitted anything: then more may be waiting.
+    Tracking alone is not progress (confirmations come with blocks, at the poll interval)."""
+    return isinstance(report, StepReport) and bool(
+        report.decided or report.batches_opened or report.signed or report.submitted
+    )
