@@ -45,3 +45,14 @@ def test_the_report_blames_the_write_lock_only_when_waits_fill_the_commits() -> 
     waiting["server"].update(commit_mean_ms=10.0, lock_wait_mean_ms=7.0)
     assert any("waiting for" in line for line in _server_side_lines({"ack_p99_ms": 60.0, "open_loop": waiting}))
     assert not any("waiting for" in line for line in _server_side_lines({"ack_p99_ms": 60.0, "open_loop": _run(60.0, 50.0)}))
+
+
+def test_the_report_credits_the_chain_side_only_when_serve_alone_did_better() -> None:
+    from scripts.bench_report import _serve_alone_lines
+
+    def lines(alone_p99: float) -> str:
+        alone = {"ack_p50_ms": 10.0, "ack_p99_ms": alone_p99}
+        return " ".join(_serve_alone_lines({"ack_p99_ms": 200.0, "open_loop_serve_alone": alone}))
+
+    assert "what sharing the two cores" in lines(40.0) and "within the 50 ms goal" in lines(40.0)
+    assert "not what made the tail" in lines(250.0) and "above the 50 ms goal" in lines(250.0)
