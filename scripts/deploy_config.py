@@ -5,20 +5,20 @@ bad file fails with the name of the field that is wrong. Amounts are whole coins
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Annotated
 
 import yaml
 from eth_utils import is_checksum_address, is_hex_address
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from oracle.validation import describe, require_known_kinds
 
 COIN_DECIMALS = 18
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
-
-Coins = Annotated[Decimal, Field(ge=0, max_digits=30, decimal_places=18)]
+# Every amount the contracts store (caps, rewards, prices, tier thresholds) is a uint96 of units.
+MAX_UNITS = 2**96 - 1
 
 
 class ConfigError(ValueError):
@@ -26,7 +26,18 @@ class ConfigError(ValueError):
 
 
 def to_units(coins: Decimal) -> int:
-    return int(coins * 10**COIN_DECIMALS)
+    with localcontext() as context:
+        context.prec = 60  # a configured amount has at most 30 digits: the product is exact
+        return int(coins * 10**COIN_DECIMALS)
+
+
+def _fits_on_chain(coins: Decimal) -> Decimal:
+    if to_units(coins) > MAX_UNITS:
+        raise ValueError(f"{coins} coins is more than the contracts hold (2^96 - 1 units, about 79.2 billion coins)")
+    return coins
+
+
+Coins = Annotated[Decimal, Field(ge=0, max_digits=30, decimal_places=18), AfterValidator(_fits_on_chain)]
 
 
 class _Strict(BaseModel):

@@ -1,0 +1,47 @@
+"""The deployment configuration's amounts: converted to units exactly, and refused with the
+field's name when the contracts could not hold them (every stored amount is a uint96)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.deploy_config import CONFIG_DIR, MAX_UNITS, ConfigError, load_config, to_units
+
+LARGEST = Decimal("79228162514.264337593543950335")  # (2^96 - 1) / 10^18
+
+
+def test_units_are_exact_for_the_largest_amount_the_contracts_hold() -> None:
+    assert to_units(LARGEST) == MAX_UNITS == 2**96 - 1
+    assert to_units(Decimal("999999999999.999999999999999999")) == 10**30 - 1
+
+
+def _config_with(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    raw = yaml.safe_load((CONFIG_DIR / "development.yaml").read_text())
+    change(raw)
+    path = tmp_path / "deploy.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_a_tier_threshold_at_the_uint96_limit_is_accepted(tmp_path: Path) -> None:
+    def top_tier(raw: dict) -> None:
+        raw["tiers"][-1]["threshold"] = str(LARGEST)
+
+    config = load_config(_config_with(tmp_path, top_tier))
+    assert to_units(config.tiers[-1].threshold) == MAX_UNITS
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda raw: raw["tiers"][-1].update(threshold="79228162514.264337593543950336"), "tiers.3.threshold"),
+        (lambda raw: raw.update(customer_cap_per_period="100000000000"), "customer_cap_per_period"),
+    ],
+)
+def test_an_amount_above_uint96_is_refused_naming_its_field(tmp_path: Path, change, field: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=rf"{field}.*more than the contracts hold"):
+        load_config(_config_with(tmp_path, change))
