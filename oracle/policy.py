@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oracle.errors import PolicyError
 from oracle.kinds import FeedbackKind
+from oracle.units import to_units
 from oracle.validation import describe, require_known_kinds
 
 Coins = Annotated[Decimal, Field(gt=0, max_digits=30, decimal_places=18)]
@@ -135,7 +136,7 @@ def schedule_mismatches(policy: Policy, on_chain_base_rewards: dict[FeedbackKind
     problems = []
     for name, rule in policy.kinds.items():
         kind = FeedbackKind.from_name(name)
-        expected = int(rule.base_reward * 10**18)
+        expected = to_units(rule.base_reward)
         actual = on_chain_base_rewards.get(kind, 0)
         if actual != expected:
             problems.append(f"kinds.{name}.base_reward: policy says {expected} units, the registry pays {actual}")

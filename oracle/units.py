@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 UNITS_PER_COIN = 10**18
+
+
+def to_units(coins: Decimal) -> int:
+    """Coins as integer units, exactly (the default 28-digit context would round amounts of up
+    to 30 digits, which configuration files allow)."""
+    with localcontext() as context:
+        context.prec = 60
+        return int(coins * UNITS_PER_COIN)
 
 
 def svc(units: int) -> str:

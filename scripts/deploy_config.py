@@ -5,7 +5,7 @@ bad file fails with the name of the field that is wrong. Amounts are whole coins
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +13,9 @@ import yaml
 from eth_utils import is_checksum_address, is_hex_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from oracle.units import to_units
 from oracle.validation import describe, require_known_kinds
 
-COIN_DECIMALS = 18
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 # Every amount the contracts store (caps, rewards, prices, tier thresholds) is a uint96 of units.
 MAX_UNITS = 2**96 - 1
@@ -23,12 +23,6 @@ MAX_UNITS = 2**96 - 1
 
 class ConfigError(ValueError):
     """The deployment configuration file is missing or invalid."""
-
-
-def to_units(coins: Decimal) -> int:
-    with localcontext() as context:
-        context.prec = 60  # a configured amount has at most 30 digits: the product is exact
-        return int(coins * 10**COIN_DECIMALS)
 
 
 def _fits_on_chain(coins: Decimal) -> Decimal:

@@ -14,7 +14,7 @@ from oracle.kinds import FeedbackKind
 from oracle.store.engine import chunks
 from oracle.store.schema import daily_issuance, events
 
-from oracle.units import UNITS_PER_COIN  # noqa: F401 - re-exported for the outbox
+from oracle.units import UNITS_PER_COIN
 # States in which an event counts against rate limits and budgets (it was found eligible).
 COUNTED = ("eligible", "batched", "submitted", "confirmed", "final")
 

@@ -31,7 +31,7 @@ from oracle.kinds import FeedbackKind
 from oracle.policy import Decision, Event, Policy, decide
 from oracle.privacy import ContentVault
 from oracle.store.engine import chunks, create_outbox_engine, observe_writer_waits, write_transaction
-from oracle.store.history import UNITS_PER_COIN, History
+from oracle.store.history import History
 from oracle.store.schema import (
     SCHEMA_VERSION,
     batch_attempts,
@@ -41,7 +41,7 @@ from oracle.store.schema import (
     schema_version,
     sequence_counters,
 )
-
+from oracle.units import to_units
 
 
 class StoreError(OracleError):
@@ -231,7 +231,7 @@ class Outbox:
                 )
                 decision = decide(policy, candidate, history)
                 if decision.eligible:
-                    units = int(decision.base_reward * UNITS_PER_COIN)
+                    units = to_units(decision.base_reward)
                     history.add_eligible(row.customer_id, row.kind, row.day, units)
                     changes.append({"key": row.event_id, "new_state": "eligible", "new_seq": next_seq,
                                     "units": str(units), "address": address_for(row.customer_id), "why": None})
