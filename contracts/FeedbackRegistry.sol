@@ -6,7 +6,9 @@ import {AccessControlDefaultAdminRules} from
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
+import {FeedbackHashing} from "./FeedbackHashing.sol";
 import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 
@@ -22,7 +24,7 @@ import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 /// - `lifetimeEarned` never decreases, except when moved whole to a linked wallet.
 /// @dev Gas: recording costs one storage write per 256 events (the bitmap word), one per
 /// customer (the Account slot) and the coin's balance write; nothing else per event is stored.
-contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, Pausable, EIP712 {
+contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pausable {
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @dev Relays wallet links: the brand's oracle, which knows that both addresses belong to
     /// the same customer. Without this gate a holder could sign its coins over to a buyer and
@@ -31,17 +33,6 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
 
     /// @inheritdoc IFeedbackRegistry
     uint256 public constant MAX_BATCH_SIZE = 500;
-
-    /// @inheritdoc IFeedbackRegistry
-    bytes32 public constant FEEDBACK_RECORD_TYPEHASH = keccak256(
-        "FeedbackRecord(bytes32 eventId,address customer,uint64 seq,uint8 kind,uint40 occurredAt,bytes32 contentCommitment)"
-    );
-
-    /// @inheritdoc IFeedbackRegistry
-    bytes32 public constant FEEDBACK_BATCH_TYPEHASH = keccak256(
-        "FeedbackBatch(uint32 brandId,bytes32 policyHash,uint64 deadline,FeedbackRecord[] records)"
-        "FeedbackRecord(bytes32 eventId,address customer,uint64 seq,uint8 kind,uint40 occurredAt,bytes32 contentCommitment)"
-    );
 
     /// @inheritdoc IFeedbackRegistry
     bytes32 public constant LINK_WALLET_TYPEHASH =
@@ -53,15 +44,14 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     /// @inheritdoc IFeedbackRegistry
     uint256 public immutable PERIOD_LENGTH;
 
+    // Every batch reads the tier source, the quorum, the customer cap and the welcome bonus:
+    // packed into two slots, they cost two cold reads per batch instead of four.
     ITierSchedule public tierSource;
-    /// @inheritdoc IFeedbackRegistry
-    uint256 public customerCapPerPeriod;
-    /// @inheritdoc IFeedbackRegistry
-    uint256 public welcomeBonus;
+    uint32 private _quorum;
+    uint96 private _customerCapPerPeriod;
+    uint96 private _welcomeBonus;
     /// @inheritdoc IFeedbackRegistry
     uint256 public signerCount;
-    /// @inheritdoc IFeedbackRegistry
-    uint256 public quorum;
 
     mapping(address signer => bool) public isSigner;
     mapping(uint8 kind => uint256) public baseReward;
@@ -98,7 +88,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         coin = coin_;
         PERIOD_LENGTH = periodLength;
         // Never zero: with no signer registered yet, no batch can reach a quorum of one.
-        quorum = 1;
+        _quorum = 1;
     }
 
     // ================================================================ recording
@@ -134,7 +124,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         if (state.wordIndex != type(uint256).max) _recorded[batch.brandId][state.wordIndex] = state.word;
         _brands[batch.brandId] = brand;
 
-        bytes32 digest = _hashTypedDataV4(_hashBatch(batch, keccak256(abi.encodePacked(recordHashes))));
+        bytes32 digest = _batchDigest(batch, recordHashes);
         _requireQuorum(digest, signatures);
 
         recorded = state.recorded;
@@ -223,8 +213,8 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
         state.period = _period();
         // Read once per batch: each stays the same for the whole transaction.
-        state.customerCap = customerCapPerPeriod;
-        state.welcomeBonus = welcomeBonus;
+        state.customerCap = _customerCapPerPeriod;
+        state.welcomeBonus = _welcomeBonus;
         state.wordIndex = type(uint256).max;
         state.recipients = new address[](size);
         state.amounts = new uint256[](size);
@@ -262,7 +252,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     /// ECDSA.recover rejects malformed, high-s and wrong-v signatures with its own errors,
     /// so a signature can never count twice through its malleable twin.
     function _requireQuorum(bytes32 digest, bytes[] calldata signatures) private view {
-        uint256 required = quorum;
+        uint256 required = _quorum;
         if (signatures.length < required) revert QuorumNotReached(signatures.length, required);
         address previous;
         for (uint256 i; i < signatures.length; ++i) {
@@ -326,7 +316,7 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     /// @inheritdoc IFeedbackRegistry
     function removeSigner(address signer) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _removeSigner(signer);
-        if (quorum > signerCount) revert InvalidQuorum(quorum, signerCount);
+        if (_quorum > signerCount) revert InvalidQuorum(_quorum, signerCount);
     }
 
     /// @inheritdoc IFeedbackRegistry
@@ -338,8 +328,9 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     /// @inheritdoc IFeedbackRegistry
     function setQuorum(uint256 newQuorum) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newQuorum == 0 || newQuorum > signerCount) revert InvalidQuorum(newQuorum, signerCount);
-        emit QuorumChanged(quorum, newQuorum);
-        quorum = newQuorum;
+        emit QuorumChanged(_quorum, newQuorum);
+        // Fits: newQuorum <= signerCount, and each signer took one transaction to add.
+        _quorum = SafeCast.toUint32(newQuorum);
     }
 
     /// @inheritdoc IFeedbackRegistry
@@ -376,14 +367,14 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
 
     /// @inheritdoc IFeedbackRegistry
     function setCustomerCap(uint256 capPerPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        emit CustomerCapChanged(customerCapPerPeriod, capPerPeriod);
-        customerCapPerPeriod = _checkedUint96(capPerPeriod);
+        emit CustomerCapChanged(_customerCapPerPeriod, capPerPeriod);
+        _customerCapPerPeriod = _checkedUint96(capPerPeriod);
     }
 
     /// @inheritdoc IFeedbackRegistry
     function setWelcomeBonus(uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        emit WelcomeBonusChanged(welcomeBonus, amount);
-        welcomeBonus = _checkedUint96(amount);
+        emit WelcomeBonusChanged(_welcomeBonus, amount);
+        _welcomeBonus = _checkedUint96(amount);
     }
 
     /// @inheritdoc IFeedbackRegistry
@@ -405,18 +396,18 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     // ================================================================ views
 
     /// @inheritdoc IFeedbackRegistry
-    function hashRecord(FeedbackRecord calldata record) external pure returns (bytes32) {
-        return _hashRecord(record);
+    function quorum() external view returns (uint256) {
+        return _quorum;
     }
 
     /// @inheritdoc IFeedbackRegistry
-    function batchDigest(FeedbackBatch calldata batch) external view returns (bytes32) {
-        uint256 size = batch.records.length;
-        bytes32[] memory recordHashes = new bytes32[](size);
-        for (uint256 i; i < size; ++i) {
-            recordHashes[i] = _hashRecord(batch.records[i]);
-        }
-        return _hashTypedDataV4(_hashBatch(batch, keccak256(abi.encodePacked(recordHashes))));
+    function customerCapPerPeriod() external view returns (uint256) {
+        return _customerCapPerPeriod;
+    }
+
+    /// @inheritdoc IFeedbackRegistry
+    function welcomeBonus() external view returns (uint256) {
+        return _welcomeBonus;
     }
 
     /// @inheritdoc IFeedbackRegistry
@@ -453,27 +444,6 @@ contract FeedbackRegistry is IFeedbackRegistry, AccessControlDefaultAdminRules, 
     }
 
     // ================================================================ internals
-
-    /// @dev EIP-712 hashStruct(FeedbackRecord): every field is a static type, encoded as is.
-    function _hashRecord(FeedbackRecord memory record) private pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                FEEDBACK_RECORD_TYPEHASH,
-                record.eventId,
-                record.customer,
-                record.seq,
-                record.kind,
-                record.occurredAt,
-                record.contentCommitment
-            )
-        );
-    }
-
-    /// @dev EIP-712 hashStruct(FeedbackBatch); an array of structs is encoded as the keccak256
-    /// of its members' hashStruct values, concatenated (`recordsHash`).
-    function _hashBatch(FeedbackBatch calldata batch, bytes32 recordsHash) private pure returns (bytes32) {
-        return keccak256(abi.encode(FEEDBACK_BATCH_TYPEHASH, batch.brandId, batch.policyHash, batch.deadline, recordsHash));
-    }
 
     function _period() private view returns (uint32) {
         return uint32(block.timestamp / PERIOD_LENGTH);

@@ -47,15 +47,11 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @inheritdoc ITierRedemption
     uint256 public immutable DISPUTE_WINDOW;
 
-    /// @dev One slot per tier: the registry reads the whole schedule on every batch, and two
-    /// uint256 arrays cost twice the cold storage reads. Lifetime earnings are uint96 in the
-    /// registry, so no reachable threshold is lost; multipliers are at most MAX_MULTIPLIER_BPS.
-    struct Tier {
-        uint96 threshold;
-        uint32 multiplierBps;
-    }
-
-    Tier[] private _tiers;
+    /// @dev A tier in 128 bits, `threshold << 32 | multiplierBps`, so that two tiers share a
+    /// storage slot: the registry reads the whole schedule on every batch, and each slot is a
+    /// cold read. Lifetime earnings are uint96 in the registry, so no reachable threshold is
+    /// lost; multipliers are at most MAX_MULTIPLIER_BPS < 2^32.
+    uint128[] private _tiers;
     Item[] private _items;
     Redemption[] private _redemptions;
     mapping(uint256 itemId => PriceChange) private _priceChanges;
@@ -87,7 +83,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         registry = registry_;
         PRICE_NOTICE_PERIOD = priceNoticePeriod;
         DISPUTE_WINDOW = disputeWindow;
-        _tiers.push(Tier({threshold: 0, multiplierBps: 10_000}));
+        _tiers.push(_packTier(0, 10_000));
     }
 
     // ================================================================ tiers
@@ -107,8 +103,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
             if (!thresholdOk || multipliersBps[i] == 0 || multipliersBps[i] > MAX_MULTIPLIER_BPS) {
                 revert InvalidTierSchedule(i);
             }
-            // Both fit: the threshold was just bounded, and MAX_MULTIPLIER_BPS < 2^32.
-            _tiers.push(Tier({threshold: uint96(thresholds[i]), multiplierBps: uint32(multipliersBps[i])}));
+            _tiers.push(_packTier(thresholds[i], multipliersBps[i]));
         }
         emit TiersChanged(thresholds, multipliersBps);
     }
@@ -119,9 +114,9 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         thresholds = new uint256[](count);
         multipliersBps = new uint256[](count);
         for (uint256 i; i < count; ++i) {
-            Tier memory tier = _tiers[i];
-            thresholds[i] = tier.threshold;
-            multipliersBps[i] = tier.multiplierBps;
+            uint128 tier = _tiers[i];
+            thresholds[i] = _threshold(tier);
+            multipliersBps[i] = uint32(tier);
         }
     }
 
@@ -129,7 +124,17 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     function tierOf(address customer) public view returns (uint256 tier) {
         uint256 lifetime = registry.lifetimeEarned(customer);
         tier = _tiers.length - 1;
-        while (tier > 0 && lifetime < _tiers[tier].threshold) --tier;
+        while (tier > 0 && lifetime < _threshold(_tiers[tier])) --tier;
+    }
+
+    /// @dev Both fit (setTiers bounded the threshold to uint96 and the multiplier to
+    /// MAX_MULTIPLIER_BPS), so nothing is cut off.
+    function _packTier(uint256 threshold, uint256 multiplierBps) private pure returns (uint128) {
+        return uint128(threshold << 32 | multiplierBps);
+    }
+
+    function _threshold(uint128 tier) private pure returns (uint256) {
+        return tier >> 32;
     }
 
     // ================================================================ catalog

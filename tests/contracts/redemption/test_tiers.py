@@ -73,6 +73,19 @@ def test_a_shorter_schedule_replaces_a_longer_one_whole(redemption, admin):
     assert redemption.tierSchedule() == ([0, 7], [10_000, 15_000])
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 16])
+def test_every_tier_reads_back_exactly_from_either_half_of_its_slot(redemption, admin, count):
+    # Two tiers share one storage slot (128 bits each): both fields at their extremes, in the
+    # low and the high half, then a shorter odd-length schedule over the longer one.
+    top = redemption.MAX_MULTIPLIER_BPS()
+    thresholds = [0] + [2**96 - count + i for i in range(1, count)]
+    multipliers = [top if i % 2 == 0 else 1 for i in range(count)]
+    redemption.setTiers(thresholds, multipliers, {"from": admin})
+    assert redemption.tierSchedule() == (thresholds, multipliers)
+    redemption.setTiers([0, 5, 9], [1, top, 2], {"from": admin})
+    assert redemption.tierSchedule() == ([0, 5, 9], [1, top, 2])
+
+
 def test_set_tiers_accepts_multiplier_at_max(redemption, admin):
     top = redemption.MAX_MULTIPLIER_BPS()
     assert top == 100_000
