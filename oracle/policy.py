@@ -49,7 +49,8 @@ class Policy(_Strict):
     version: int = Field(ge=1)
     brand_id: int = Field(ge=0, lt=2**32)
     kinds: dict[str, KindRule] = Field(min_length=1)
-    # Most coins the brand pays out per UTC day, over all customers (None: only on-chain caps).
+    # Most base reward per UTC day (the day the event occurred), over all customers (None:
+    # only on-chain caps). Tier multipliers and welcome bonuses, applied on chain, come on top.
     daily_budget: Coins | None = None
 
     @field_validator("kinds")
