@@ -57,6 +57,7 @@ from oracle.redeem.relay_cli import register as register_relay_commands
 from oracle.customer_cli import EXIT_ERASED, EXIT_MISMATCH, EXIT_NOT_FOUND  # noqa: F401
 from oracle.customer_cli import register as register_customer_commands
 from oracle.runner import StepRunner
+from oracle.startup_check import startup_problems
 
 log = logging.getLogger("servicecoin")
 
@@ -259,21 +260,21 @@ def config_check(ctx: click.Context) -> None:
             return None
 
     policy = attempt("policy", lambda: load_policy_for(cfg))
-    attempt("store", lambda: open_outbox(cfg))
+    outbox = attempt("store", lambda: open_outbox(cfg))
     attempt("webhook sources", lambda: build_sources(cfg))
     accounts = [attempt(f"signer {s.keystore}", lambda s=s: load_signer_account(s)) for s in cfg.signers]
+    # The same check `run` makes before it starts, co-signers counted toward the quorum.
+    signers = [a.address for a in accounts if a is not None] + [c.address for c in cfg.cosigners]
     registry = RegistryClient(connect(cfg), cfg.chain.registry)
-    if policy is not None and all(accounts):
-        checks = attempt(
-            "registry", lambda: registry.self_check(cfg.chain.chain_id, [a.address for a in accounts], cfg.brand_id, policy.policy)
-        )
+    if policy is not None and outbox is not None and all(accounts):
+        checks = attempt("registry", lambda: startup_problems(cfg, registry, outbox, signers, policy.policy))
         problems.extend(checks or [])
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)
         raise click.exceptions.Exit(2)
     click.echo(f"ok: brand {cfg.brand_id}, registry {registry.address} on chain {cfg.chain.chain_id}, "
-               f"{len(accounts)} signer(s), policy v{policy.policy.version} 0x{policy.hash.hex()}")
+               f"{len(accounts)} signer(s), {len(cfg.cosigners)} co-signer(s), policy v{policy.policy.version} 0x{policy.hash.hex()}")
 
 
 @main.group()

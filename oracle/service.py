@@ -35,6 +35,7 @@ from oracle.redeem.relay_http import RelayEndpoint
 from oracle.redeem.relay_limit import RollingLimit
 from oracle.ingest.signatures import require_secret
 from oracle.cosign.client import RemoteCosigner
+from oracle.startup_check import startup_problems
 from oracle.signer import PASSWORD_FILE_ENV, BatchSigner, Signer, keystore_password, load_keystore
 from oracle.store.outbox import Outbox
 
@@ -99,18 +100,8 @@ class Oracle:
     app: Starlette
 
     def self_check(self) -> list[str]:
-        problems = self.registry.self_check(
-            self.config.chain.chain_id, [s.address for s in self.signers], self.config.brand_id, self.policy.policy
-        )
-        next_seq = self.outbox.next_seq(self.config.brand_id)
-        if not problems and self.registry.is_recorded(self.config.brand_id, next_seq):
-            # Another outbox (an old backup, a second oracle with its own database) has used this
-            # brand's sequence numbers: its records would be skipped as already recorded.
-            problems.append(
-                f"sequence number {next_seq} of brand {self.config.brand_id} is already recorded on chain: "
-                "this outbox is not the brand's latest (restored from an old backup, or another oracle's?)"
-            )
-        return problems
+        signers = [s.address for s in self.signers]
+        return startup_problems(self.config, self.registry, self.outbox, signers, self.policy.policy)
 
 
 def build_oracle(

@@ -1,0 +1,75 @@
+"""`servicecoin config check` against a real registry: it is the dry run of `run`, so it must
+pass what `run` accepts and refuse what `run` refuses, for the same reasons."""
+
+from __future__ import annotations
+
+import httpx
+from click.testing import CliRunner
+
+from oracle.cli import main as cli
+from oracle.events import event_id
+from oracle.ingest.server import serving
+from oracle.service import build_oracle
+from scripts.local_oracle import signer_addresses, write_oracle_files
+from tests.integration.test_pipeline_on_chain import generic_event, run_until
+
+
+def config_check(files, environ=None):
+    return CliRunner().invoke(cli, ["-c", str(files.config_path), "config", "check"], env=environ or files.environ)
+
+
+def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, accounts) -> None:
+    config = oracle_files.config()
+    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    # Quorum 2: one local keystore alone falls short, for `config check` as for `run`.
+    alone = config_check(oracle_files)
+    assert alone.exit_code == 2
+    assert "problem: the registry needs 2 signatures per batch; 1 signer(s) configured" in alone.output
+    assert build_oracle(config, environ=oracle_files.environ).self_check() == [
+        "the registry needs 2 signatures per batch; 1 signer(s) configured"
+    ]
+
+    # The registered co-signer (its service need not be up for the check) completes it.
+    cosigner = signer_addresses()[1]
+    files = write_oracle_files(
+        oracle_files.directory.parent / "with-cosigner", config.chain.rpc_url, config.chain.chain_id,
+        deployment.registry.address,
+        cosigners=[{"url": "http://127.0.0.1:9", "address": cosigner, "secret_env": "COSIGN_SECRET"}],
+    )
+    environ = {**files.environ, "COSIGN_SECRET": "cosign-secret"}
+    result = config_check(files, environ)
+    assert result.exit_code == 0, result.output
+    assert "1 signer(s), 1 co-signer(s)" in result.output
+    assert build_oracle(files.config(), environ=environ).self_check() == []
+
+
+def test_an_unregistered_cosigner_is_named(oracle_files, deployment, accounts) -> None:
+    config = oracle_files.config()
+    stranger = accounts[5].address
+    files = write_oracle_files(
+        oracle_files.directory.parent / "stranger", config.chain.rpc_url, config.chain.chain_id,
+        deployment.registry.address,
+        cosigners=[{"url": "http://127.0.0.1:9", "address": stranger, "secret_env": "COSIGN_SECRET"}],
+    )
+    result = config_check(files, {**files.environ, "COSIGN_SECRET": "cosign-secret"})
+    assert result.exit_code == 2
+    assert f"problem: signer {stranger} is not registered on the registry" in result.output
+
+
+def test_an_outbox_behind_the_chain_is_refused_by_the_dry_run(oracle_files, deployment, chain) -> None:
+    oracle = build_oracle(oracle_files.config(), environ=oracle_files.environ)
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 900, customer="first-outbox").status_code == 202
+    run_until(oracle, lambda: oracle.outbox.event_state(event_id(1, "generic", "ev-900")) == "final", chain)
+    assert config_check(oracle_files).exit_code == 0  # the brand's latest outbox is fine
+
+    config = oracle_files.config()
+    other = write_oracle_files(
+        oracle_files.directory.parent / "restored", config.chain.rpc_url, config.chain.chain_id, deployment.registry.address
+    )
+    result = config_check(other)
+    assert result.exit_code == 2
+    assert (
+        "problem: registry: " not in result.output
+        and "problem: sequence number 1 of brand 1 is already recorded on chain" in result.output
+    )
