@@ -15,6 +15,7 @@
     servicecoin redemption refund|reject-dispute ID    the arbiter's decisions, sent on chain
     servicecoin prices         announced price changes and when they take effect
     servicecoin redeem CUSTOMER ITEM   redeem for a custodial customer, gas paid by the brand (oracle/redeem/relay_cli.py)
+    servicecoin dispute CUSTOMER ID    dispute a delivery for a custodial customer, gas paid by the brand
 
 The configuration file comes from --config or $SERVICECOIN_CONFIG (default servicecoin.yaml).
 Every error is one line saying what is wrong; the exit status is 1 for errors, 2 for a failed

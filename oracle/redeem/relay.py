@@ -189,6 +189,10 @@ class RedeemRelay:
             )
         return self._domains
 
+    def forwarder_domain(self) -> Domain:
+        """The forwarder's EIP-712 domain, for other requests relayed through it."""
+        return self._setup()[2]
+
     def price_of(self, item_id: int) -> int:
         """The price a redemption of the item pays now (ItemNotFound for an unknown item)."""
         try:

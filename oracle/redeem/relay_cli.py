@@ -1,5 +1,6 @@
 """`servicecoin redeem CUSTOMER_ID ITEM_ID [--max-price COINS]`: the brand redeems for a
-custodial customer (one who has not linked a wallet of their own). The custodial key signs the
+custodial customer; `servicecoin dispute CUSTOMER_ID REDEMPTION_ID` files a dispute for one
+(oracle/redeem/custodial_dispute.py). The brand redeems for a custodial customer (one who has not linked a wallet of their own). The custodial key signs the
 permit and the forward request; the operations account relays them and pays the gas, exactly as
 for a customer who signs in their own wallet (oracle/redeem/relay.py)."""
 
@@ -13,6 +14,7 @@ import click
 
 from oracle.config import OracleConfig, brand_secret
 from oracle.custody import CustodialWallets
+from oracle.redeem.custodial_dispute import dispute_for_custodial
 from oracle.service import build_identity, build_redeem_relay, connect, open_outbox
 from oracle.units import UNITS_PER_COIN, svc
 
@@ -35,7 +37,7 @@ def register(
     guard: Callable[[Callable[[], Any]], Any],
     failure: type[click.ClickException],
 ) -> None:
-    """Adds `redeem` to the `servicecoin` group (load/guard/failure: the CLI's own helpers)."""
+    """Adds `redeem` and `dispute` to the `servicecoin` group (load/guard/failure: the CLI's own helpers)."""
 
     @main.command("redeem")
     @click.argument("customer")
@@ -62,3 +64,20 @@ def register(
         click.echo(f"redemption {done.redemption_id}: item {done.item_id} for {customer} ({done.customer}), "
                    f"paid {svc(done.price)} SVC")
         click.echo(f"tx {done.tx_hash} (gas {done.gas_used:,}, paid by the operations account)")
+
+    @main.command("dispute")
+    @click.argument("customer")
+    @click.argument("redemption_id", type=click.IntRange(min=0))
+    @click.pass_context
+    def dispute_command(ctx: click.Context, customer: str, redemption_id: int) -> None:
+        """Dispute REDEMPTION_ID for custodial CUSTOMER (a helpdesk customer id) who says the delivery
+        was not what was promised; an arbiter then decides. The brand pays the gas."""
+        config = load(ctx)
+        w3 = connect(config)
+        relay = guard(lambda: build_redeem_relay(config, w3))
+        # The custodial key signs even after the customer linked a wallet: a redemption made
+        # before the link is the custodial address's, and only it may dispute that one.
+        account = CustodialWallets(guard(lambda: brand_secret(config.secrets)), config.brand_id).account_for(customer)
+        filed = guard(lambda: dispute_for_custodial(relay, account, redemption_id))
+        click.echo(f"redemption {filed.redemption_id} disputed for {customer} ({filed.customer}); an arbiter decides")
+        click.echo(f"tx {filed.tx_hash} (gas {filed.gas_used:,}, paid by the operations account)")

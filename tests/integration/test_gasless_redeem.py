@@ -1,6 +1,7 @@
 """Gasless redemption on a real chain: a customer with no ether redeems with two signatures
 their wallet made, through the oracle's relay endpoint over real HTTP; a custodial customer is
-redeemed for by `servicecoin redeem`. The operations account pays the gas both times."""
+redeemed for by `servicecoin redeem`, and disputes through `servicecoin dispute`. The operations
+account pays the gas every time."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ OPS_KEY = keccak(text="servicecoin-test-relay-operations")
 WALLET_KEY = keccak(text="servicecoin-test-relay-customer-wallet")
 RELAY_SECRET = "relay-hmac-secret-of-the-brand-app"
 EBOOK, EBOOK_PRICE = 3, 30 * COIN  # scripts/config/development.yaml
-PENDING = 1
+PENDING, FULFILLED, DISPUTED = 1, 2, 3
 
 
 @pytest.fixture
@@ -181,3 +182,40 @@ def test_a_forwarder_the_redemption_contract_does_not_trust_is_refused_before_an
     expected = f"trusts {deployment.forwarder.address}, not {deployment.registry.address}"
     with pytest.raises(ConfigError, match=expected):
         relay.typed_data_for(Account.from_key(WALLET_KEY).address, EBOOK, EBOOK_PRICE, 2**40)
+
+
+def test_the_brand_files_a_dispute_for_a_custodial_customer(files, deployment, chain, accounts, web3) -> None:
+    """A custodial customer cannot send anything themselves: the brand disputes for them with the
+    custodial key, the operations account pays, and the contract's rules still decide."""
+    custodial = files.custodial_address("zendesk:77")
+    reward(deployment, chain, accounts, custodial, reviews=7)  # 75 SVC: two e-books
+    redemption = deployment.redemption
+
+    def servicecoin(*args: str):
+        return CliRunner().invoke(cli, ["-c", str(files.config_path), *args], env=files.environ)
+
+    for _ in range(2):
+        assert servicecoin("redeem", "zendesk:77", str(EBOOK)).exit_code == 0
+    undelivered = servicecoin("dispute", "zendesk:77", "0")  # nothing delivered yet: nothing to dispute
+    assert undelivered.exit_code == 1
+    assert "the dispute would revert: InvalidStatus(0, 1)" in undelivered.output
+
+    redemption.fulfil(0, keccak(text="ebook-code-0"), {"from": accounts[0]})
+    other = servicecoin("dispute", "zendesk:78", "0")  # another customer's custodial key
+    assert other.exit_code == 1
+    assert f"NotRedemptionCustomer(0, {files.custodial_address('zendesk:78')})" in other.output
+
+    filed = servicecoin("dispute", "zendesk:77", "0")
+    assert filed.exit_code == 0, filed.output
+    assert f"redemption 0 disputed for zendesk:77 ({custodial}); an arbiter decides" in filed.output
+    assert redemption.redemptionOf(0)[3] == DISPUTED
+    assert web3.eth.get_balance(custodial) == 0  # the operations account paid
+    assert "InvalidStatus(0, 3)" in servicecoin("dispute", "zendesk:77", "0").output  # once is enough
+
+    redemption.fulfil(1, keccak(text="ebook-code-1"), {"from": accounts[0]})
+    chain.sleep(deployment.redemption.DISPUTE_WINDOW() + 1)
+    chain.mine()
+    late = servicecoin("dispute", "zendesk:77", "1")
+    assert late.exit_code == 1
+    assert "DisputeWindowClosed(1, " in late.output
+    assert redemption.redemptionOf(1)[3] == FULFILLED
