@@ -30,6 +30,7 @@ from oracle.notes.zendesk import ZendeskNotes
 from oracle.pipeline import Batching, Pipeline
 from oracle.policy import LoadedPolicy, load_policy
 from oracle.redeem.loop import RedemptionLoop, build_redemption_loop
+from oracle.redeem.dispute_relay import DisputeRelay
 from oracle.redeem.relay import RedeemRelay
 from oracle.redeem.relay_http import RelayEndpoint
 from oracle.redeem.relay_limit import RollingLimit
@@ -228,4 +229,4 @@ def build_relay_endpoint(
     secret = require_secret("relay", read_secret(config.relay.secret_env, environ))
     limit = RollingLimit(outbox.engine, config.relay.max_per_customer_per_day, clock=clock or time.time)
     relay = build_redeem_relay(config, w3, environ, sender)
-    return RelayEndpoint(relay, secret, limit, config.server.replay_window_seconds)
+    return RelayEndpoint(relay, secret, limit, config.server.replay_window_seconds, DisputeRelay(relay))

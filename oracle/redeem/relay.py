@@ -103,15 +103,25 @@ class RedemptionOrder:
 
     @classmethod
     def checked(cls, customer: str, item_id: int, max_price: int, deadline: int) -> "RedemptionOrder":
-        if not isinstance(customer, str) or not is_hex_address(customer):
-            raise InvalidRedemptionOrder(f"customer {customer!r} is not an address (0x and 40 hex digits)")
-        if customer != customer.lower() and not is_checksum_address(customer):
-            raise InvalidRedemptionOrder(f"customer {customer} has a wrong EIP-55 checksum (a typo?)")
-        for name, value, top in (("item_id", item_id, MAX_UINT256), ("max_price", max_price, MAX_UINT256),
-                                 ("deadline", deadline, MAX_UINT48)):
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
-                raise InvalidRedemptionOrder(f"{name} must be an integer between 0 and {top}, got {value!r}")
-        return cls(to_checksum_address(customer), item_id, max_price, deadline)
+        check_uints(("item_id", item_id, MAX_UINT256), ("max_price", max_price, MAX_UINT256),
+                    ("deadline", deadline, MAX_UINT48))
+        return cls(checked_customer(customer), item_id, max_price, deadline)
+
+
+def checked_customer(customer: str) -> str:
+    """The customer's address, checksummed; refuses a malformed one or a wrong EIP-55 checksum."""
+    if not isinstance(customer, str) or not is_hex_address(customer):
+        raise InvalidRedemptionOrder(f"customer {customer!r} is not an address (0x and 40 hex digits)")
+    if customer != customer.lower() and not is_checksum_address(customer):
+        raise InvalidRedemptionOrder(f"customer {customer} has a wrong EIP-55 checksum (a typo?)")
+    return to_checksum_address(customer)
+
+
+def check_uints(*fields: tuple[str, Any, int]) -> None:
+    """Each (name, value, top) must be an integer (not a bool) between 0 and top."""
+    for name, value, top in fields:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+            raise InvalidRedemptionOrder(f"{name} must be an integer between 0 and {top}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,15 @@ class RedeemRelay:
             )
         return self._domains
 
+    def require_time_left(self, deadline: int) -> None:
+        """A relayed request must stay valid while its transaction waits for a block."""
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        if deadline < now + MIN_SECONDS_LEFT:
+            raise RequestExpired(
+                f"the deadline {deadline} is {'past' if deadline < now else 'too close'} "
+                f"(chain time {now}; a relayed request needs at least {MIN_SECONDS_LEFT} s left): sign again"
+            )
+
     def forwarder_domain(self) -> Domain:
         """The forwarder's EIP-712 domain, for other requests relayed through it."""
         return self._setup()[2]
@@ -236,20 +255,15 @@ class RedeemRelay:
         (simulated as the customer) and the forwarder's verify."""
         order = signed.order
         coin, coin_domain, forwarder_domain = self._setup()
-        now = int(self.w3.eth.get_block("latest")["timestamp"])
-        if order.deadline < now + MIN_SECONDS_LEFT:
-            raise RequestExpired(
-                f"the deadline {order.deadline} is {'past' if order.deadline < now else 'too close'} "
-                f"(chain time {now}; a relayed request needs at least {MIN_SECONDS_LEFT} s left): sign again"
-            )
+        self.require_time_left(order.deadline)
         permit_nonce = coin.functions.nonces(order.customer).call()
-        _require_signer(
+        require_signer(
             "permit", order.customer, signed.permit_signature, permit_nonce,
             lambda nonce: self._permit(order, nonce, coin_domain),
         )
         request_nonce = self.forwarder.functions.nonces(order.customer).call()
         request = self._request(order, signed.permit_signature, request_nonce)
-        _require_signer(
+        require_signer(
             "request", order.customer, signed.request_signature, request_nonce,
             lambda nonce: self._request(order, signed.permit_signature, nonce).typed_data(forwarder_domain),
         )
@@ -309,7 +323,7 @@ class RedeemRelay:
         return self.relay(SignedRedemption(order, permit_signature, request_signature))
 
 
-def _require_signer(what: str, customer: str, signature: bytes, nonce: int, message_for: Any) -> None:
+def require_signer(what: str, customer: str, signature: bytes, nonce: int, message_for: Any) -> None:
     """The signature must be the customer's over the message with the current nonce; one over
     the previous nonce means it was used already (a replay, or a second tab)."""
     try:

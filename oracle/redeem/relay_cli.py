@@ -1,8 +1,10 @@
 """`servicecoin redeem CUSTOMER_ID ITEM_ID [--max-price COINS]`: the brand redeems for a
-custodial customer; `servicecoin dispute CUSTOMER_ID REDEMPTION_ID` files a dispute for one
-(oracle/redeem/custodial_dispute.py). The brand redeems for a custodial customer (one who has not linked a wallet of their own). The custodial key signs the
+custodial customer (one who has not linked a wallet of their own). The custodial key signs the
 permit and the forward request; the operations account relays them and pays the gas, exactly as
-for a customer who signs in their own wallet (oracle/redeem/relay.py)."""
+for a customer who signs in their own wallet (oracle/redeem/relay.py).
+
+`servicecoin dispute CUSTOMER_ID REDEMPTION_ID`: the brand files a custodial customer's dispute
+the same way (oracle/redeem/dispute_relay.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import click
 
 from oracle.config import OracleConfig, brand_secret
 from oracle.custody import CustodialWallets
-from oracle.redeem.custodial_dispute import dispute_for_custodial
+from oracle.redeem.dispute_relay import DisputeRelay
 from oracle.service import build_identity, build_redeem_relay, connect, open_outbox
 from oracle.units import UNITS_PER_COIN, svc
 
@@ -78,6 +80,6 @@ def register(
         # The custodial key signs even after the customer linked a wallet: a redemption made
         # before the link is the custodial address's, and only it may dispute that one.
         account = CustodialWallets(guard(lambda: brand_secret(config.secrets)), config.brand_id).account_for(customer)
-        filed = guard(lambda: dispute_for_custodial(relay, account, redemption_id))
+        filed = guard(lambda: DisputeRelay(relay).for_custodial(account, redemption_id))
         click.echo(f"redemption {filed.redemption_id} disputed for {customer} ({filed.customer}); an arbiter decides")
         click.echo(f"tx {filed.tx_hash} (gas {filed.gas_used:,}, paid by the operations account)")

@@ -6,16 +6,21 @@
     POST /v1/relay/redeem              {customer, item_id, max_price, deadline,
                                         permit_signature, request_signature}
         -> 200 {redemption_id, tx_hash, customer, item_id, price}
+    POST /v1/relay/dispute/typed-data  {customer, redemption_id, deadline}
+        -> 200 {request}: the forward request for `dispute(redemption_id)` the wallet signs
+    POST /v1/relay/dispute             {customer, redemption_id, deadline, request_signature}
+        -> 200 {redemption_id, tx_hash, customer}
 
-Both are authenticated like the generic webhook (X-ServiceCoin-Signature: v1=HMAC-SHA256 over
+All are authenticated like the generic webhook (X-ServiceCoin-Signature: v1=HMAC-SHA256 over
 timestamp "." body, with X-ServiceCoin-Timestamp inside the replay window) with the relay's own
 secret: relaying spends the brand's gas, so only the brand's app, which knows who its customer
 is, may ask. Amounts are coin units (18 decimals), as JSON integers or decimal strings.
 
 Refusals cost nothing and say why: 400 a malformed body or field, a signature that is not the
-customer's, an expired deadline; 401 authentication; 409 a redemption the contract refuses (its
-error is named: PriceAboveMaximum, InsufficientStock, ...) or a signature already used; 413 a
-body too large; 429 the customer's daily relays are used up (Retry-After); 503 the chain cannot
+customer's, an expired deadline; 401 authentication; 409 a redemption or dispute the contract
+refuses (its error is named: PriceAboveMaximum, InsufficientStock, DisputeWindowClosed, ...) or a
+signature already used; 413 a body too large; 429 the customer's daily relays (redemptions and
+disputes together) are used up (Retry-After); 503 the chain cannot
 be reached or did not confirm in time. The chain work runs in a worker thread, never on the
 event loop.
 """
@@ -37,6 +42,7 @@ from oracle.config import ConfigError
 from oracle.ingest.app import BodyTooLarge, error, read_limited
 from oracle.ingest.signatures import SignatureError, verify_generic
 from oracle.ingest.strict_json import MalformedJSON, parse_object
+from oracle.redeem.dispute_relay import DisputeOrder, DisputeRelay
 from oracle.redeem.relay import (
     InvalidRedemptionOrder,
     RedeemRelay,
@@ -84,20 +90,34 @@ class RedeemBody(_Body):
     request_signature: str
 
 
+class DisputeTypedDataBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    customer: str
+    redemption_id: StrictInt = Field(ge=0)
+    deadline: StrictInt = Field(ge=0)
+
+
+class DisputeBody(DisputeTypedDataBody):
+    request_signature: str
+
+
 @dataclass
 class RelayEndpoint:
-    """What the routes need: the relay, the HMAC secret of the brand's app, the per-customer limit."""
+    """What the routes need: the relays, the HMAC secret of the brand's app, the per-customer limit."""
 
     relay: RedeemRelay
     secret: bytes
     limit: RollingLimit
     replay_window: int = 300
+    disputes: DisputeRelay | None = None
 
     def routes(self, max_body_bytes: int, clock: Callable[[], float]) -> list[Route]:
-        return [
-            Route("/v1/relay/redeem/typed-data", self._handler(self._typed_data, max_body_bytes, clock), methods=["POST"]),
-            Route("/v1/relay/redeem", self._handler(self._redeem, max_body_bytes, clock), methods=["POST"]),
-        ]
+        actions = {"/v1/relay/redeem/typed-data": self._typed_data, "/v1/relay/redeem": self._redeem}
+        if self.disputes is not None:
+            actions |= {"/v1/relay/dispute/typed-data": self._dispute_typed_data, "/v1/relay/dispute": self._dispute}
+        return [Route(path, self._handler(action, max_body_bytes, clock), methods=["POST"])
+                for path, action in actions.items()]
 
     def _handler(self, action: Any, max_body_bytes: int, clock: Callable[[], float]) -> Any:
         async def handle(request: Request) -> JSONResponse:
@@ -154,6 +174,24 @@ class RelayEndpoint:
             "redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer,
             "item_id": done.item_id, "price": str(done.price),
         })
+
+
+    async def _dispute_typed_data(self, payload: dict[str, Any]) -> JSONResponse:
+        assert self.disputes is not None  # the route exists only with a dispute relay
+        body = DisputeTypedDataBody.model_validate(payload)
+        request = await run_in_threadpool(self.disputes.typed_data_for, body.customer, body.redemption_id, body.deadline)
+        return JSONResponse({"request": request})
+
+    async def _dispute(self, payload: dict[str, Any]) -> JSONResponse:
+        assert self.disputes is not None
+        body = DisputeBody.model_validate(payload)
+        order = DisputeOrder.checked(body.customer, body.redemption_id, body.deadline)
+        prepared = await run_in_threadpool(
+            self.disputes.prepare, order, _signature("request_signature", body.request_signature)
+        )
+        self.limit.acquire(order.customer)  # counted only now, as for redemptions
+        done = await run_in_threadpool(self.disputes.send, prepared)
+        return JSONResponse({"redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer})
 
 
 def _signature(field: str, text: str) -> bytes:

@@ -1,7 +1,7 @@
 """Gasless redemption on a real chain: a customer with no ether redeems with two signatures
 their wallet made, through the oracle's relay endpoint over real HTTP; a custodial customer is
-redeemed for by `servicecoin redeem`, and disputes through `servicecoin dispute`. The operations
-account pays the gas every time."""
+redeemed for by `servicecoin redeem`, and disputes through `servicecoin dispute`; a wallet
+customer disputes through the relay endpoint too. The operations account pays the gas every time."""
 
 from __future__ import annotations
 
@@ -213,9 +213,58 @@ def test_the_brand_files_a_dispute_for_a_custodial_customer(files, deployment, c
     assert "InvalidStatus(0, 3)" in servicecoin("dispute", "zendesk:77", "0").output  # once is enough
 
     redemption.fulfil(1, keccak(text="ebook-code-1"), {"from": accounts[0]})
+    # Two weeks on, then back: later tests (a co-signer on the wall clock) need the chain's
+    # clock where it was, and Anvil's revert restores it.
+    chain.snapshot()
     chain.sleep(deployment.redemption.DISPUTE_WINDOW() + 1)
     chain.mine()
     late = servicecoin("dispute", "zendesk:77", "1")
+    status = redemption.redemptionOf(1)[3]
+    chain.revert()
     assert late.exit_code == 1
     assert "DisputeWindowClosed(1, " in late.output
-    assert redemption.redemptionOf(1)[3] == FULFILLED
+    assert status == FULFILLED
+
+
+def signed_dispute(client: httpx.Client, key: bytes, order: dict) -> dict:
+    """The brand's app fetches the dispute's forward request; the customer's wallet signs it."""
+    typed = post(client, "/v1/relay/dispute/typed-data", order)
+    assert typed.status_code == 200, typed.text
+    signature = Account.sign_typed_data(key, full_message=typed.json()["request"]).signature
+    return {**order, "request_signature": "0x" + signature.hex()}
+
+
+def test_a_customer_without_ether_disputes_through_the_relay_endpoint(files, deployment, chain, accounts, web3) -> None:
+    wallet = Account.from_key(WALLET_KEY)
+    reward(deployment, chain, accounts, wallet.address, reviews=4)
+    redemption = deployment.redemption
+    oracle = build_oracle(files.config(), environ=files.environ)
+    deadline = chain[-1].timestamp + 3600
+    dispute = {"customer": wallet.address, "redemption_id": 0, "deadline": deadline}
+
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        redeem_order = {"customer": wallet.address, "item_id": EBOOK, "max_price": str(EBOOK_PRICE), "deadline": deadline}
+        assert post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, redeem_order)).status_code == 200
+        undelivered = post(client, "/v1/relay/dispute", signed_dispute(client, WALLET_KEY, dispute))
+        redemption.fulfil(0, keccak(text="ebook-code"), {"from": accounts[0]})
+        stranger = keccak(text="someone else's key")
+        by_stranger = post(client, "/v1/relay/dispute", {**signed_dispute(client, stranger, dispute),
+                                                          "customer": wallet.address})
+        expired = post(client, "/v1/relay/dispute",
+                       signed_dispute(client, WALLET_KEY, {**dispute, "deadline": chain[-1].timestamp - 1}))
+        signed = signed_dispute(client, WALLET_KEY, dispute)
+        filed = post(client, "/v1/relay/dispute", signed)
+        replayed = post(client, "/v1/relay/dispute", signed)
+        again = post(client, "/v1/relay/dispute", signed_dispute(client, WALLET_KEY, dispute))
+
+    assert (undelivered.status_code, undelivered.json()["revert"]) == (409, "InvalidStatus")
+    assert by_stranger.status_code == 400 and "not the customer" in by_stranger.json()["error"]
+    assert expired.status_code == 400 and "deadline" in expired.json()["error"]
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["redemption_id"] == 0 and filed.json()["customer"] == wallet.address
+    tx = web3.eth.get_transaction(filed.json()["tx_hash"])
+    assert tx["from"] == Account.from_key(OPS_KEY).address and tx["to"] == deployment.forwarder.address
+    assert replayed.status_code == 409 and "used already" in replayed.json()["error"]
+    assert (again.status_code, again.json()["revert"]) == (409, "InvalidStatus")  # disputed once is enough
+    assert redemption.redemptionOf(0)[3] == DISPUTED
+    assert web3.eth.get_balance(wallet.address) == 0

@@ -20,7 +20,7 @@ from oracle.redeem.relay import (
     RedemptionOrder,
     SignatureMismatch,
     StaleSignature,
-    _require_signer,
+    require_signer,
 )
 from oracle.store.outbox import Outbox
 from oracle.redeem.relay_limit import RateLimited, RollingLimit
@@ -120,24 +120,24 @@ class TestSignatureChecks:
         return request(nonce=nonce).typed_data(FORWARDER)
 
     def test_the_customers_signature_over_the_current_nonce_passes(self) -> None:
-        _require_signer("request", CUSTOMER, sign_typed(KEY, self.message_for(4)), 4, self.message_for)
+        require_signer("request", CUSTOMER, sign_typed(KEY, self.message_for(4)), 4, self.message_for)
 
     def test_another_keys_signature_names_the_signer(self) -> None:
         with pytest.raises(SignatureMismatch, match=f"recovers to {Account.from_key(OTHER_KEY).address}, not the customer"):
-            _require_signer("request", CUSTOMER, sign_typed(OTHER_KEY, self.message_for(4)), 4, self.message_for)
+            require_signer("request", CUSTOMER, sign_typed(OTHER_KEY, self.message_for(4)), 4, self.message_for)
 
     def test_a_signature_over_another_order_does_not_pass(self) -> None:
         other = request(nonce=4, data=bytes.fromhex("deadbeef") + (1).to_bytes(32, "big")).typed_data(FORWARDER)
         with pytest.raises(SignatureMismatch):
-            _require_signer("request", CUSTOMER, sign_typed(KEY, other), 4, self.message_for)
+            require_signer("request", CUSTOMER, sign_typed(KEY, other), 4, self.message_for)
 
     def test_a_signature_over_the_used_nonce_is_stale(self) -> None:
         with pytest.raises(StaleSignature, match="used already"):
-            _require_signer("permit", CUSTOMER, sign_typed(KEY, self.message_for(3)), 4, self.message_for)
+            require_signer("permit", CUSTOMER, sign_typed(KEY, self.message_for(3)), 4, self.message_for)
 
     def test_garbage_is_a_malformed_field(self) -> None:
         with pytest.raises(InvalidRedemptionOrder, match="request_signature"):
-            _require_signer("request", CUSTOMER, bytes(64) + b"\x1b", 0, self.message_for)
+            require_signer("request", CUSTOMER, bytes(64) + b"\x1b", 0, self.message_for)
 
 
 @pytest.mark.parametrize(("fields", "message"), [

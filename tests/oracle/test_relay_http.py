@@ -29,6 +29,7 @@ from oracle.redeem.relay import (
     SignatureMismatch,
     StaleSignature,
 )
+from oracle.redeem.dispute_relay import DisputeOrder, FiledDispute, PreparedDispute
 from oracle.redeem.relay_http import RelayEndpoint
 from oracle.redeem.relay_limit import RollingLimit
 from oracle.redeem.signed_messages import ForwardRequest
@@ -77,6 +78,31 @@ class FakeRelay:
         return RelayedRedemption(len(self.sent) - 1, "0x" + "ab" * 32, order.customer, order.item_id, PRICE, 150_000)
 
 
+class FakeDisputes:
+    """DisputeRelay's entry points the routes call; `refusal` is what `prepare` raises."""
+
+    def __init__(self, notes: FakeRelay) -> None:
+        self.notes = notes  # records, with the redemptions', which thread each call ran on
+        self.refusal: Exception | None = None
+        self.sent: list[PreparedDispute] = []
+
+    def typed_data_for(self, customer, redemption_id, deadline) -> dict:
+        self.notes._note_thread()
+        return {"primaryType": "ForwardRequest", "message": {"from": customer, "redemptionId": redemption_id}}
+
+    def prepare(self, order: DisputeOrder, signature: bytes) -> PreparedDispute:
+        self.notes._note_thread()
+        if self.refusal is not None:
+            raise self.refusal
+        request = ForwardRequest(order.customer, "0x" + "22" * 20, 100_000, 0, order.deadline, b"")
+        return PreparedDispute(order, request, signature)
+
+    def send(self, prepared: PreparedDispute) -> FiledDispute:
+        self.notes._note_thread()
+        self.sent.append(prepared)
+        return FiledDispute(prepared.order.redemption_id, prepared.order.customer, "0x" + "cd" * 32, 60_000)
+
+
 @pytest.fixture(scope="module")
 def outbox(tmp_path_factory: pytest.TempPathFactory) -> Outbox:
     return Outbox.open(f"sqlite:///{tmp_path_factory.mktemp('relay') / 'outbox.db'}", keccak(text="master"))
@@ -88,9 +114,15 @@ def relay() -> FakeRelay:
 
 
 @pytest.fixture
-def client(outbox: Outbox, relay: FakeRelay, tmp_path):
+def disputes(relay: FakeRelay) -> FakeDisputes:
+    return FakeDisputes(relay)
+
+
+@pytest.fixture
+def client(outbox: Outbox, relay: FakeRelay, disputes: FakeDisputes, tmp_path):
     uses = Outbox.open(f"sqlite:///{tmp_path / 'uses.db'}", keccak(text="master")).engine  # a fresh count per test
-    endpoint = RelayEndpoint(relay, SECRET.encode(), RollingLimit(uses, 2, clock=lambda: NOW), replay_window=300)  # type: ignore[arg-type]
+    endpoint = RelayEndpoint(relay, SECRET.encode(), RollingLimit(uses, 2, clock=lambda: NOW), replay_window=300,  # type: ignore[arg-type]
+                             disputes=disputes)  # type: ignore[arg-type]
     app = create_app(outbox, IngestConfig(brand_id=1, max_body_bytes=4096), [GenericSource("webhook-secret", 300)],
                      clock=lambda: NOW, relay=endpoint)
     with serving(app) as url, httpx.Client(base_url=url, timeout=10) as c:
@@ -140,7 +172,7 @@ def test_the_typed_data_route_gives_the_permit_then_the_request(client: httpx.Cl
     ({"timestamp": NOW - 301}, "outside the 300 s replay window"),
 ])
 def test_only_the_brands_app_may_ask(client: httpx.Client, relay: FakeRelay, kwargs: dict, message: str) -> None:
-    for path in ("/v1/relay/redeem", "/v1/relay/redeem/typed-data"):
+    for path in ("/v1/relay/redeem", "/v1/relay/redeem/typed-data", "/v1/relay/dispute", "/v1/relay/dispute/typed-data"):
         response = post(client, order(), path=path, **kwargs)
         assert response.status_code == 401 and message in response.json()["error"]
     unsigned = client.post("/v1/relay/redeem", content=json.dumps(order()).encode())
@@ -208,3 +240,63 @@ def test_without_a_relay_the_routes_do_not_exist(outbox: Outbox) -> None:
     app = create_app(outbox, IngestConfig(brand_id=1), [GenericSource("webhook-secret", 300)], clock=lambda: NOW)
     with serving(app) as url:
         assert httpx.post(f"{url}/v1/relay/redeem", content=b"{}").status_code == 404
+
+
+def dispute(**changes) -> dict:
+    body = {"customer": CUSTOMER, "redemption_id": 7, "deadline": NOW + 3600, "request_signature": SIGNATURE}
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def test_a_signed_dispute_is_relayed_in_a_worker_thread(client: httpx.Client, relay: FakeRelay, disputes) -> None:
+    typed = post(client, dispute(request_signature=None), path="/v1/relay/dispute/typed-data")
+    assert typed.status_code == 200, typed.text
+    assert typed.json()["request"]["message"] == {"from": CUSTOMER, "redemptionId": 7}
+    response = post(client, dispute(), path="/v1/relay/dispute")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"redemption_id": 7, "tx_hash": "0x" + "cd" * 32, "customer": CUSTOMER}
+    assert disputes.sent[0].order == DisputeOrder(CUSTOMER, 7, NOW + 3600)
+    assert relay.on_event_loop == [False, False, False]
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    (dispute(request_signature=None), "request_signature: Field required"),
+    (dispute(redemption_id=-1), "redemption_id: Input should be greater than or equal to 0"),
+    (dispute(item_id=3), "item_id: Extra inputs are not permitted"),
+    (dispute(customer="0x1234"), "customer '0x1234' is not an address"),
+    (dispute(request_signature="0x1234"), "request_signature: a signature is 65 bytes, got 2"),
+])
+def test_a_malformed_dispute_is_a_400_naming_the_field(client: httpx.Client, disputes, payload, message: str) -> None:
+    response = post(client, payload, path="/v1/relay/dispute")
+    assert response.status_code == 400 and message in response.json()["error"], response.text
+    assert disputes.sent == []
+
+
+def test_a_refused_dispute_names_the_contracts_error_and_costs_nothing(client: httpx.Client, disputes) -> None:
+    disputes.refusal = RedemptionRefused(
+        "the dispute would revert: DisputeWindowClosed(7, 1)", DecodedRevert("DisputeWindowClosed", (7, 1))
+    )
+    for _ in range(3):  # refusals use none of the customer's relays
+        response = post(client, dispute(), path="/v1/relay/dispute")
+        assert (response.status_code, response.json()["revert"]) == (409, "DisputeWindowClosed")
+    disputes.refusal = None
+    assert post(client, dispute(), path="/v1/relay/dispute").status_code == 200
+
+
+def test_redemptions_and_disputes_share_the_customers_daily_relays(client: httpx.Client, relay, disputes) -> None:
+    assert post(client, order()).status_code == 200
+    assert post(client, dispute(), path="/v1/relay/dispute").status_code == 200
+    limited = post(client, dispute(), path="/v1/relay/dispute")
+    assert limited.status_code == 429
+    assert post(client, order()).status_code == 429
+    assert (len(relay.sent), len(disputes.sent)) == (1, 1)
+
+
+def test_without_a_dispute_relay_only_the_redemption_routes_exist(outbox: Outbox, relay: FakeRelay, tmp_path) -> None:
+    uses = Outbox.open(f"sqlite:///{tmp_path / 'uses.db'}", keccak(text="master")).engine
+    endpoint = RelayEndpoint(relay, SECRET.encode(), RollingLimit(uses, 2, clock=lambda: NOW))  # type: ignore[arg-type]
+    app = create_app(outbox, IngestConfig(brand_id=1), [GenericSource("webhook-secret", 300)], clock=lambda: NOW,
+                     relay=endpoint)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=10) as c:
+        assert post(c, dispute(), path="/v1/relay/dispute").status_code == 404
+        assert post(c, order()).status_code == 200
