@@ -23,20 +23,13 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
-from oracle.chain.ops_sender import OpsNonceTaken, OpsRejected, OpsTimeout
-from oracle.chain.reverts import decode_revert
-from oracle.chain.submitter import revert_data
 from oracle.redeem.relay import (
     CUSTODIAL_DEADLINE_SECONDS,
     MAX_UINT256,
     RedeemRelay,
-    RedemptionRefused,
     RelayError,
-    RelayUnavailable,
-    StaleSignature,
     check_uints,
     checked_customer,
     require_signer,
@@ -110,11 +103,7 @@ class DisputeRelay:
         require_signer("request", order.customer, signature, nonce,
                        lambda n: self._request(order, n).typed_data(domain))
         request = self._request(order, nonce)
-        try:
-            relay.w3.eth.call({"from": order.customer, "to": request.to, "data": request.data})  # type: ignore[typeddict-item]
-        except ContractLogicError as exc:
-            decoded = decode_revert(revert_data(exc))
-            raise RedemptionRefused(f"the dispute would revert: {decoded or exc}", decoded) from None
+        relay.simulate_as_customer(request, "dispute")
         if not relay.forwarder.functions.verify(request.as_call_argument(signature)).call():
             raise RelayError(f"the forwarder does not verify the request of {order.customer} (its nonce moved?)")
         return PreparedDispute(order, request, signature)
@@ -122,16 +111,8 @@ class DisputeRelay:
     def send(self, prepared: PreparedDispute) -> FiledDispute:
         """Sends the forward request from the operations account; returns the filed dispute."""
         relay, order = self.relay, prepared.order
-        call = relay.forwarder.functions.execute(prepared.request.as_call_argument(prepared.signature))
         what = f"dispute of redemption {order.redemption_id} for {order.customer}"
-        try:
-            receipt = relay.sender.send_call(call, what)
-        except OpsRejected as exc:
-            if exc.revert is not None and exc.revert.name == "ERC2771ForwarderInvalidSigner":
-                raise StaleSignature(f"{what}: the request was relayed meanwhile (its nonce is used)") from None
-            raise RedemptionRefused(str(exc), exc.revert) from None
-        except (OpsTimeout, OpsNonceTaken) as exc:
-            raise RelayUnavailable(str(exc)) from None
+        receipt = relay.execute(prepared.request, prepared.signature, what)
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         for event in relay.redemption.events.Disputed().process_receipt(receipt, errors=DISCARD):
             args = event["args"]

@@ -267,34 +267,39 @@ class RedeemRelay:
             "request", order.customer, signed.request_signature, request_nonce,
             lambda nonce: self._request(order, signed.permit_signature, nonce).typed_data(forwarder_domain),
         )
-        price = self._simulate(request, order.item_id)
+        self.simulate_as_customer(request, "redemption")
+        price = int(self.redemption.functions.priceOf(order.item_id).call())
         argument = request.as_call_argument(signed.request_signature)
         if not self.forwarder.functions.verify(argument).call():
             raise RelayError(f"the forwarder does not verify the request of {order.customer} (its nonce moved?)")
         return PreparedRelay(order, request, signed.request_signature, price)
 
-    def _simulate(self, request: ForwardRequest, item_id: int) -> int:
-        """Runs the redemption as the customer without sending it; returns the price it pays."""
+    def simulate_as_customer(self, request: ForwardRequest, what: str) -> None:
+        """Runs the request's call as the customer without sending it: a call the contract would
+        refuse raises RedemptionRefused with its error, before any gas is spent."""
         try:
             self.w3.eth.call({"from": request.sender, "to": request.to, "data": request.data})  # type: ignore[typeddict-item]
         except ContractLogicError as exc:
             decoded = decode_revert(revert_data(exc))
-            raise RedemptionRefused(f"the redemption would revert: {decoded or exc}", decoded) from None
-        return int(self.redemption.functions.priceOf(item_id).call())
+            raise RedemptionRefused(f"the {what} would revert: {decoded or exc}", decoded) from None
 
-    def send(self, prepared: PreparedRelay) -> RelayedRedemption:
-        """Sends the forward request from the operations account; returns the redemption."""
-        order = prepared.order
-        call = self.forwarder.functions.execute(prepared.request.as_call_argument(prepared.request_signature))
-        what = f"relayed redemption of item {order.item_id} for {order.customer}"
+    def execute(self, request: ForwardRequest, signature: bytes, what: str) -> Any:
+        """Sends a signed forward request from the operations account; returns the receipt."""
+        call = self.forwarder.functions.execute(request.as_call_argument(signature))
         try:
-            receipt = self.sender.send_call(call, what)
+            return self.sender.send_call(call, what)
         except OpsRejected as exc:
             if exc.revert is not None and exc.revert.name == "ERC2771ForwarderInvalidSigner":
                 raise StaleSignature(f"{what}: the request was relayed meanwhile (its nonce is used)") from None
             raise RedemptionRefused(str(exc), exc.revert) from None
         except (OpsTimeout, OpsNonceTaken) as exc:
             raise RelayUnavailable(str(exc)) from None
+
+    def send(self, prepared: PreparedRelay) -> RelayedRedemption:
+        """Sends the forward request from the operations account; returns the redemption."""
+        order = prepared.order
+        what = f"relayed redemption of item {order.item_id} for {order.customer}"
+        receipt = self.execute(prepared.request, prepared.request_signature, what)
         for event in self.redemption.events.Redeemed().process_receipt(receipt, errors=DISCARD):
             if event["address"] == self.redemption.address and event["args"]["customer"] == order.customer:
                 args = event["args"]
