@@ -16,7 +16,8 @@ UNKNOWN_ITEM = 99
 COMMITMENT = keccak(text="stateful-delivery")
 
 # Tier schedules a rule may set: valid ones (the development schedule, thresholds low enough
-# for the machine's customers to climb, one tier, the largest multiplier) and invalid ones.
+# for the machine's customers to climb, one tier, the largest multiplier, the most tiers, the
+# highest threshold) and each kind of invalid one.
 SCHEDULES = [
     ([0, 100 * COIN, 500 * COIN, 2000 * COIN], [10_000, 11_000, 12_500, 15_000]),
     ([0, 20 * COIN, 60 * COIN, 120 * COIN], [10_000, 12_000, 15_000, 20_000]),
@@ -28,6 +29,11 @@ SCHEDULES = [
     ([0, 10 * COIN], [10_000, 0]),  # a zero multiplier
     ([0, 10 * COIN], [10_000, 100_001]),  # above MAX_MULTIPLIER_BPS
     ([0], [10_000, 11_000]),  # lengths differ
+    # The edges, appended so the indices above stay as test_every_branch.py uses them:
+    ([i * 10 * COIN for i in range(16)], [10_000 + 500 * i for i in range(16)]),  # MAX_TIERS, valid
+    ([i * 10 * COIN for i in range(17)], [10_000] * 17),  # one tier more than MAX_TIERS
+    ([0, UINT96_MAX], [10_000, 20_000]),  # the highest threshold a uint96 lifetime can reach
+    ([0, UINT96_MAX + 1], [10_000, 20_000]),  # one past it: no lifetime could ever reach it
 ]
 
 

@@ -77,6 +77,9 @@ def test_every_rule_reaches_its_success_and_its_revert_branch(deployment, accoun
     step("update_item", item=0, stock=50, active=True, bad_window=True, operator=admin)
     step("set_tiers", schedule=1, operator=admin)
     step("set_tiers", schedule=4, operator=admin)
+    for edge in range(10, 14):  # 16 tiers; 17 tiers; the uint96 threshold; one past it
+        step("set_tiers", schedule=edge, operator=admin)
+    step("set_tiers", schedule=1, operator=admin)
     step("settle", pick=(True, 0), anyone=3)  # the window is still open
     step("advance_time", seconds=15 * 86_400)
     step("settle", pick=(True, 0), anyone=3)
