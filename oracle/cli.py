@@ -264,6 +264,8 @@ def config_check(ctx: click.Context) -> None:
     outbox = attempt("store", lambda: open_outbox(cfg))
     attempt("webhook sources", lambda: build_sources(cfg))
     accounts = [attempt(f"signer {s.keystore}", lambda s=s: load_signer_account(s)) for s in cfg.signers]
+    for c in cfg.cosigners:  # `run` reads each co-signer's shared secret as it starts
+        attempt(f"co-signer {c.address}", lambda c=c: read_secret(c.secret_env))
     # The same check `run` makes before it starts, co-signers counted toward the quorum.
     signers = [a.address for a in accounts if a is not None] + [c.address for c in cfg.cosigners]
     registry = RegistryClient(connect(cfg), cfg.chain.registry)

@@ -1,5 +1,7 @@
-"""The one start-up check: what `config check` reports and what makes `run` and `work` refuse
-to start. Kept in one place so the dry run can never pass a configuration that `run` refuses."""
+"""The one start-up check against the chain: what `config check` reports and what makes `run`
+and `work` refuse to start. Kept in one place so that the dry run and the real start judge the
+chain, the signers and the outbox alike (`config check` also loads every file and secret `run`
+loads, each in its own attempt, so that it can report every problem at once)."""
 
 from __future__ import annotations
 

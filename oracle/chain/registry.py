@@ -115,8 +115,11 @@ class RegistryClient:
             if not self.is_signer(signer):
                 problems.append(f"signer {signer} is not registered on the registry")
         quorum = self.quorum()
-        if len(signers) < quorum:
-            problems.append(f"the registry needs {quorum} signatures per batch; {len(signers)} signer(s) configured")
+        # Distinct addresses: the registry counts one signature per signer, so a key listed twice
+        # (a local keystore that is also named as a co-signer) does not help reach the quorum.
+        distinct = len({signer.lower() for signer in signers})
+        if distinct < quorum:
+            problems.append(f"the registry needs {quorum} signatures per batch; {distinct} distinct signer(s) configured")
         brand = self.contract.functions.brandOf(brand_id).call()
         registered, active = _brand_flags(brand)
         if not registered:

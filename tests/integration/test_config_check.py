@@ -24,9 +24,9 @@ def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, ac
     # Quorum 2: one local keystore alone falls short, for `config check` as for `run`.
     alone = config_check(oracle_files)
     assert alone.exit_code == 2
-    assert "problem: the registry needs 2 signatures per batch; 1 signer(s) configured" in alone.output
+    assert "problem: the registry needs 2 signatures per batch; 1 distinct signer(s) configured" in alone.output
     assert build_oracle(config, environ=oracle_files.environ).self_check() == [
-        "the registry needs 2 signatures per batch; 1 signer(s) configured"
+        "the registry needs 2 signatures per batch; 1 distinct signer(s) configured"
     ]
 
     # The registered co-signer (its service need not be up for the check) completes it.
@@ -41,6 +41,24 @@ def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, ac
     assert result.exit_code == 0, result.output
     assert "1 signer(s), 1 co-signer(s)" in result.output
     assert build_oracle(files.config(), environ=environ).self_check() == []
+    # `run` reads the co-signer's shared secret as it starts; so does the dry run.
+    without_secret = config_check(files)
+    assert without_secret.exit_code == 2
+    assert f"problem: co-signer {cosigner}: environment variable COSIGN_SECRET is not set" in without_secret.output
+
+
+def test_a_key_listed_twice_counts_once_toward_the_quorum(oracle_files, deployment, accounts) -> None:
+    config = oracle_files.config()
+    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    local = signer_addresses()[0]  # the local keystore's address, named again as a co-signer
+    files = write_oracle_files(
+        oracle_files.directory.parent / "twice", config.chain.rpc_url, config.chain.chain_id,
+        deployment.registry.address,
+        cosigners=[{"url": "http://127.0.0.1:9", "address": local, "secret_env": "COSIGN_SECRET"}],
+    )
+    result = config_check(files, {**files.environ, "COSIGN_SECRET": "cosign-secret"})
+    assert result.exit_code == 2
+    assert "problem: the registry needs 2 signatures per batch; 1 distinct signer(s) configured" in result.output
 
 
 def test_an_unregistered_cosigner_is_named(oracle_files, deployment, accounts) -> None:

@@ -192,7 +192,7 @@ def test_the_self_check_names_every_mismatch(oracle_files, deployment, accounts)
     finally:
         deployment.registry.setQuorum(1, {"from": accounts[0]})
     assert any("the config says" in p for p in problems)
-    assert any("needs 2 signatures per batch; 1 signer(s) configured" in p for p in problems)
+    assert any("needs 2 signatures per batch; 1 distinct signer(s) configured" in p for p in problems)
     assert any(p.startswith("kinds.csat_rating.base_reward: policy says 3000000000000000000 units") for p in problems)
 
 
