@@ -83,10 +83,13 @@ class DisputeRelay:
         self.request_gas = request_gas
 
     def typed_data_for(self, customer: str, redemption_id: int, deadline: int) -> dict[str, Any]:
-        """The forward request the customer's wallet signs (eth_signTypedData_v4)."""
+        """The forward request the customer's wallet signs (eth_signTypedData_v4). A dispute the
+        contract would refuse now is refused here, before the customer is asked to sign."""
         order = DisputeOrder.checked(customer, redemption_id, deadline)
         nonce = self.relay.forwarder.functions.nonces(order.customer).call()
-        return self._request(order, nonce).typed_data(self.relay.forwarder_domain())
+        request = self._request(order, nonce)
+        self.relay.simulate_as_customer(request, "dispute")
+        return request.typed_data(self.relay.forwarder_domain())
 
     def _request(self, order: DisputeOrder, nonce: int) -> ForwardRequest:
         redemption = self.relay.redemption

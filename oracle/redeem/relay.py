@@ -341,5 +341,5 @@ def require_signer(what: str, customer: str, signature: bytes, nonce: int, messa
         raise InvalidRedemptionOrder(f"{what}_signature: {exc}") from None
     raise SignatureMismatch(
         f"the {what} signature recovers to {signer}, not the customer {customer}: it was made by another key "
-        "or for another item, price or deadline"
+        "or over other fields (item, price, redemption or deadline)"
     )

@@ -52,7 +52,7 @@ class RollingLimit:
             if used >= self.limit:
                 retry_after = max(1, int(oldest + self.window - now) + 1)
                 raise RateLimited(
-                    f"{key} has had {used} gasless redemptions relayed in the last {self.window // 3600} h "
+                    f"{key} has had {used} gasless relays (redemptions and disputes) in the last {self.window // 3600} h "
                     f"(the limit): retry in {retry_after} s",
                     retry_after,
                 )

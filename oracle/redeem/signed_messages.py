@@ -99,13 +99,20 @@ def sign_typed(private_key: bytes | str, typed: dict[str, Any]) -> bytes:
 
 
 def parse_signature(text: str) -> bytes:
-    """A 0x-hex 65-byte signature from a wallet."""
+    """A 0x-hex 65-byte signature from a wallet, with v as 27 or 28: some wallets (hardware ones
+    among them) answer v as 0 or 1, which eth-account accepts but OpenZeppelin's ECDSA, on chain,
+    does not; it is the same signature, so it is normalised here, and any other v is refused."""
     try:
         signature = bytes.fromhex(text.removeprefix("0x"))
     except (ValueError, AttributeError):
         raise SignatureFormatError("a signature must be 0x-prefixed hex") from None
     if len(signature) != 65:
         raise SignatureFormatError(f"a signature is 65 bytes, got {len(signature)}")
+    v = signature[64]
+    if v in (0, 1):
+        return signature[:64] + bytes([v + 27])
+    if v not in (27, 28):
+        raise SignatureFormatError(f"v is {v}: a typed-data signature has v 27 or 28 (or 0 or 1)")
     return signature
 
 

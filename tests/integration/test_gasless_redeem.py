@@ -209,7 +209,9 @@ def test_the_brand_files_a_dispute_for_a_custodial_customer(files, deployment, c
     assert filed.exit_code == 0, filed.output
     assert f"redemption 0 disputed for zendesk:77 ({custodial}); an arbiter decides" in filed.output
     assert redemption.redemptionOf(0)[3] == DISPUTED
-    assert web3.eth.get_balance(custodial) == 0  # the operations account paid
+    tx_hash = filed.output.split("tx ")[1].split()[0]
+    tx = web3.eth.get_transaction(tx_hash)  # sent by the operations account, through the forwarder
+    assert tx["from"] == Account.from_key(OPS_KEY).address and tx["to"] == deployment.forwarder.address
     assert "InvalidStatus(0, 3)" in servicecoin("dispute", "zendesk:77", "0").output  # once is enough
 
     redemption.fulfil(1, keccak(text="ebook-code-1"), {"from": accounts[0]})
@@ -245,7 +247,8 @@ def test_a_customer_without_ether_disputes_through_the_relay_endpoint(files, dep
     with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=60) as client:
         redeem_order = {"customer": wallet.address, "item_id": EBOOK, "max_price": str(EBOOK_PRICE), "deadline": deadline}
         assert post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, redeem_order)).status_code == 200
-        undelivered = post(client, "/v1/relay/dispute", signed_dispute(client, WALLET_KEY, dispute))
+        # Nothing delivered yet: refused before the customer is even asked to sign.
+        undelivered = post(client, "/v1/relay/dispute/typed-data", dispute)
         redemption.fulfil(0, keccak(text="ebook-code"), {"from": accounts[0]})
         stranger = keccak(text="someone else's key")
         by_stranger = post(client, "/v1/relay/dispute", {**signed_dispute(client, stranger, dispute),
@@ -253,18 +256,31 @@ def test_a_customer_without_ether_disputes_through_the_relay_endpoint(files, dep
         expired = post(client, "/v1/relay/dispute",
                        signed_dispute(client, WALLET_KEY, {**dispute, "deadline": chain[-1].timestamp - 1}))
         signed = signed_dispute(client, WALLET_KEY, dispute)
+        # The signature covers the redemption and the deadline: it carries over to neither.
+        other_redemption = post(client, "/v1/relay/dispute", {**signed, "redemption_id": 1})
+        other_deadline = post(client, "/v1/relay/dispute", {**signed, "deadline": deadline + 1})
+        # Signed while the window is open, posted after it closed: the simulation refuses it.
+        late_signed = signed_dispute(client, WALLET_KEY, {**dispute, "deadline": deadline + 30 * 86_400})
+        chain.snapshot()
+        chain.sleep(redemption.DISPUTE_WINDOW() + 1)
+        chain.mine()
+        late = post(client, "/v1/relay/dispute", late_signed)
+        chain.revert()  # the clock back where it was (later tests use a co-signer on the wall clock)
         filed = post(client, "/v1/relay/dispute", signed)
         replayed = post(client, "/v1/relay/dispute", signed)
-        again = post(client, "/v1/relay/dispute", signed_dispute(client, WALLET_KEY, dispute))
+        again = post(client, "/v1/relay/dispute/typed-data", dispute)  # disputed once is enough
 
     assert (undelivered.status_code, undelivered.json()["revert"]) == (409, "InvalidStatus")
     assert by_stranger.status_code == 400 and "not the customer" in by_stranger.json()["error"]
+    assert other_redemption.status_code == 400 and "not the customer" in other_redemption.json()["error"]
+    assert other_deadline.status_code == 400 and "not the customer" in other_deadline.json()["error"]
+    assert (late.status_code, late.json()["revert"]) == (409, "DisputeWindowClosed")
     assert expired.status_code == 400 and "deadline" in expired.json()["error"]
     assert filed.status_code == 200, filed.text
     assert filed.json()["redemption_id"] == 0 and filed.json()["customer"] == wallet.address
     tx = web3.eth.get_transaction(filed.json()["tx_hash"])
     assert tx["from"] == Account.from_key(OPS_KEY).address and tx["to"] == deployment.forwarder.address
     assert replayed.status_code == 409 and "used already" in replayed.json()["error"]
-    assert (again.status_code, again.json()["revert"]) == (409, "InvalidStatus")  # disputed once is enough
+    assert (again.status_code, again.json()["revert"]) == (409, "InvalidStatus")
     assert redemption.redemptionOf(0)[3] == DISPUTED
     assert web3.eth.get_balance(wallet.address) == 0

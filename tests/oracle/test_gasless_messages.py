@@ -97,10 +97,22 @@ def test_a_signature_splits_into_v_r_s_for_the_permit() -> None:
     ("0x1234", "a signature is 65 bytes, got 2"),
     ("0xzz", "a signature must be 0x-prefixed hex"),
     ("", "a signature is 65 bytes, got 0"),
+    ("0x" + "11" * 64 + "25", "v is 37: a typed-data signature has v 27 or 28"),  # an EIP-155 v
+    ("0x" + "11" * 64 + "02", "v is 2"),
 ])
 def test_malformed_signatures_are_named(text: str, message: str) -> None:
     with pytest.raises(SignatureFormatError, match=message):
         parse_signature(text)
+
+
+def test_a_v_of_0_or_1_is_the_same_signature_as_27_or_28() -> None:
+    """Some wallets answer v as 0/1; OpenZeppelin's ECDSA on chain takes only 27/28."""
+    typed = ForwardRequest(CUSTOMER, "0x" + "22" * 20, 100_000, 4, 2**40, b"\x01").typed_data(FORWARDER)
+    signature = sign_typed(KEY, typed)
+    low_v = signature[:64] + bytes([signature[64] - 27])
+    assert parse_signature("0x" + low_v.hex()) == signature
+    assert parse_signature("0x" + signature.hex()) == signature
+    assert recover_typed(typed, parse_signature("0x" + low_v.hex())) == CUSTOMER
 
 
 def test_a_high_s_signature_is_refused_as_the_contracts_refuse_it() -> None:
