@@ -266,10 +266,10 @@ def config_check(ctx: click.Context) -> None:
     accounts = [attempt(f"signer {s.keystore}", lambda s=s: load_signer_account(s)) for s in cfg.signers]
     for c in cfg.cosigners:  # `run` reads each co-signer's shared secret as it starts
         attempt(f"co-signer {c.address}", lambda c=c: read_secret(c.secret_env))
-    # The same check `run` makes before it starts, co-signers counted toward the quorum.
-    signers = [a.address for a in accounts if a is not None] + [c.address for c in cfg.cosigners]
     registry = RegistryClient(connect(cfg), cfg.chain.registry)
     if policy is not None and outbox is not None and all(accounts):
+        # The same check `run` makes before it starts, co-signers counted toward the quorum.
+        signers = [a.address for a in accounts] + [c.address for c in cfg.cosigners]
         checks = attempt("registry", lambda: startup_problems(cfg, registry, outbox, signers, policy.policy))
         problems.extend(checks or [])
     if problems:

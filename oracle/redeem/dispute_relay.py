@@ -107,8 +107,7 @@ class DisputeRelay:
                        lambda n: self._request(order, n).typed_data(domain))
         request = self._request(order, nonce)
         relay.simulate_as_customer(request, "dispute")
-        if not relay.forwarder.functions.verify(request.as_call_argument(signature)).call():
-            raise RelayError(f"the forwarder does not verify the request of {order.customer} (its nonce moved?)")
+        relay.require_verified(request, signature)
         return PreparedDispute(order, request, signature)
 
     def send(self, prepared: PreparedDispute) -> FiledDispute:
@@ -130,5 +129,6 @@ class DisputeRelay:
         """Signs the request with a custodial key the brand holds, and relays it."""
         deadline = int(self.relay.w3.eth.get_block("latest")["timestamp"]) + CUSTODIAL_DEADLINE_SECONDS
         order = DisputeOrder.checked(str(account.address), redemption_id, deadline)
-        signature = sign_typed(account.key, self.typed_data_for(order.customer, redemption_id, deadline))
+        nonce = self.relay.forwarder.functions.nonces(order.customer).call()
+        signature = sign_typed(account.key, self._request(order, nonce).typed_data(self.relay.forwarder_domain()))
         return self.send(self.prepare(order, signature))

@@ -269,9 +269,7 @@ class RedeemRelay:
         )
         self.simulate_as_customer(request, "redemption")
         price = int(self.redemption.functions.priceOf(order.item_id).call())
-        argument = request.as_call_argument(signed.request_signature)
-        if not self.forwarder.functions.verify(argument).call():
-            raise RelayError(f"the forwarder does not verify the request of {order.customer} (its nonce moved?)")
+        self.require_verified(request, signed.request_signature)
         return PreparedRelay(order, request, signed.request_signature, price)
 
     def simulate_as_customer(self, request: ForwardRequest, what: str) -> None:
@@ -282,6 +280,11 @@ class RedeemRelay:
         except ContractLogicError as exc:
             decoded = decode_revert(revert_data(exc))
             raise RedemptionRefused(f"the {what} would revert: {decoded or exc}", decoded) from None
+
+    def require_verified(self, request: ForwardRequest, signature: bytes) -> None:
+        """The forwarder's own check, last before sending: signer, nonce, deadline, target."""
+        if not self.forwarder.functions.verify(request.as_call_argument(signature)).call():
+            raise RelayError(f"the forwarder does not verify the request of {request.sender} (its nonce moved?)")
 
     def execute(self, request: ForwardRequest, signature: bytes, what: str) -> Any:
         """Sends a signed forward request from the operations account; returns the receipt."""

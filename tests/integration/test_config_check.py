@@ -18,6 +18,16 @@ def config_check(files, environ=None):
     return CliRunner().invoke(cli, ["-c", str(files.config_path), "config", "check"], env=environ or files.environ)
 
 
+def with_cosigner(oracle_files, deployment, name: str, address: str):
+    """The oracle's files again, with one co-signer (its service need not be up for the check)."""
+    config = oracle_files.config()
+    return write_oracle_files(
+        oracle_files.directory.parent / name, config.chain.rpc_url, config.chain.chain_id,
+        deployment.registry.address,
+        cosigners=[{"url": "http://127.0.0.1:9", "address": address, "secret_env": "COSIGN_SECRET"}],
+    )
+
+
 def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, accounts) -> None:
     config = oracle_files.config()
     deployment.registry.setQuorum(2, {"from": accounts[0]})
@@ -29,13 +39,9 @@ def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, ac
         "the registry needs 2 signatures per batch; 1 distinct signer(s) configured"
     ]
 
-    # The registered co-signer (its service need not be up for the check) completes it.
+    # The registered co-signer completes it.
     cosigner = signer_addresses()[1]
-    files = write_oracle_files(
-        oracle_files.directory.parent / "with-cosigner", config.chain.rpc_url, config.chain.chain_id,
-        deployment.registry.address,
-        cosigners=[{"url": "http://127.0.0.1:9", "address": cosigner, "secret_env": "COSIGN_SECRET"}],
-    )
+    files = with_cosigner(oracle_files, deployment, "with-cosigner", cosigner)
     environ = {**files.environ, "COSIGN_SECRET": "cosign-secret"}
     result = config_check(files, environ)
     assert result.exit_code == 0, result.output
@@ -48,27 +54,17 @@ def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, ac
 
 
 def test_a_key_listed_twice_counts_once_toward_the_quorum(oracle_files, deployment, accounts) -> None:
-    config = oracle_files.config()
     deployment.registry.setQuorum(2, {"from": accounts[0]})
     local = signer_addresses()[0]  # the local keystore's address, named again as a co-signer
-    files = write_oracle_files(
-        oracle_files.directory.parent / "twice", config.chain.rpc_url, config.chain.chain_id,
-        deployment.registry.address,
-        cosigners=[{"url": "http://127.0.0.1:9", "address": local, "secret_env": "COSIGN_SECRET"}],
-    )
+    files = with_cosigner(oracle_files, deployment, "twice", local)
     result = config_check(files, {**files.environ, "COSIGN_SECRET": "cosign-secret"})
     assert result.exit_code == 2
     assert "problem: the registry needs 2 signatures per batch; 1 distinct signer(s) configured" in result.output
 
 
 def test_an_unregistered_cosigner_is_named(oracle_files, deployment, accounts) -> None:
-    config = oracle_files.config()
     stranger = accounts[5].address
-    files = write_oracle_files(
-        oracle_files.directory.parent / "stranger", config.chain.rpc_url, config.chain.chain_id,
-        deployment.registry.address,
-        cosigners=[{"url": "http://127.0.0.1:9", "address": stranger, "secret_env": "COSIGN_SECRET"}],
-    )
+    files = with_cosigner(oracle_files, deployment, "stranger", stranger)
     result = config_check(files, {**files.environ, "COSIGN_SECRET": "cosign-secret"})
     assert result.exit_code == 2
     assert f"problem: signer {stranger} is not registered on the registry" in result.output
