@@ -19,6 +19,7 @@ import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 ///   transaction that mints its reward, and never cleared;
 /// - coins minted by this contract equal the sum of rewards in FeedbackRecorded events plus
 ///   welcome bonuses in WelcomeGranted events;
+/// - no batch reverts at the coin's supply limit: a record that would pass it is skipped;
 /// - within one period, no customer earns more than `customerCapPerPeriod` and no brand
 ///   issues more than its `capPerPeriod` (welcome bonuses count toward the brand's cap only);
 /// - `lifetimeEarned` never decreases, except when moved whole to a linked wallet.
@@ -70,6 +71,7 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         uint256 word;
         uint256 recorded;
         uint256 minted;
+        uint256 issueLimit;
         uint256[] thresholds;
         uint256[] multipliersBps;
         address[] recipients;
@@ -110,6 +112,12 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
             brand.period = state.period;
             brand.issuedInPeriod = 0;
         }
+        // The brand may issue up to its cap, and the coin may mint up to its MAX_SUPPLY. The
+        // brand's issued sum and the batch's minted sum grow together, so one bound covers
+        // both checks at the cost of one per record.
+        uint256 brandLimit = brand.capPerPeriod;
+        uint256 supplyLimit = brand.issuedInPeriod + coin.mintableSupply();
+        state.issueLimit = brandLimit < supplyLimit ? brandLimit : supplyLimit;
 
         // One pass: hash each record for the signature and apply it. If the signatures do not
         // verify below, the whole transaction reverts, so nothing applied here survives.
@@ -163,8 +171,15 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
             return _skip(brandId, record, SkipReason.CustomerCapReached);
         }
         uint256 welcome = account.welcomed ? 0 : state.welcomeBonus;
-        if (brand.issuedInPeriod + reward + welcome > brand.capPerPeriod) {
-            return _skip(brandId, record, SkipReason.BrandCapReached);
+        uint256 issued = brand.issuedInPeriod + reward + welcome;
+        if (issued > state.issueLimit) {
+            // The coin refuses a mint past its MAX_SUPPLY with a revert; skipping here instead
+            // keeps the rest of the batch, and the record, retryable.
+            return _skip(
+                brandId,
+                record,
+                issued > brand.capPerPeriod ? SkipReason.BrandCapReached : SkipReason.SupplyLimitReached
+            );
         }
         if (account.lifetimeEarned + reward > type(uint96).max) {
             return _skip(brandId, record, SkipReason.LifetimeLimitReached);

@@ -3,20 +3,27 @@ pragma solidity 0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
-import {ERC20Pausable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Pausable.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 
 /// @title ServiceCoin
-/// @notice OpenZeppelin ERC20 + permit + pausable, with role-gated mint and burn and a transfer
-/// policy. All token accounting is OpenZeppelin's; this contract only adds rules in `_update`,
-/// so the invariant "totalSupply equals the sum of balances" is OpenZeppelin's to keep.
-/// @dev Roles: MINTER_ROLE (FeedbackRegistry), BURNER_ROLE (TierRedemption), PROTOCOL_ROLE
+/// @notice OpenZeppelin ERC20 + permit, pausable, with role-gated mint and burn and a transfer
+/// policy. Allowances, permit and every argument check are OpenZeppelin's; the balances are kept
+/// here, one storage slot per holder, so that the minter's own per-holder record (the
+/// registry's reward accounting) shares that slot and a reward costs one storage write.
+/// @dev Invariants this contract keeps (OpenZeppelin's ERC20 keeps them for its own storage,
+/// which is never written here):
+/// - totalSupply equals the sum of all balances, and is at most MAX_SUPPLY (uint96);
+/// - so no balance exceeds uint96, and a balance change never touches the holder data bits;
+/// - only MINTER_ROLE writes holder data; balance moves (transfer, burn, relocate) keep it.
+/// Roles: MINTER_ROLE (FeedbackRegistry), BURNER_ROLE (TierRedemption), PROTOCOL_ROLE
 /// (contracts allowed to move coins while transfers are restricted), WALLET_LINKER_ROLE
 /// (FeedbackRegistry, for wallet links), PAUSER_ROLE. The admin role is handed over in two
 /// steps with a delay (AccessControlDefaultAdminRules).
-contract ServiceCoin is ERC20, ERC20Permit, ERC20Pausable, AccessControlDefaultAdminRules, IServiceCoin {
+contract ServiceCoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRules, IServiceCoin {
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
     bytes32 public constant BURNER_ROLE = keccak256("BURNER_ROLE");
     bytes32 public constant PROTOCOL_ROLE = keccak256("PROTOCOL_ROLE");
@@ -24,7 +31,17 @@ contract ServiceCoin is ERC20, ERC20Permit, ERC20Pausable, AccessControlDefaultA
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @inheritdoc IServiceCoin
+    uint256 public constant MAX_SUPPLY = type(uint96).max;
+
+    uint256 private constant BALANCE_BITS = 96;
+    uint256 private constant BALANCE_MASK = type(uint96).max;
+
+    /// @inheritdoc IServiceCoin
     bool public transfersOpen;
+
+    uint256 private _supply;
+    /// @dev holder => balance in the low 96 bits, the minter's holder data in the high 160.
+    mapping(address holder => uint256 word) private _holders;
 
     /// @param admin The initial DEFAULT_ADMIN_ROLE holder.
     /// @param adminTransferDelay Seconds a started admin hand-over waits before it can be accepted.
@@ -34,6 +51,8 @@ contract ServiceCoin is ERC20, ERC20Permit, ERC20Pausable, AccessControlDefaultA
         AccessControlDefaultAdminRules(adminTransferDelay, admin)
     {}
 
+    // ================================================================ minter
+
     /// @inheritdoc IServiceCoin
     function mintBatch(address[] calldata to, uint256[] calldata amounts) external onlyRole(MINTER_ROLE) {
         if (to.length != amounts.length) revert LengthMismatch(to.length, amounts.length);
@@ -41,6 +60,41 @@ contract ServiceCoin is ERC20, ERC20Permit, ERC20Pausable, AccessControlDefaultA
             _mint(to[i], amounts[i]);
         }
     }
+
+    /// @inheritdoc IServiceCoin
+    function mintBatchWithData(address[] calldata to, uint256[] calldata amounts, uint160[] calldata data)
+        external
+        whenNotPaused
+        onlyRole(MINTER_ROLE)
+    {
+        uint256 count = to.length;
+        if (count != amounts.length) revert LengthMismatch(count, amounts.length);
+        if (count != data.length) revert LengthMismatch(count, data.length);
+        uint256 supply = _supply;
+        for (uint256 i; i < count; ++i) {
+            address holder = to[i];
+            uint256 amount = amounts[i];
+            if (holder == address(0)) revert ERC20InvalidReceiver(address(0));
+            // Checked: a sum past MAX_SUPPLY reverts below, before anything is written, and
+            // amounts are uint256, so the sum itself may not fit.
+            supply += amount;
+            if (supply > MAX_SUPPLY) revert SupplyLimitExceeded(supply, MAX_SUPPLY);
+            // The new balance is at most the supply, so it fits its 96 bits.
+            unchecked {
+                uint256 balance = (_holders[holder] & BALANCE_MASK) + amount;
+                _holders[holder] = uint256(data[i]) << BALANCE_BITS | balance;
+            }
+            emit Transfer(address(0), holder, amount);
+        }
+        _supply = supply;
+    }
+
+    /// @inheritdoc IServiceCoin
+    function setHolderData(address holder, uint160 data) external whenNotPaused onlyRole(MINTER_ROLE) {
+        _holders[holder] = uint256(data) << BALANCE_BITS | (_holders[holder] & BALANCE_MASK);
+    }
+
+    // ================================================================ protocol paths
 
     /// @inheritdoc IServiceCoin
     function burn(uint256 amount) external onlyRole(BURNER_ROLE) {
@@ -52,6 +106,8 @@ contract ServiceCoin is ERC20, ERC20Permit, ERC20Pausable, AccessControlDefaultA
     function relocate(address from, address to, uint256 amount) external onlyRole(WALLET_LINKER_ROLE) {
         _transfer(from, to, amount);
     }
+
+    // ================================================================ administration
 
     /// @inheritdoc IServiceCoin
     function setTransfersOpen(bool open) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -69,17 +125,78 @@ contract ServiceCoin is ERC20, ERC20Permit, ERC20Pausable, AccessControlDefaultA
         _unpause();
     }
 
-    /// @dev The transfer policy. Mints and burns are already gated by role. Other moves are
-    /// allowed while transfers are restricted only when a protocol contract performs them
-    /// (redeem pulls into escrow, refund pays back, a wallet link relocates): a customer cannot
-    /// hand coins to anyone, including by sending them to a protocol contract by mistake.
-    /// ERC20Pausable's check (nothing moves while paused) runs in super._update.
-    function _update(address from, address to, uint256 value) internal override(ERC20, ERC20Pausable) {
+    // ================================================================ views
+
+    /// @inheritdoc ERC20
+    function totalSupply() public view override(ERC20, IERC20) returns (uint256) {
+        return _supply;
+    }
+
+    /// @inheritdoc ERC20
+    function balanceOf(address holder) public view override(ERC20, IERC20) returns (uint256) {
+        return _holders[holder] & BALANCE_MASK;
+    }
+
+    /// @inheritdoc IServiceCoin
+    function mintableSupply() external view returns (uint256) {
+        // _supply <= MAX_SUPPLY always (every mint checks it).
+        unchecked {
+            return MAX_SUPPLY - _supply;
+        }
+    }
+
+    /// @inheritdoc IServiceCoin
+    function holderData(address holder) external view returns (uint160) {
+        return uint160(_holders[holder] >> BALANCE_BITS);
+    }
+
+    /// @inheritdoc IServiceCoin
+    function holderDataOf(address[] calldata holders) external view returns (uint160[] memory data) {
+        data = new uint160[](holders.length);
+        for (uint256 i; i < holders.length; ++i) {
+            data[i] = uint160(_holders[holders[i]] >> BALANCE_BITS);
+        }
+    }
+
+    // ================================================================ balance changes
+
+    /// @dev Every balance change but mintBatchWithData's comes here (OpenZeppelin's _mint,
+    /// _burn and _transfer, after their argument checks). It applies the pause and the transfer
+    /// policy, then does what ERC20._update does, on this contract's storage.
+    /// The policy: mints and burns are gated by role. Other moves are allowed while transfers
+    /// are restricted only when a protocol contract performs them (redeem pulls into escrow,
+    /// refund pays back, a wallet link relocates): a customer cannot hand coins to anyone,
+    /// including by sending them to a protocol contract by mistake.
+    function _update(address from, address to, uint256 value) internal override {
+        _requireNotPaused();
         if (
             from != address(0) && to != address(0) && !transfersOpen && !hasRole(PROTOCOL_ROLE, _msgSender())
         ) {
             revert TransferRestricted(from, to, _msgSender());
         }
-        super._update(from, to, value);
+        if (from == address(0)) {
+            uint256 supply = _supply + value;
+            if (supply > MAX_SUPPLY) revert SupplyLimitExceeded(supply, MAX_SUPPLY);
+            _supply = supply;
+        } else {
+            uint256 word = _holders[from];
+            uint256 balance = word & BALANCE_MASK;
+            if (balance < value) revert ERC20InsufficientBalance(from, balance, value);
+            // value <= balance: the subtraction stays inside the balance bits.
+            unchecked {
+                _holders[from] = word - value;
+            }
+        }
+        unchecked {
+            if (to == address(0)) {
+                // value <= the burner's balance <= supply.
+                _supply -= value;
+            } else {
+                // The receiver's new balance is at most the supply (<= MAX_SUPPLY): the sum
+                // stays inside the balance bits and leaves the holder data as it was.
+                _holders[to] += value;
+            }
+        }
+        emit Transfer(from, to, value);
     }
 }

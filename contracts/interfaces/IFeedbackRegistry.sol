@@ -45,6 +45,9 @@ interface IFeedbackRegistry {
 
     /// @notice Why a record in an accepted batch was not rewarded. LifetimeLimitReached: the
     /// customer's lifetime earnings would pass what the accounting holds (uint96).
+    /// SupplyLimitReached: the coin's total supply would pass its MAX_SUPPLY; the record stays
+    /// unmarked, so a retry after coins are burned can reward it (the batch itself never reverts
+    /// for it, which would block every record behind it).
     enum SkipReason {
         AlreadyRecorded,
         KindNotRewarded,
@@ -52,7 +55,8 @@ interface IFeedbackRegistry {
         OccursInFuture,
         CustomerCapReached,
         BrandCapReached,
-        LifetimeLimitReached
+        LifetimeLimitReached,
+        SupplyLimitReached
     }
 
     /// @notice A customer's reward accounting.

@@ -18,6 +18,9 @@ interface IServiceCoin is IERC20 {
     /// @notice Batch arguments of different lengths.
     error LengthMismatch(uint256 recipients, uint256 amounts);
 
+    /// @notice A mint would take the total supply past MAX_SUPPLY.
+    error SupplyLimitExceeded(uint256 supply, uint256 max);
+
     /// @notice The transfer policy changed.
     /// @param open True when any holder may now transfer; false when only protocol moves are allowed.
     event TransferPolicyChanged(bool open);
@@ -27,6 +30,35 @@ interface IServiceCoin is IERC20 {
     /// @param to The customers.
     /// @param amounts The amounts, index by index.
     function mintBatch(address[] calldata to, uint256[] calldata amounts) external;
+
+    /// @notice Mints to many holders and sets each one's holder data, in one storage write per
+    /// entry (one Transfer event each, whatever the amount, zero included).
+    /// @dev Only MINTER_ROLE, and not while paused. An entry's data replaces what the holder
+    /// had; a holder listed twice ends with the later entry's data and the sum of the amounts.
+    /// @param to The holders.
+    /// @param amounts The amounts, index by index.
+    /// @param data The holder data, index by index.
+    function mintBatchWithData(address[] calldata to, uint256[] calldata amounts, uint160[] calldata data)
+        external;
+
+    /// @notice Replaces a holder's data, leaving the balance as it is.
+    /// @dev Only MINTER_ROLE, and not while paused.
+    function setHolderData(address holder, uint160 data) external;
+
+    /// @notice The 160 bits the minter keeps beside a holder's balance (the FeedbackRegistry's
+    /// reward accounting). The coin gives them no meaning: only the minter writes them, and
+    /// transfers, burns and relocations leave them as they are.
+    function holderData(address holder) external view returns (uint160);
+
+    /// @notice holderData of each holder, in order: one call for a whole batch.
+    function holderDataOf(address[] calldata holders) external view returns (uint160[] memory);
+
+    /// @notice How many more coins may be minted: MAX_SUPPLY minus the total supply.
+    function mintableSupply() external view returns (uint256);
+
+    /// @notice The most coins that can exist (uint96's maximum): every balance then fits the
+    /// 96 bits the coin stores it in.
+    function MAX_SUPPLY() external view returns (uint256);
 
     /// @notice Burns coins held by the caller (redeemed coins leaving circulation).
     /// @dev Only BURNER_ROLE (the TierRedemption contract).

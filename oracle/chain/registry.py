@@ -35,6 +35,7 @@ SKIP_REASONS = (
     "CustomerCapReached",
     "BrandCapReached",
     "LifetimeLimitReached",
+    "SupplyLimitReached",
 )
 
 

@@ -27,8 +27,13 @@ def test_the_same_event_again_with_a_bigger_reward_is_already_recorded(batches, 
 def test_a_mint_batch_overflowing_the_supply_reverts_whole(coin, admin, accounts, alice, bob):
     minter = accounts[7]
     coin.grantRole(coin.MINTER_ROLE(), minter, {"from": admin})
+    # Past the coin's uint96 supply limit (balances share their slot with holder data)...
+    with brownie.reverts(revert_pattern=error("SupplyLimitExceeded", UINT96_MAX + 1, UINT96_MAX)):
+        coin.mintBatch([alice, bob], [UINT96_MAX, 1], {"from": minter})
+    assert coin.balanceOf(alice) == coin.balanceOf(bob) == coin.totalSupply() == 0
+    # ...and past uint256 itself: a checked-arithmetic panic, not a wrap to a small supply.
     with brownie.reverts(revert_pattern=r"Panic: 0x11|.*overflow.*"):
-        coin.mintBatch([alice, bob], [2**256 - 1, 1], {"from": minter})
+        coin.mintBatch([alice, bob], [1, 2**256 - 1], {"from": minter})
     assert coin.balanceOf(alice) == coin.balanceOf(bob) == coin.totalSupply() == 0
 
 

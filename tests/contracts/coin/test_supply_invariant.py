@@ -1,5 +1,7 @@
-"""Stateful test: random mints, burns, transfers, relocations and policy changes, compared
-after every step with a Python model of the balances (totalSupply == sum of balances)."""
+"""Stateful test: random mints (with and without holder data), burns, transfers, relocations,
+holder-data writes and policy changes, compared after every step with a Python model of the
+balances and the holder data (totalSupply == sum of balances; no balance change touches the
+data that shares its storage slot)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ class CoinMachine:
     st_holder = strategy("uint8", max_value=3)
     st_amount = strategy("uint256", max_value=30 * COIN)
     st_open = strategy("bool")
+    st_data = strategy("uint160")
 
     def __init__(cls, coin, admin, minter, linker, holders, err):
         cls.err = staticmethod(err)  # a plain function on the class would bind to self
@@ -26,11 +29,21 @@ class CoinMachine:
 
     def setup(self):
         self.balances = [0] * len(self.holders)
+        self.data = [0] * len(self.holders)
         self.open = False
 
     def rule_mint(self, st_holder, st_amount):
         self.coin.mintBatch([self.holders[st_holder]], [st_amount], {"from": self.minter})
         self.balances[st_holder] += st_amount
+
+    def rule_mint_with_data(self, st_holder, st_amount, st_data):
+        self.coin.mintBatchWithData([self.holders[st_holder]], [st_amount], [st_data], {"from": self.minter})
+        self.balances[st_holder] += st_amount
+        self.data[st_holder] = st_data
+
+    def rule_set_data(self, st_holder, st_data):
+        self.coin.setHolderData(self.holders[st_holder], st_data, {"from": self.minter})
+        self.data[st_holder] = st_data
 
     def rule_burn(self, st_amount):
         burner = self.holders[3]
@@ -75,6 +88,9 @@ class CoinMachine:
     def invariant_balances_match_the_model(self):
         assert [self.coin.balanceOf(h) for h in self.holders] == self.balances
 
+    def invariant_holder_data_matches_the_model(self):
+        assert self.coin.holderDataOf(self.holders) == self.data
+
     def invariant_total_supply_is_the_sum_of_balances(self):
         assert self.coin.totalSupply() == sum(self.balances)
 
@@ -93,5 +109,5 @@ def test_balances_and_supply_follow_the_model(
         linker,
         [alice, bob, protocol, burner],
         err,
-        settings={"max_examples": 10, "stateful_step_count": 12},
+        settings={"max_examples": 12, "stateful_step_count": 14},
     )

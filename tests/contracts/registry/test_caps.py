@@ -12,6 +12,7 @@ from .helpers import (
     CUSTOMER_CAP,
     CUSTOMER_CAP_REACHED,
     LIFETIME_LIMIT_REACHED,
+    SUPPLY_LIMIT_REACHED,
     PERIOD,
     UINT96_MAX,
     WELCOME,
@@ -162,18 +163,59 @@ def test_a_reward_of_uint96_max_fills_the_caps_and_the_next_record_is_skipped(
     assert registry.brandOf(BRAND)["issuedInPeriod"] == UINT96_MAX
 
 
-def test_a_lifetime_that_would_pass_uint96_skips_only_that_record(
-    batches, registry, admin, coin, chain, limits, alice, bob
-):
+def _fill_the_supply(batches, registry, admin, chain, alice):
+    """Alice earns uint96's maximum less one wei in one period, then one more wei in the next:
+    her lifetime and the coin's supply both reach uint96's maximum (MAX_SUPPLY)."""
+    registry.setBaseReward(FeedbackKind.SURVEY_RESPONSE, UINT96_MAX - 1, {"from": admin})
     batches.reward([alice])
     _next_period(chain)
     registry.setBaseReward(FeedbackKind.CSAT_RATING, 1, {"from": admin})  # 1 wei: under every cap
-    batch = batches.batch([batches.record(c, FeedbackKind.CSAT_RATING) for c in (bob, alice)])
+
+
+def test_a_mint_past_the_coin_supply_limit_is_skipped_not_reverted(
+    batches, registry, admin, coin, chain, limits, alice, bob
+):
+    _fill_the_supply(batches, registry, admin, chain, alice)
+    batch = batches.batch([batches.record(c, FeedbackKind.CSAT_RATING) for c in (alice, bob)])
+    tx = batches.submit(batch)
+    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [alice]
+    assert [(e["seq"], e["reason"]) for e in tx.events["RecordNotRewarded"]] == [
+        (batch.records[1].seq, SUPPLY_LIMIT_REACHED)
+    ]
+    assert coin.totalSupply() == coin.MAX_SUPPLY() == UINT96_MAX
+    assert coin.mintableSupply() == 0
+    assert (coin.balanceOf(alice), coin.balanceOf(bob)) == (UINT96_MAX, 0)
+    assert registry.lifetimeEarned(bob) == 0
+    # Left unmarked, so a retry once coins are burned can still reward it.
+    assert not registry.isRecorded(BRAND, batch.records[1].seq)
+
+
+def test_a_lifetime_that_would_pass_uint96_is_skipped(
+    batches, registry, admin, coin, chain, limits, accounts, alice
+):
+    _fill_the_supply(batches, registry, admin, chain, alice)
+    batches.submit(batches.batch([batches.record(alice, FeedbackKind.CSAT_RATING)]))
+    assert registry.lifetimeEarned(alice) == UINT96_MAX
+    # Burning some of her coins makes room in the supply; lifetime earned does not go down.
+    burner = accounts[7]
+    coin.grantRole(coin.BURNER_ROLE(), burner, {"from": admin})
+    coin.grantRole(coin.PROTOCOL_ROLE(), burner, {"from": admin})
+    coin.approve(burner, COIN, {"from": alice})
+    coin.transferFrom(alice, burner, COIN, {"from": burner})
+    coin.burn(COIN, {"from": burner})
+    assert coin.mintableSupply() == COIN
+    batch = batches.batch([batches.record(alice, FeedbackKind.CSAT_RATING)])
     tx = batches.submit(batch)
     assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [LIFETIME_LIMIT_REACHED]
-    assert tx.events["RecordNotRewarded"][0]["seq"] == batch.records[1].seq
     assert registry.lifetimeEarned(alice) == UINT96_MAX
-    assert coin.balanceOf(alice) == UINT96_MAX
-    assert coin.balanceOf(bob) == 1
-    assert registry.isRecorded(BRAND, batch.records[0].seq)
-    assert not registry.isRecorded(BRAND, batch.records[1].seq)
+    assert coin.balanceOf(alice) == UINT96_MAX - COIN
+    assert not registry.isRecorded(BRAND, batch.records[0].seq)
+
+
+def test_with_both_the_brand_cap_and_the_supply_passed_the_brand_cap_is_the_reason(
+    batches, registry, admin, coin, chain, limits, alice, bob
+):
+    _fill_the_supply(batches, registry, admin, chain, alice)
+    registry.setBrandCap(BRAND, 0, {"from": admin})
+    tx = batches.submit(batches.batch([batches.record(bob, FeedbackKind.CSAT_RATING)]))
+    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [BRAND_CAP_REACHED]

@@ -29,6 +29,7 @@ class SkipReason(IntEnum):
     CUSTOMER_CAP_REACHED = 4
     BRAND_CAP_REACHED = 5
     LIFETIME_LIMIT_REACHED = 6
+    SUPPLY_LIMIT_REACHED = 7
 
 
 class Status(IntEnum):
@@ -147,24 +148,38 @@ class RegistryModel:
     def lifetime(self, customer: str) -> int:
         return self.account(customer).lifetime
 
-    def apply_batch(self, brand_id: int, records: list[Record], timestamp: int, tiers: TierSchedule) -> list[Outcome]:
+    def apply_batch(
+        self, brand_id: int, records: list[Record], timestamp: int, tiers: TierSchedule, mintable: int
+    ) -> list[Outcome]:
         """FeedbackRegistry.submitBatch after its checks passed: rewards or skips each record in
-        order, exactly as `_applyRecord` does, and returns what happened to each."""
+        order, exactly as `_applyRecord` does, and returns what happened to each. `mintable` is
+        the coin's room under its MAX_SUPPLY when the batch starts."""
         period = timestamp // self.period_length
         brand = self.brands[brand_id]
         if brand.period != period:
             brand.period, brand.issued_in_period = period, 0
         outcomes = []
         for record in records:
-            outcomes.append(self._apply_record(brand_id, brand, record, period, timestamp, tiers))
+            outcome = self._apply_record(brand_id, brand, record, period, timestamp, tiers, mintable)
+            mintable -= outcome.minted
+            outcomes.append(outcome)
         return outcomes
 
-    def preview_batch(self, brand_id: int, records: list[Record], timestamp: int, tiers: TierSchedule) -> list[Outcome]:
+    def preview_batch(
+        self, brand_id: int, records: list[Record], timestamp: int, tiers: TierSchedule, mintable: int
+    ) -> list[Outcome]:
         """apply_batch on a copy: what a batch would do, leaving the model as it is."""
-        return copy.deepcopy(self).apply_batch(brand_id, records, timestamp, tiers)
+        return copy.deepcopy(self).apply_batch(brand_id, records, timestamp, tiers, mintable)
 
     def _apply_record(
-        self, brand_id: int, brand: Brand, record: Record, period: int, timestamp: int, tiers: TierSchedule
+        self,
+        brand_id: int,
+        brand: Brand,
+        record: Record,
+        period: int,
+        timestamp: int,
+        tiers: TierSchedule,
+        mintable: int,
     ) -> Outcome:
         if (brand_id, record.seq) in self.recorded:
             return Outcome(record, skip=SkipReason.ALREADY_RECORDED)
@@ -184,6 +199,8 @@ class RegistryModel:
         welcome = 0 if account.welcomed else self.welcome_bonus
         if brand.issued_in_period + reward + welcome > brand.cap:
             return Outcome(record, skip=SkipReason.BRAND_CAP_REACHED)
+        if reward + welcome > mintable:
+            return Outcome(record, skip=SkipReason.SUPPLY_LIMIT_REACHED)
         if account.lifetime + reward > UINT96_MAX:
             return Outcome(record, skip=SkipReason.LIFETIME_LIMIT_REACHED)
         self.recorded.add((brand_id, record.seq))
@@ -211,6 +228,11 @@ class CoinModel:
     @property
     def supply(self) -> int:
         return sum(self.balances.values())
+
+    @property
+    def mintable(self) -> int:
+        """The coin's room under MAX_SUPPLY (uint96's maximum)."""
+        return UINT96_MAX - self.supply
 
     def balance(self, holder: str) -> int:
         return self.balances[holder.lower()]

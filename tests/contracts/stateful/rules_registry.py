@@ -107,7 +107,9 @@ class RegistryRules(MachineBase):
         signature_error = quorum_error(digest, signatures, registry.quorum, registry.signers)
         if signature_error:
             return signature_error
-        outcomes = registry.preview_batch(batch.brand_id, self._model_records(batch), now, self.model.redemption.tiers)
+        outcomes = registry.preview_batch(
+            batch.brand_id, self._model_records(batch), now, self.model.redemption.tiers, self.model.coin.mintable
+        )
         if self.model.coin.paused and any(o.skip is None for o in outcomes):
             return error("EnforcedPause")  # the coin refuses the mint
         return None
@@ -121,7 +123,9 @@ class RegistryRules(MachineBase):
 
     def _apply_batch(self, batch: FeedbackBatch, signatures: list[bytes], tx) -> None:
         registry = self.model.registry
-        outcomes = registry.apply_batch(batch.brand_id, self._model_records(batch), tx.timestamp, self.model.redemption.tiers)
+        outcomes = registry.apply_batch(
+            batch.brand_id, self._model_records(batch), tx.timestamp, self.model.redemption.tiers, self.model.coin.mintable
+        )
         rewarded = [o for o in outcomes if o.skip is None]
         skipped = [o for o in outcomes if o.skip is not None]
         on_chain = [
