@@ -9,6 +9,8 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
 import {FeedbackHashing} from "./FeedbackHashing.sol";
+import {BatchCustomers} from "./BatchCustomers.sol";
+import {PackedAccount} from "./PackedAccount.sol";
 import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 
@@ -20,11 +22,11 @@ import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 /// - coins minted by this contract equal the sum of rewards in FeedbackRecorded events plus
 ///   welcome bonuses in WelcomeGranted events;
 /// - no batch reverts at the coin's supply limit: a record that would pass it is skipped;
-/// - within one period, no customer earns more than `customerCapPerPeriod` and no brand
-///   issues more than its `capPerPeriod` (welcome bonuses count toward the brand's cap only);
+/// - within one period, no customer has more than `customerCapPerPeriod` records rewarded and
+///   no brand issues more than its `capPerPeriod` (welcome bonuses included);
 /// - `lifetimeEarned` never decreases, except when moved whole to a linked wallet.
-/// @dev Gas: recording costs one storage write per 256 events (the bitmap word), one per
-/// customer (the Account slot) and the coin's balance write; nothing else per event is stored.
+/// @dev Gas: one storage write per 256 events (the bitmap word) and one per customer: the
+/// Account lives in the coin's holder data beside the balance (PackedAccount), written with the mint.
 contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pausable {
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @dev Relays wallet links: the brand's oracle, which knows that both addresses belong to
@@ -58,7 +60,6 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
     mapping(uint8 kind => uint256) public baseReward;
     mapping(address holder => uint256) public linkNonce;
     mapping(uint32 brandId => Brand) private _brands;
-    mapping(address customer => Account) private _accounts;
     /// @dev brand => word index (seq / 256) => bitmap of recorded seqs (bit seq % 256).
     mapping(uint32 brandId => mapping(uint256 word => uint256 bits)) private _recorded;
 
@@ -74,8 +75,13 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         uint256 issueLimit;
         uint256[] thresholds;
         uint256[] multipliersBps;
-        address[] recipients;
+        // The batch's distinct customers, each record's index among them, their packed
+        // accounts (read from the coin) and what each is minted; `touched` marks the rewarded.
+        address[] customers;
+        uint256[] customerIndex;
+        uint160[] accounts;
         uint256[] amounts;
+        bool[] touched;
     }
 
     /// @param admin The initial DEFAULT_ADMIN_ROLE holder.
@@ -107,27 +113,24 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         Brand memory brand = _brands[batch.brandId];
         if (!brand.active) revert BrandNotActive(batch.brandId);
 
-        BatchState memory state = _startBatch(size);
+        FeedbackRecord[] memory records = batch.records;
+        BatchState memory state = _startBatch(records);
         if (brand.period != state.period) {
             brand.period = state.period;
             brand.issuedInPeriod = 0;
         }
-        // The brand may issue up to its cap, and the coin may mint up to its MAX_SUPPLY. The
-        // brand's issued sum and the batch's minted sum grow together, so one bound covers
-        // both checks at the cost of one per record.
-        uint256 brandLimit = brand.capPerPeriod;
+        // The brand's cap and the coin's MAX_SUPPLY in one bound (the brand's issued sum and the
+        // batch's minted sum grow together): one check per record covers both.
         uint256 supplyLimit = brand.issuedInPeriod + coin.mintableSupply();
-        state.issueLimit = brandLimit < supplyLimit ? brandLimit : supplyLimit;
+        state.issueLimit = brand.capPerPeriod < supplyLimit ? brand.capPerPeriod : supplyLimit;
 
-        // One pass: hash each record for the signature and apply it. If the signatures do not
-        // verify below, the whole transaction reverts, so nothing applied here survives.
+        // One pass over records decoded into memory once (a calldata struct re-checks offsets on
+        // every field read): hash each and apply it. Bad signatures below revert it all.
         bytes32[] memory recordHashes = new bytes32[](size);
         for (uint256 i; i < size; ++i) {
-            // Decoded and validated once: every later read is a plain memory read, where a
-            // calldata struct re-checks offsets and bounds on each field access.
-            FeedbackRecord memory record = batch.records[i];
+            FeedbackRecord memory record = records[i];
             recordHashes[i] = _hashRecord(record);
-            _applyRecord(batch.brandId, record, brand, state);
+            _applyRecord(batch.brandId, record, state.customerIndex[i], brand, state);
         }
         if (state.wordIndex != type(uint256).max) _recorded[batch.brandId][state.wordIndex] = state.word;
         _brands[batch.brandId] = brand;
@@ -136,15 +139,19 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         _requireQuorum(digest, signatures);
 
         recorded = state.recorded;
-        if (recorded != 0) _mint(state, recorded, size);
+        if (recorded != 0) _mint(state);
         emit BatchRecorded(batch.brandId, digest, batch.policyHash, recorded, size - recorded, state.minted);
     }
 
-    /// @dev Rewards one record, or emits why not. Dedupe bits are read and written through
-    /// `state.word` so a run of sequence numbers in one 256-bit word costs one storage write.
-    function _applyRecord(uint32 brandId, FeedbackRecord memory record, Brand memory brand, BatchState memory state)
-        private
-    {
+    /// @dev Rewards one record, or emits why not. Dedupe bits go through `state.word` (one write
+    /// per 256-seq word), the customer's account through `state.accounts[customer]`.
+    function _applyRecord(
+        uint32 brandId,
+        FeedbackRecord memory record,
+        uint256 customer,
+        Brand memory brand,
+        BatchState memory state
+    ) private {
         uint256 wordIndex = record.seq >> 8;
         uint256 bit = 1 << (record.seq & 0xff);
         if (wordIndex != state.wordIndex) {
@@ -159,18 +166,14 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         if (record.customer == address(0)) return _skip(brandId, record, SkipReason.ZeroCustomer);
         if (record.occurredAt > block.timestamp) return _skip(brandId, record, SkipReason.OccursInFuture);
 
-        Account memory account = _accounts[record.customer];
-        if (account.period != state.period) {
-            account.period = state.period;
-            account.earnedInPeriod = 0;
-        }
-        uint256 reward = base * _multiplierBps(account.lifetimeEarned, state) / BPS;
-        // Caps are at most uint96 (enforced by the setters) and so are the stored sums, so
-        // these checked sums of uint96 values and a reward revert only on a tier source gone mad.
-        if (account.earnedInPeriod + reward > state.customerCap) {
-            return _skip(brandId, record, SkipReason.CustomerCapReached);
-        }
-        uint256 welcome = account.welcomed ? 0 : state.welcomeBonus;
+        uint256 account = state.accounts[customer];
+        uint256 lifetime = PackedAccount.lifetimeEarned(account);
+        uint256 rewards = PackedAccount.period(account) == state.period ? PackedAccount.rewardsInPeriod(account) : 0;
+        if (rewards >= state.customerCap) return _skip(brandId, record, SkipReason.CustomerCapReached);
+        uint256 reward = base * _multiplierBps(lifetime, state) / BPS;
+        uint256 welcome = PackedAccount.welcomed(account) ? 0 : state.welcomeBonus;
+        // Caps, rewards and the welcome bonus are at most uint96 (the setters enforce it), so
+        // these checked sums revert only on a tier source gone mad.
         uint256 issued = brand.issuedInPeriod + reward + welcome;
         if (issued > state.issueLimit) {
             // The coin refuses a mint past its MAX_SUPPLY with a revert; skipping here instead
@@ -181,25 +184,19 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
                 issued > brand.capPerPeriod ? SkipReason.BrandCapReached : SkipReason.SupplyLimitReached
             );
         }
-        if (account.lifetimeEarned + reward > type(uint96).max) {
-            return _skip(brandId, record, SkipReason.LifetimeLimitReached);
-        }
+        if (lifetime + reward > type(uint96).max) return _skip(brandId, record, SkipReason.LifetimeLimitReached);
 
-        // No overflow below: the three checks above bound reward + welcome and every updated
-        // sum by a uint96 cap, and `minted` adds at most MAX_BATCH_SIZE such amounts.
+        // No overflow below: issued <= a uint96 cap, lifetime + reward <= uint96 (just checked),
+        // rewards < customerCap <= uint24 (so + 1 fits its 24 bits), and `minted` and each
+        // amount add at most MAX_BATCH_SIZE sums below 2^97.
         unchecked {
             state.word |= bit;
-            account.earnedInPeriod += uint96(reward);
-            account.lifetimeEarned += uint96(reward);
-            brand.issuedInPeriod += uint96(reward + welcome);
+            brand.issuedInPeriod = uint96(issued);
             // The welcome comes with the first reward, whatever the bonus is then (even zero).
-            account.welcomed = true;
-            _accounts[record.customer] = account;
-
-            uint256 n = state.recorded;
-            state.recipients[n] = record.customer;
-            state.amounts[n] = reward + welcome;
-            state.recorded = n + 1;
+            state.accounts[customer] = PackedAccount.pack(lifetime + reward, state.period, rewards + 1, true);
+            state.amounts[customer] += reward + welcome;
+            state.touched[customer] = true;
+            state.recorded += 1;
             state.minted += reward + welcome;
         }
         _emitRecorded(brandId, record, reward);
@@ -223,7 +220,7 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         emit RecordNotRewarded(brandId, record.eventId, record.seq, reason);
     }
 
-    function _startBatch(uint256 size) private view returns (BatchState memory state) {
+    function _startBatch(FeedbackRecord[] memory records) private view returns (BatchState memory state) {
         if (address(tierSource) == address(0)) revert TierSourceNotSet();
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
         state.period = _period();
@@ -231,8 +228,10 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         state.customerCap = _customerCapPerPeriod;
         state.welcomeBonus = _welcomeBonus;
         state.wordIndex = type(uint256).max;
-        state.recipients = new address[](size);
-        state.amounts = new uint256[](size);
+        (state.customers, state.customerIndex) = BatchCustomers.distinct(records);
+        state.accounts = coin.holderDataOf(state.customers);
+        state.amounts = new uint256[](state.customers.length);
+        state.touched = new bool[](state.customers.length);
     }
 
     /// @dev The multiplier of the highest tier whose threshold `lifetime` reaches.
@@ -250,17 +249,27 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         return state.multipliersBps[tier];
     }
 
-    /// @dev One external call mints every reward of the batch. Skipped records left the tail
-    /// of the arrays empty; copy the filled part only in that (rare) case.
-    function _mint(BatchState memory state, uint256 recorded, uint256 size) private {
-        if (recorded == size) return coin.mintBatch(state.recipients, state.amounts);
-        address[] memory recipients = new address[](recorded);
-        uint256[] memory amounts = new uint256[](recorded);
-        for (uint256 i; i < recorded; ++i) {
-            recipients[i] = state.recipients[i];
-            amounts[i] = state.amounts[i];
+    /// @dev One call mints every reward and writes each rewarded customer's account (one Transfer
+    /// per customer); customers with every record skipped are left out (a rare copy).
+    function _mint(BatchState memory state) private {
+        uint256 count = state.customers.length;
+        uint256 rewarded;
+        for (uint256 j; j < count; ++j) {
+            if (state.touched[j]) ++rewarded;
         }
-        coin.mintBatch(recipients, amounts);
+        if (rewarded == count) return coin.mintBatchWithData(state.customers, state.amounts, state.accounts);
+        address[] memory customers = new address[](rewarded);
+        uint256[] memory amounts = new uint256[](rewarded);
+        uint160[] memory accounts = new uint160[](rewarded);
+        uint256 n;
+        for (uint256 j; j < count; ++j) {
+            if (!state.touched[j]) continue;
+            customers[n] = state.customers[j];
+            amounts[n] = state.amounts[j];
+            accounts[n] = state.accounts[j];
+            ++n;
+        }
+        coin.mintBatchWithData(customers, amounts, accounts);
     }
 
     /// @dev Signers must be distinct registered signers, given in strictly ascending order.
@@ -306,19 +315,17 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
 
     /// @dev The history moves with the coins: tiers and caps follow the customer, not the address.
     function _moveAccount(address from, address to) private returns (uint256 lifetimeMoved) {
-        Account memory source = _accounts[from];
-        Account memory target = _accounts[to];
+        uint256 source = coin.holderData(from);
+        uint256 target = coin.holderData(to);
         uint32 period = _period();
-        uint256 sourceInPeriod = source.period == period ? source.earnedInPeriod : 0;
-        uint256 targetInPeriod = target.period == period ? target.earnedInPeriod : 0;
-        target.lifetimeEarned = _checkedUint96(uint256(target.lifetimeEarned) + source.lifetimeEarned);
-        target.earnedInPeriod = _checkedUint96(sourceInPeriod + targetInPeriod);
-        target.period = period;
-        target.welcomed = target.welcomed || source.welcomed;
-        _accounts[to] = target;
+        lifetimeMoved = PackedAccount.lifetimeEarned(source);
+        uint256 lifetime = _checkedUint96(PackedAccount.lifetimeEarned(target) + lifetimeMoved);
+        uint256 rewards = PackedAccount.rewardsIn(source, period) + PackedAccount.rewardsIn(target, period);
+        if (rewards > type(uint24).max) revert AmountTooLarge(rewards, type(uint24).max);
+        bool welcomed = PackedAccount.welcomed(target) || PackedAccount.welcomed(source);
+        coin.setHolderData(to, PackedAccount.pack(lifetime, period, rewards, welcomed));
         // The source keeps `welcomed` so that the address cannot collect a second welcome bonus.
-        _accounts[from] = Account({lifetimeEarned: 0, earnedInPeriod: 0, period: period, welcomed: true});
-        return source.lifetimeEarned;
+        coin.setHolderData(from, PackedAccount.pack(0, period, 0, true));
     }
 
     // ================================================================ administration
@@ -381,9 +388,11 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
     }
 
     /// @inheritdoc IFeedbackRegistry
-    function setCustomerCap(uint256 capPerPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        emit CustomerCapChanged(_customerCapPerPeriod, capPerPeriod);
-        _customerCapPerPeriod = _checkedUint96(capPerPeriod);
+    function setCustomerCap(uint256 rewardsPerPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // The count is kept in 24 bits of the customer's packed account.
+        if (rewardsPerPeriod > type(uint24).max) revert AmountTooLarge(rewardsPerPeriod, type(uint24).max);
+        emit CustomerCapChanged(_customerCapPerPeriod, rewardsPerPeriod);
+        _customerCapPerPeriod = uint96(rewardsPerPeriod);
     }
 
     /// @inheritdoc IFeedbackRegistry
@@ -440,17 +449,17 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         if (address(tierSource) == address(0)) revert TierSourceNotSet();
         BatchState memory state;
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
-        return baseReward[kind] * _multiplierBps(_accounts[customer].lifetimeEarned, state) / BPS;
+        return baseReward[kind] * _multiplierBps(PackedAccount.lifetimeEarned(coin.holderData(customer)), state) / BPS;
     }
 
     /// @inheritdoc IFeedbackRegistry
     function lifetimeEarned(address customer) external view returns (uint256) {
-        return _accounts[customer].lifetimeEarned;
+        return PackedAccount.lifetimeEarned(coin.holderData(customer));
     }
 
     /// @inheritdoc IFeedbackRegistry
     function accountOf(address customer) external view returns (Account memory) {
-        return _accounts[customer];
+        return PackedAccount.toAccount(coin.holderData(customer));
     }
 
     /// @inheritdoc IFeedbackRegistry

@@ -194,9 +194,9 @@ def wiring_steps(
         ensure_value(f"FeedbackRegistry: base reward of {name} = {amount} SVC",
                      lambda kind=kind: registry.baseReward(kind), to_units(amount),
                      lambda kind=kind, amount=amount: registry.setBaseReward(kind, to_units(amount), tx), registry)
-    ensure_value(f"FeedbackRegistry: customer cap = {config.customer_cap_per_period} SVC per period",
-                 lambda: registry.customerCapPerPeriod(), to_units(config.customer_cap_per_period),
-                 lambda: registry.setCustomerCap(to_units(config.customer_cap_per_period), tx), registry)
+    ensure_value(f"FeedbackRegistry: customer cap = {config.customer_rewards_per_period} rewarded records per period",
+                 lambda: registry.customerCapPerPeriod(), config.customer_rewards_per_period,
+                 lambda: registry.setCustomerCap(config.customer_rewards_per_period, tx), registry)
     ensure_value(f"FeedbackRegistry: welcome bonus = {config.welcome_bonus} SVC",
                  lambda: registry.welcomeBonus(), to_units(config.welcome_bonus),
                  lambda: registry.setWelcomeBonus(to_units(config.welcome_bonus), tx), registry)

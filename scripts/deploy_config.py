@@ -68,7 +68,9 @@ class DeployConfig(_Strict):
     period_length: int = Field(gt=0)
     price_notice_period: int = Field(ge=0)
     dispute_window: int = Field(ge=0)
-    customer_cap_per_period: Coins
+    # A count, not coins: how many records of one customer may be rewarded per period (the
+    # count is kept in 24 bits of the customer's packed account on chain).
+    customer_rewards_per_period: int = Field(ge=0, lt=2**24)
     welcome_bonus: Coins
     base_rewards: dict[str, Coins]
     tiers: list[Tier] = Field(min_length=1, max_length=16)

@@ -70,7 +70,7 @@ OCCURRED_AT = 1_700_000_000
 DEADLINE = 0x1111111111
 # Caps far above anything measured, so no record is ever skipped (set through the admin setters).
 BRAND_CAP_COINS = 10**9
-CUSTOMER_CAP_COINS = 10**6
+CUSTOMER_CAP_REWARDS = 2**24 - 1
 # Time from the start of a cap period at which each measurement starts, so that a measurement
 # never straddles a period boundary.
 PERIOD_OFFSET = 3600
@@ -86,9 +86,9 @@ NOTES = (
     "submit_batch: one FeedbackRecord per customer, all customers distinct, kind "
     "survey_response (5 SVC), one oracle signature (quorum 1); per_event = total // size. "
     "fresh: customers never rewarded (first reward, with the 5 SVC welcome bonus: WelcomeGranted "
-    "event, Account and balance slots written from zero); fresh_no_welcome: the same with "
-    "setWelcomeBonus(0). returning_same_period: every customer was rewarded by an earlier batch in "
-    "the same cap period (Account and balance slots already non-zero); returning_new_period: the "
+    "event, the coin's holder slot (balance and packed Account) written from zero); "
+    "fresh_no_welcome: the same with setWelcomeBonus(0). returning_same_period: every customer was rewarded by an earlier batch in "
+    "the same cap period (holder slot already non-zero); returning_new_period: the "
     "same, with chain.sleep(period_length) between the two batches (each Account's period resets). "
     "Each measured batch is not the brand's first in its period and starts on an untouched "
     "256-seq bitmap word (the zero-to-non-zero write of that word, 22,100 gas, is included: the "
@@ -188,7 +188,7 @@ class GasBench:
         deployment = deploy(deployer, config)
         registry = deployment.registry
         transact(registry.setBrandCap, BRAND, to_units(BRAND_CAP_COINS), sender=deployer)
-        transact(registry.setCustomerCap, to_units(CUSTOMER_CAP_COINS), sender=deployer)
+        transact(registry.setCustomerCap, CUSTOMER_CAP_REWARDS, sender=deployer)
         domain = Domain(chain_id=chain.id, verifying_contract=registry.address)
         return cls(deployment, deployer, funder, signer_key, domain)
 

@@ -59,15 +59,17 @@ interface IFeedbackRegistry {
         SupplyLimitReached
     }
 
-    /// @notice A customer's reward accounting.
+    /// @notice A customer's reward accounting. It is kept in the ServiceCoin's holder data (the
+    /// 160 bits beside the customer's balance), so that a reward writes one storage slot.
     /// @param lifetimeEarned Everything ever rewarded for participation (tiers follow it).
-    /// @param earnedInPeriod Rewarded during `period` (the per-customer cap applies to it).
-    /// @param period The cap period `earnedInPeriod` belongs to.
+    /// @param rewardsInPeriod How many records were rewarded during `period` (the per-customer
+    /// cap counts them).
+    /// @param period The cap period `rewardsInPeriod` belongs to.
     /// @param welcomed Whether the customer has had their first reward, which carries the
     /// one-time welcome bonus (whatever the bonus was then, zero included).
     struct Account {
         uint96 lifetimeEarned;
-        uint96 earnedInPeriod;
+        uint24 rewardsInPeriod;
         uint32 period;
         bool welcomed;
     }
@@ -158,6 +160,7 @@ interface IFeedbackRegistry {
     event BrandCapChanged(uint32 indexed brandId, uint256 oldCap, uint256 newCap);
     event BrandActiveChanged(uint32 indexed brandId, bool active);
     event BaseRewardChanged(uint8 indexed kind, uint256 oldReward, uint256 newReward);
+    /// @notice The per-customer cap changed (a count of rewarded records per period).
     event CustomerCapChanged(uint256 oldCap, uint256 newCap);
     event WelcomeBonusChanged(uint256 oldBonus, uint256 newBonus);
     event TierSourceChanged(address indexed oldSource, address indexed newSource);
@@ -199,8 +202,10 @@ interface IFeedbackRegistry {
     function setBrandActive(uint32 brandId, bool active) external;
     /// @notice Sets the base reward of a kind; zero stops rewarding the kind. Only DEFAULT_ADMIN_ROLE.
     function setBaseReward(uint8 kind, uint256 amount) external;
-    /// @notice Sets the most one customer may earn per period. Only DEFAULT_ADMIN_ROLE.
-    function setCustomerCap(uint256 capPerPeriod) external;
+    /// @notice Sets how many records of one customer may be rewarded per period (at most
+    /// 2^24 - 1). Only DEFAULT_ADMIN_ROLE. What a customer can earn in a period is then at most
+    /// this count times the highest base reward times the highest tier multiplier.
+    function setCustomerCap(uint256 rewardsPerPeriod) external;
     /// @notice Sets the one-time welcome bonus granted with a customer's first reward. Only DEFAULT_ADMIN_ROLE.
     function setWelcomeBonus(uint256 amount) external;
     /// @notice Sets the contract whose tier schedule multiplies rewards. Only DEFAULT_ADMIN_ROLE.

@@ -39,9 +39,20 @@ def test_a_tier_threshold_at_the_uint96_limit_is_accepted(tmp_path: Path) -> Non
     "change, field",
     [
         (lambda raw: raw["tiers"][-1].update(threshold="79228162514.264337593543950336"), "tiers.3.threshold"),
-        (lambda raw: raw.update(customer_cap_per_period="100000000000"), "customer_cap_per_period"),
+        (lambda raw: raw.update(welcome_bonus="100000000000"), "welcome_bonus"),
     ],
 )
 def test_an_amount_above_uint96_is_refused_naming_its_field(tmp_path: Path, change, field: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match=rf"{field}.*more than the contracts hold"):
         load_config(_config_with(tmp_path, change))
+
+
+@pytest.mark.parametrize("value", [2**24, -1, "5.5", "50 SVC"])
+def test_the_customer_cap_is_a_count_that_fits_24_bits(tmp_path: Path, value) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="customer_rewards_per_period"):
+        load_config(_config_with(tmp_path, lambda raw: raw.update(customer_rewards_per_period=value)))
+
+
+def test_the_largest_customer_cap_is_accepted(tmp_path: Path) -> None:
+    config = load_config(_config_with(tmp_path, lambda raw: raw.update(customer_rewards_per_period=2**24 - 1)))
+    assert config.customer_rewards_per_period == 2**24 - 1

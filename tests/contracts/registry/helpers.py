@@ -12,6 +12,7 @@ from tests.contracts.revert_patterns import error  # noqa: F401  (re-exported fo
 COIN = 10**18
 BRAND = 1
 UINT96_MAX = 2**96 - 1
+UINT24_MAX = 2**24 - 1
 BPS = 10_000
 # Order of the secp256k1 group: s and n - s both verify (the malleable twin).
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -30,7 +31,7 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 # scripts/config/development.yaml, in units.
 WELCOME = 5 * COIN
-CUSTOMER_CAP = 200 * COIN
+CUSTOMER_CAP = 50  # rewarded records per customer per period
 BRAND_CAP = 100_000 * COIN
 PERIOD = 86_400
 # A kind with no base reward in the development schedule.

@@ -21,7 +21,7 @@ ADMIN_SETTERS = {
     "setBrandCap": lambda r, a, tx: r.setBrandCap(BRAND, 0, tx),
     "setBrandActive": lambda r, a, tx: r.setBrandActive(BRAND, False, tx),
     "setBaseReward": lambda r, a, tx: r.setBaseReward(FeedbackKind.REFERRAL, 10**6 * COIN, tx),
-    "setCustomerCap": lambda r, a, tx: r.setCustomerCap(10**6 * COIN, tx),
+    "setCustomerCap": lambda r, a, tx: r.setCustomerCap(10**6, tx),
     "setWelcomeBonus": lambda r, a, tx: r.setWelcomeBonus(10**6 * COIN, tx),
     "setTierSource": lambda r, a, tx: r.setTierSource(a, tx),
     "unpause": lambda r, a, tx: r.unpause(tx),

@@ -2,6 +2,7 @@
 
 import brownie
 import pytest
+from eth_utils import to_checksum_address
 
 from oracle.kinds import FeedbackKind
 
@@ -14,6 +15,7 @@ from .helpers import (
     LIFETIME_LIMIT_REACHED,
     SUPPLY_LIMIT_REACHED,
     PERIOD,
+    UINT24_MAX,
     UINT96_MAX,
     WELCOME,
     error,
@@ -26,54 +28,75 @@ def _next_period(chain):
 
 
 def test_record_passing_the_customer_cap_is_skipped_without_partial_state(batches, registry, admin, coin, alice):
-    registry.setCustomerCap(12 * COIN, {"from": admin})
+    registry.setCustomerCap(2, {"from": admin})
     records = [batches.record(alice) for _ in range(3)]
     tx = batches.submit(batches.batch(records))
     assert tx.events["BatchRecorded"]["recorded"] == 2
     assert tx.events["RecordNotRewarded"]["seq"] == records[2].seq
     assert tx.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
     account = registry.accountOf(alice)
-    assert (account["lifetimeEarned"], account["earnedInPeriod"]) == (10 * COIN, 10 * COIN)
+    assert (account["lifetimeEarned"], account["rewardsInPeriod"]) == (10 * COIN, 2)
     assert coin.balanceOf(alice) == 10 * COIN + WELCOME
     assert registry.brandOf(BRAND)["issuedInPeriod"] == 10 * COIN + WELCOME
     assert not registry.isRecorded(BRAND, records[2].seq)
 
 
 def test_reaching_the_customer_cap_exactly_is_allowed(batches, registry, admin, alice):
-    registry.setCustomerCap(10 * COIN, {"from": admin})
+    registry.setCustomerCap(2, {"from": admin})
     tx = batches.reward([alice, alice])
     assert tx.events["BatchRecorded"]["recorded"] == 2
-    assert registry.accountOf(alice)["earnedInPeriod"] == 10 * COIN
+    assert registry.accountOf(alice)["rewardsInPeriod"] == 2
 
 
-def test_welcome_bonus_does_not_count_toward_the_customer_cap(batches, registry, admin, coin, alice):
-    registry.setCustomerCap(5 * COIN, {"from": admin})
+def test_a_customer_cap_of_zero_rewards_nobody(batches, registry, admin, coin, alice):
+    registry.setCustomerCap(0, {"from": admin})
     tx = batches.reward([alice])
-    assert tx.events["BatchRecorded"]["recorded"] == 1
-    assert coin.balanceOf(alice) == 5 * COIN + WELCOME
+    assert tx.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert coin.balanceOf(alice) == 0
+    assert registry.accountOf(alice) == (0, 0, 0, False)
+
+
+def test_the_customer_cap_counts_records_whatever_their_reward(batches, registry, admin, coin, alice):
+    registry.setCustomerCap(1, {"from": admin})
+    tx = batches.reward([alice, alice], FeedbackKind.CSAT_RATING)  # 2 SVC each
+    assert tx.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert coin.balanceOf(alice) == 2 * COIN + WELCOME  # the welcome bonus is not a record
 
 
 def test_customer_cap_counts_every_batch_of_the_period(batches, registry, alice):
-    first = batches.reward([alice] * 8, FeedbackKind.REFERRAL)  # 4 x 25, then silver: 27.5 each
-    assert len(first.events["FeedbackRecorded"]) == 7  # 182.5; an eighth would make 210 > 200
+    first = batches.reward([alice] * (CUSTOMER_CAP + 1), FeedbackKind.CSAT_RATING)
+    assert len(first.events["FeedbackRecorded"]) == CUSTOMER_CAP
     assert first.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
-    earned = 4 * 25 * COIN + 3 * 27_500 * 10**15
-    assert registry.accountOf(alice)["earnedInPeriod"] == earned
+    assert registry.accountOf(alice)["rewardsInPeriod"] == CUSTOMER_CAP
     second = batches.reward([alice], FeedbackKind.REFERRAL)
     assert second.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
-    assert registry.accountOf(alice)["earnedInPeriod"] == earned < CUSTOMER_CAP
+    assert registry.accountOf(alice)["rewardsInPeriod"] == CUSTOMER_CAP
 
 
 def test_customer_cap_resets_in_the_next_period(batches, registry, admin, chain, alice):
-    registry.setCustomerCap(5 * COIN, {"from": admin})
+    registry.setCustomerCap(1, {"from": admin})
     batches.reward([alice])
     assert batches.reward([alice]).events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
     _next_period(chain)
     tx = batches.reward([alice])
     assert tx.events["BatchRecorded"]["recorded"] == 1
     account = registry.accountOf(alice)
-    assert (account["earnedInPeriod"], account["period"]) == (5 * COIN, registry.currentPeriod())
+    assert (account["rewardsInPeriod"], account["period"]) == (1, registry.currentPeriod())
     assert account["lifetimeEarned"] == 10 * COIN
+
+
+def test_a_customer_repeated_across_a_batch_is_counted_in_order(batches, registry, admin, coin, alice, bob):
+    """Accounts are read once per batch and updated in memory: a customer's later records in
+    the same batch see the earlier ones, wherever they sit in the batch."""
+    registry.setCustomerCap(2, {"from": admin})
+    records = [batches.record(c) for c in (alice, bob, alice, bob, bob, alice)]
+    tx = batches.submit(batches.batch(records))
+    assert [e["seq"] for e in tx.events["RecordNotRewarded"]] == [records[4].seq, records[5].seq]
+    assert [(e["to"], e["value"]) for e in tx.events["Transfer"]] == [
+        (alice, 10 * COIN + WELCOME),
+        (bob, 10 * COIN + WELCOME),
+    ]
+    assert registry.accountOf(alice) == registry.accountOf(bob) == (10 * COIN, 2, registry.currentPeriod(), True)
 
 
 def test_brand_cap_counts_the_welcome_bonus(batches, registry, admin, coin, alice, bob):
@@ -109,13 +132,12 @@ def test_brand_cap_resets_in_the_next_period(batches, registry, admin, chain, al
 @pytest.mark.parametrize(
     "setter",
     [
-        lambda r, amount, tx: r.setCustomerCap(amount, tx),
         lambda r, amount, tx: r.setBrandCap(BRAND, amount, tx),
         lambda r, amount, tx: r.registerBrand(2, amount, tx),
         lambda r, amount, tx: r.setBaseReward(FeedbackKind.REFERRAL, amount, tx),
         lambda r, amount, tx: r.setWelcomeBonus(amount, tx),
     ],
-    ids=["setCustomerCap", "setBrandCap", "registerBrand", "setBaseReward", "setWelcomeBonus"],
+    ids=["setBrandCap", "registerBrand", "setBaseReward", "setWelcomeBonus"],
 )
 def test_amounts_above_uint96_are_too_large(registry, admin, setter):
     def amounts():
@@ -133,33 +155,39 @@ def test_amounts_above_uint96_are_too_large(registry, admin, setter):
     assert not registry.brandOf(2)["registered"]
 
 
-def test_caps_at_uint96_max_are_accepted_and_emitted(registry, admin):
-    tx = registry.setCustomerCap(UINT96_MAX, {"from": admin})
-    assert tx.events["CustomerCapChanged"] == {"oldCap": CUSTOMER_CAP, "newCap": UINT96_MAX}
+def test_a_customer_cap_above_24_bits_is_too_large(registry, admin):
+    with brownie.reverts(revert_pattern=error("AmountTooLarge", UINT24_MAX + 1, UINT24_MAX)):
+        registry.setCustomerCap(UINT24_MAX + 1, {"from": admin})
+    assert registry.customerCapPerPeriod() == CUSTOMER_CAP
+
+
+def test_caps_at_their_maximum_are_accepted_and_emitted(registry, admin):
+    tx = registry.setCustomerCap(UINT24_MAX, {"from": admin})
+    assert tx.events["CustomerCapChanged"] == {"oldCap": CUSTOMER_CAP, "newCap": UINT24_MAX}
     tx = registry.setBrandCap(BRAND, UINT96_MAX, {"from": admin})
     assert tx.events["BrandCapChanged"] == {"brandId": BRAND, "oldCap": 100_000 * COIN, "newCap": UINT96_MAX}
-    assert registry.customerCapPerPeriod() == UINT96_MAX
+    assert registry.customerCapPerPeriod() == UINT24_MAX
     assert registry.brandOf(BRAND)["capPerPeriod"] == UINT96_MAX
 
 
 @pytest.fixture
 def limits(registry, admin):
     """Every amount at the top of uint96: one SURVEY_RESPONSE record earns the most an account holds."""
-    registry.setCustomerCap(UINT96_MAX, {"from": admin})
+    registry.setCustomerCap(UINT24_MAX, {"from": admin})
     registry.setBrandCap(BRAND, UINT96_MAX, {"from": admin})
     registry.setWelcomeBonus(0, {"from": admin})
     registry.setBaseReward(FeedbackKind.SURVEY_RESPONSE, UINT96_MAX, {"from": admin})
 
 
-def test_a_reward_of_uint96_max_fills_the_caps_and_the_next_record_is_skipped(
+def test_a_reward_of_uint96_max_fills_the_brand_cap_and_the_next_records_are_skipped(
     batches, registry, coin, limits, alice, bob
 ):
     tx = batches.reward([alice, alice, bob])
     assert [e["reward"] for e in tx.events["FeedbackRecorded"]] == [UINT96_MAX]
-    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [CUSTOMER_CAP_REACHED, BRAND_CAP_REACHED]
+    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [BRAND_CAP_REACHED, BRAND_CAP_REACHED]
     assert coin.balanceOf(alice) == UINT96_MAX
     assert coin.balanceOf(bob) == 0
-    assert registry.accountOf(alice) == (UINT96_MAX, UINT96_MAX, registry.currentPeriod(), True)
+    assert registry.accountOf(alice) == (UINT96_MAX, 1, registry.currentPeriod(), True)
     assert registry.brandOf(BRAND)["issuedInPeriod"] == UINT96_MAX
 
 
@@ -219,3 +247,16 @@ def test_with_both_the_brand_cap_and_the_supply_passed_the_brand_cap_is_the_reas
     registry.setBrandCap(BRAND, 0, {"from": admin})
     tx = batches.submit(batches.batch([batches.record(bob, FeedbackKind.CSAT_RATING)]))
     assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [BRAND_CAP_REACHED]
+
+
+def test_customers_whose_addresses_collide_in_the_batch_table_are_kept_apart(batches, registry, admin, coin):
+    """The batch's customer table is keyed by the address's low bits: these three share them
+    (0x...08, 0x...10, 0x...18 in a table of 8 entries), so each lookup probes past the others."""
+    registry.setCustomerCap(1, {"from": admin})
+    a, b, c = (to_checksum_address(f"0x{'ab' * 19}{low:02x}") for low in (0x08, 0x10, 0x18))
+    records = [batches.record(customer) for customer in (a, b, a, c, b)]
+    tx = batches.submit(batches.batch(records))
+    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [a, b, c]
+    assert [e["seq"] for e in tx.events["RecordNotRewarded"]] == [records[2].seq, records[4].seq]
+    assert [coin.balanceOf(x) for x in (a, b, c)] == [5 * COIN + WELCOME] * 3
+    assert [registry.accountOf(x)["rewardsInPeriod"] for x in (a, b, c)] == [1, 1, 1]

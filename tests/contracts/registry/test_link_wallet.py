@@ -58,7 +58,7 @@ def test_link_moves_balance_and_reward_history_to_the_target(registry, coin, hol
         "lifetimeMoved": 10 * COIN,
     }
     assert (coin.balanceOf(holder.address), coin.balanceOf(bob)) == (0, 15 * COIN)
-    assert registry.accountOf(bob) == (10 * COIN, 10 * COIN, period, True)
+    assert registry.accountOf(bob) == (10 * COIN, 2, period, True)
     assert registry.accountOf(holder.address) == (0, 0, period, True)
     assert registry.linkNonce(holder.address) == 1
 
@@ -67,11 +67,11 @@ def test_link_into_a_wallet_with_history_adds_both_histories(batches, registry, 
     batches.reward([bob])
     link(bob)
     assert coin.balanceOf(bob) == 15 * COIN + 10 * COIN
-    assert registry.accountOf(bob) == (15 * COIN, 15 * COIN, registry.currentPeriod(), True)
+    assert registry.accountOf(bob) == (15 * COIN, 3, registry.currentPeriod(), True)
 
 
 def test_the_customer_cap_follows_the_linked_history(batches, registry, admin, holder, bob, link):
-    registry.setCustomerCap(12 * COIN, {"from": admin})
+    registry.setCustomerCap(2, {"from": admin})
     batches.reward([holder.address, holder.address])
     link(bob)
     tx = batches.reward([bob])

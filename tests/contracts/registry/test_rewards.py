@@ -44,7 +44,7 @@ def test_a_new_customer_earns_the_base_reward_of_each_kind(batches, registry, al
 @pytest.fixture
 def lift(batches, registry, admin):
     """Gives a customer exactly `lifetime` earned with one record of LIFT_KIND (bronze: 1x)."""
-    registry.setCustomerCap(UINT96_MAX, {"from": admin})
+    registry.setCustomerCap(2**24 - 1, {"from": admin})
 
     def _lift(customer, lifetime):
         registry.setBaseReward(LIFT_KIND, lifetime, {"from": admin})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 UINT96_MAX = 2**96 - 1
+UINT24_MAX = 2**24 - 1
 UINT32_MAX = 2**32 - 1
 BPS = 10_000
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -86,12 +87,12 @@ class TierSchedule:
 @dataclass
 class Account:
     lifetime: int = 0
-    earned_in_period: int = 0
+    rewards_in_period: int = 0
     period: int = 0
     welcomed: bool = False
 
     def as_tuple(self) -> tuple[int, int, int, bool]:
-        return (self.lifetime, self.earned_in_period, self.period, self.welcomed)
+        return (self.lifetime, self.rewards_in_period, self.period, self.welcomed)
 
 
 @dataclass
@@ -192,9 +193,9 @@ class RegistryModel:
             return Outcome(record, skip=SkipReason.OCCURS_IN_FUTURE)
         account = copy.copy(self.account(record.customer))
         if account.period != period:
-            account.period, account.earned_in_period = period, 0
+            account.period, account.rewards_in_period = period, 0
         reward = tiers.reward(base, account.lifetime)
-        if account.earned_in_period + reward > self.customer_cap:
+        if account.rewards_in_period + 1 > self.customer_cap:  # a count of rewarded records
             return Outcome(record, skip=SkipReason.CUSTOMER_CAP_REACHED)
         welcome = 0 if account.welcomed else self.welcome_bonus
         if brand.issued_in_period + reward + welcome > brand.cap:
@@ -205,7 +206,7 @@ class RegistryModel:
             return Outcome(record, skip=SkipReason.LIFETIME_LIMIT_REACHED)
         self.recorded.add((brand_id, record.seq))
         self.rewarded.append((brand_id, record.seq, record.event_id))
-        account.earned_in_period += reward
+        account.rewards_in_period += 1
         account.lifetime += reward
         account.welcomed = True
         brand.issued_in_period += reward + welcome

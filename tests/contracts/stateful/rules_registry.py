@@ -16,7 +16,7 @@ from oracle.typed_data import FeedbackBatch, FeedbackRecord, batch_digest
 from tests.contracts.revert_patterns import error
 
 from .machine_base import MachineBase
-from .model import UINT96_MAX, Record, ZERO_ADDRESS
+from .model import UINT24_MAX, UINT96_MAX, Record, ZERO_ADDRESS
 from .signing import ATTACKS, VALID, quorum_error, signatures_for
 
 COIN = 10**18
@@ -44,7 +44,9 @@ class RegistryRules(MachineBase):
     st_signing = st.sampled_from(list(VALID) * (len(ATTACKS) // 2) + list(ATTACKS))
     st_expired = st.sampled_from([False, False, False, False, False, True])
     st_quorum = st.sampled_from([0, 1, 1, 2, 2, 3, 4])
-    st_limit = st.sampled_from(["customer_cap", "brand_cap", "welcome_bonus", "base_reward"])
+    st_limit = st.sampled_from(["brand_cap", "welcome_bonus", "base_reward"])
+    # The customer cap is a count of rewarded records per period, kept in 24 bits.
+    st_customer_cap = st.sampled_from([0, 1, 2, 4, 10, UINT24_MAX, UINT24_MAX + 1])
     st_limit_amount = st.sampled_from([0, 5 * COIN, 20 * COIN, 60 * COIN, 150 * COIN, 400 * COIN, UINT96_MAX, UINT96_MAX + 1])
     st_bool = st.booleans()
     st_index = st.integers(0, 2**16)
@@ -236,27 +238,33 @@ class RegistryRules(MachineBase):
             registry.quorum = quorum
 
     def rule_set_limit(self, limit="st_limit", amount="st_limit_amount", operator="st_operator"):
-        """Caps, the welcome bonus and a base reward, up to and past what uint96 holds."""
+        """The brand cap, the welcome bonus and a base reward, up to and past what uint96 holds."""
         caller = self.operators[operator]
         registry = self.model.registry
         expected = self.unauthorized("registry", "DEFAULT_ADMIN_ROLE", caller)
         if expected is None and amount > UINT96_MAX:
             expected = error("AmountTooLarge", amount, UINT96_MAX)
         function, args = {
-            "customer_cap": (self.registry.setCustomerCap, (amount,)),
             "brand_cap": (self.registry.setBrandCap, (BRAND, amount)),
             "welcome_bonus": (self.registry.setWelcomeBonus, (amount,)),
             "base_reward": (self.registry.setBaseReward, (4, amount)),  # referrals
         }[limit]
         if self.call("set_limit", expected, function, *args, sender=caller):
-            if limit == "customer_cap":
-                registry.customer_cap = amount
-            elif limit == "brand_cap":
+            if limit == "brand_cap":
                 registry.brands[BRAND].cap = amount
             elif limit == "welcome_bonus":
                 registry.welcome_bonus = amount
             else:
                 registry.base_rewards[4] = amount
+
+    def rule_set_customer_cap(self, count="st_customer_cap", operator="st_operator"):
+        """The per-customer cap, up to and past what its 24 bits hold."""
+        caller = self.operators[operator]
+        expected = self.unauthorized("registry", "DEFAULT_ADMIN_ROLE", caller)
+        if expected is None and count > UINT24_MAX:
+            expected = error("AmountTooLarge", count, UINT24_MAX)
+        if self.call("set_customer_cap", expected, self.registry.setCustomerCap, count, sender=caller):
+            self.model.registry.customer_cap = count
 
     def rule_set_brand_active(self, active="st_bool", operator="st_operator"):
         caller = self.operators[operator]

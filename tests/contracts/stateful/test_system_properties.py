@@ -57,7 +57,7 @@ COIN = 10**18
 DISCOUNT, PRIORITY_SUPPORT, EBOOK = 0, 1, 3
 SCARCE_ITEM = (10 * COIN, 3, 2, 0, 3, 0, 0, True)
 # Caps low enough that the machine's batches reach them within an example.
-CUSTOMER_CAP = 100 * COIN
+CUSTOMER_CAP = 4  # rewarded records per customer per period
 BRAND_CAP = 1_000 * COIN
 # Hypothesis runs the smallest extension of each new example first, and while such short
 # examples stay valid it caps the next examples at ten times their length (one step each).
@@ -75,6 +75,7 @@ RULES = (
     "rotate_signer",
     "set_quorum",
     "set_limit",
+    "set_customer_cap",
     "set_brand_active",
     "transfer",
     "transfer_from",

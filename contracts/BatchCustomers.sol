@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
+
+/// @title BatchCustomers
+/// @notice The distinct customers of a batch, so that the registry reads each customer's account
+/// once (one call to the coin for the whole batch), applies every record of that customer to it
+/// in memory, and writes it once.
+library BatchCustomers {
+    /// @return customers Each customer once, in order of first appearance.
+    /// @return indexOf For each record, its customer's index in `customers`.
+    /// @dev An open-addressing table in memory, keyed by the address's low bits (addresses are
+    /// hashes, so they spread; a submitter that grinds colliding addresses only makes its own
+    /// transaction dearer). At most half full, so a lookup probes about two entries.
+    function distinct(IFeedbackRegistry.FeedbackRecord[] memory records)
+        internal
+        pure
+        returns (address[] memory customers, uint256[] memory indexOf)
+    {
+        uint256 size = records.length;
+        uint256 tableSize = 2;
+        while (tableSize < 2 * size) tableSize <<= 1;
+        uint256 mask = tableSize - 1;
+        // Entry: index in `found` plus one; zero marks an empty entry.
+        uint256[] memory table = new uint256[](tableSize);
+        address[] memory found = new address[](size);
+        indexOf = new uint256[](size);
+        uint256 count;
+        for (uint256 i; i < size; ++i) {
+            address customer = records[i].customer;
+            uint256 slot = uint160(customer) & mask;
+            while (true) {
+                uint256 entry = table[slot];
+                if (entry == 0) {
+                    found[count] = customer;
+                    indexOf[i] = count;
+                    table[slot] = ++count;
+                    break;
+                }
+                if (found[entry - 1] == customer) {
+                    indexOf[i] = entry - 1;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+        customers = new address[](count);
+        for (uint256 j; j < count; ++j) {
+            customers[j] = found[j];
+        }
+    }
+}
