@@ -112,7 +112,8 @@ interface IFeedbackRegistry {
     error BrandAlreadyRegistered(uint32 brandId);
     /// @notice A brand id that was never registered.
     error BrandNotRegistered(uint32 brandId);
-    /// @notice An amount above what the accounting fields hold (uint96).
+    /// @notice An amount above what its accounting field holds (uint96), or a customer cap above
+    /// what its count holds (2^24 - 1).
     error AmountTooLarge(uint256 amount, uint256 max);
     /// @notice A cap period of zero seconds.
     error InvalidPeriodLength(uint256 periodLength);

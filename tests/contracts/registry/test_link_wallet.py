@@ -142,3 +142,19 @@ def test_link_relayed_without_the_link_operator_role_is_refused(coin, outsider, 
 def test_the_zero_address_cannot_be_linked_from(registry, admin, bob, deadline):
     with brownie.reverts(revert_pattern=error("ECDSAInvalidSignature")):
         registry.linkWallet(ZERO, bob, deadline, b"\x00" * 65, {"from": admin})
+
+
+def test_a_link_while_the_coin_is_paused_is_refused_even_without_coins(
+    batches, registry, coin, admin, chain, holder, bob, link
+):
+    """The history lives in the coin's holder data, and nothing in the coin changes while it is
+    paused: a link reverts even for a holder with no coins (here, one who never earned any),
+    and its nonce stays unused."""
+    coin.pause({"from": admin})
+    with brownie.reverts(revert_pattern=error("EnforcedPause")):
+        link(bob)
+    assert registry.linkNonce(holder.address) == 0
+    coin.unpause({"from": admin})
+    link(bob)
+    assert registry.linkNonce(holder.address) == 1
+    assert registry.accountOf(holder.address)["welcomed"]
