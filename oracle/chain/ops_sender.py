@@ -10,6 +10,15 @@ bumped fees if it sits unmined past `replace_after`, and returns the receipt onc
 `confirmations` blocks on top. Nothing is persisted here, so callers make their actions
 idempotent by reading the contract's state before sending (a redemption still Pending, a wallet
 not yet linked): a crash between broadcast and receipt then never sends an action twice.
+
+A transaction that has no receipt when `send` gives up (`OpsTimeout`, or an RPC failure) may
+still be mined later, and the contract's state does not show it yet. So the sender remembers it
+as *in flight*, per account and in memory, keyed by its target and calldata. Sending the same
+call again resumes that transaction: same nonce, fees bumped on the same schedule. It does not
+broadcast a second one. Without this, a client retrying after a 503 would pay for a copy that
+reverts once the first is mined (a relayed forward request can be executed only once). The
+memory is lost on restart. A flight whose nonce the chain has used since is forgotten on the
+next send.
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
@@ -56,6 +67,22 @@ _ACCOUNT_LOCKS: dict[str, threading.Lock] = {}
 _ACCOUNT_LOCKS_GUARD = threading.Lock()
 
 
+@dataclass
+class _Flight:
+    """A transaction broadcast at `nonce` without a confirmed receipt yet: every attempt's
+    hash (each replacement is another) and the fees of the last one."""
+
+    nonce: int
+    gas: int
+    max_fee: int
+    priority: int
+    sent: list[bytes] = field(default_factory=list)
+
+
+# Account address -> call key -> flight. Read and written only under that account's lock.
+_ACCOUNT_FLIGHTS: dict[str, dict[bytes, _Flight]] = {}
+
+
 def _account_lock(address: str) -> threading.Lock:
     """One lock per account in the process: two senders built for the same operations account
     (the webhook server's relay and the run loops') still send one transaction at a time, so
@@ -84,6 +111,8 @@ class OpsSender:
         self.wait_seconds = wait_seconds
         self._chain_id: int | None = None
         self._lock = _account_lock(str(account.address))
+        with _ACCOUNT_LOCKS_GUARD:
+            self._flights = _ACCOUNT_FLIGHTS.setdefault(str(account.address).lower(), {})
 
     @property
     def address(self) -> str:
@@ -96,30 +125,65 @@ class OpsSender:
     def send(self, to: str, data: bytes, what: str) -> Any:
         """Sends one transaction and returns its receipt once confirmed (see the module doc)."""
         with self._lock:
-            gas = self._estimate(to, data, what)
-            if self._chain_id is None:
-                self._chain_id = self.w3.eth.chain_id
-            nonce = self.w3.eth.get_transaction_count(self.address, "pending")
-            max_fee, priority = eip1559_price(self.w3, self.settings.max_fee, self.settings.priority_fee)
-            sent: list[bytes] = []
+            key = keccak(bytes.fromhex(Web3.to_checksum_address(to)[2:]) + data)
+            flight = self._flights.get(key)
+            self._forget_settled_flights(keep=key)
+            if flight is None:
+                flight = self._new_flight(to, data, what)
+            else:
+                log.info("ops transaction resumed", extra={"what": what, "nonce": flight.nonce,
+                                                           "tx": "0x" + flight.sent[-1].hex()})
             deadline = self.clock() + self.wait_seconds
+            if not flight.sent:
+                self._broadcast_attempt(to, data, flight, what)
+                self._flights[key] = flight
             while True:
-                tx_hash = self._broadcast(to, data, gas, nonce, max_fee, priority)
-                sent.append(tx_hash)
-                log.info("ops transaction sent", extra={"what": what, "tx": "0x" + tx_hash.hex(), "nonce": nonce})
                 replace_at = self.clock() + self.settings.replace_after
-                receipt = self._wait(sent, nonce, min(replace_at, deadline), what)
+                try:
+                    receipt = self._wait(flight.sent, flight.nonce, min(replace_at, deadline), what)
+                except OpsNonceTaken:
+                    del self._flights[key]
+                    raise
                 if receipt is not None:
                     break
                 if self.clock() >= deadline:
-                    raise OpsTimeout(f"{what}: no receipt after {self.wait_seconds:.0f} s (nonce {nonce})")
-                max_fee, priority = min(bumped(max_fee), self.settings.max_fee), bumped(priority)
-                priority = min(priority, max_fee)
+                    raise OpsTimeout(f"{what}: no receipt after {self.wait_seconds:.0f} s (nonce {flight.nonce}); "
+                                     "it may still be mined; sending the same call again resumes it")
+                flight.max_fee = min(bumped(flight.max_fee), self.settings.max_fee)
+                flight.priority = min(bumped(flight.priority), flight.max_fee)
+                self._broadcast_attempt(to, data, flight, what)
             if receipt["status"] != 1:
+                del self._flights[key]
                 decoded = self._replay_revert(to, data, receipt)
                 raise OpsRejected(f"{what} reverted on chain: {decoded or 'no reason'}", decoded)
             self._await_confirmations(receipt, deadline, what)
+            del self._flights[key]
             return receipt
+
+    def _new_flight(self, to: str, data: bytes, what: str) -> _Flight:
+        gas = self._estimate(to, data, what)
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        max_fee, priority = eip1559_price(self.w3, self.settings.max_fee, self.settings.priority_fee)
+        return _Flight(nonce, gas, max_fee, priority)
+
+    def _broadcast_attempt(self, to: str, data: bytes, flight: _Flight, what: str) -> None:
+        tx_hash = self._broadcast(to, data, flight.gas, flight.nonce, flight.max_fee, flight.priority)
+        flight.sent.append(tx_hash)
+        log.info("ops transaction sent", extra={"what": what, "tx": "0x" + tx_hash.hex(), "nonce": flight.nonce})
+
+    def _forget_settled_flights(self, keep: bytes) -> None:
+        """Drops the other flights whose nonce the chain has used: mined, or taken by another
+        transaction, they will never need a replacement. The flight of the call being sent is
+        kept even then: resuming it finds its receipt (or learns its nonce was taken)."""
+        others = [key for key in self._flights if key != keep]
+        if not others:
+            return
+        used = self.w3.eth.get_transaction_count(self.address, "latest")
+        for key in others:
+            if self._flights[key].nonce < used:
+                del self._flights[key]
 
     def _estimate(self, to: str, data: bytes, what: str) -> int:
         try:

@@ -21,8 +21,9 @@ customer's, an expired deadline; 401 authentication; 409 a redemption or dispute
 refuses (its error is named: PriceAboveMaximum, InsufficientStock, DisputeWindowClosed, ...) or a
 signature already used; 413 a body too large; 429 the customer's daily relays (redemptions and
 disputes together) are used up (Retry-After); 503 the chain cannot
-be reached or did not confirm in time. The chain work runs in a worker thread, never on the
-event loop.
+be reached or did not confirm in time (the same request sent again waits for the transaction
+still pending rather than sending a copy: OpsSender's flights). The chain work runs in a worker
+thread, never on the event loop.
 """
 
 from __future__ import annotations

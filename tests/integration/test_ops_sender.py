@@ -1,16 +1,18 @@
 """The operations account's sender against Anvil: a nonce taken by another process's
 transaction of the same account (the CLI beside `servicecoin run`) ends the wait at once with
-OpsNonceTaken, instead of waiting for a receipt that can never come."""
+OpsNonceTaken, instead of waiting for a receipt that can never come; and a call sent again after
+a timeout waits for the transaction still pending instead of paying for a copy."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+import pytest
 from eth_account import Account
 from eth_utils import keccak
 
-from oracle.chain.ops_sender import OpsNonceTaken, OpsSender
+from oracle.chain.ops_sender import OpsNonceTaken, OpsSender, OpsTimeout
 from oracle.chain.submitter import GWEI, SubmitSettings
 
 KEY = keccak(text="servicecoin-test-ops-sender")
@@ -52,3 +54,41 @@ def test_a_nonce_taken_by_another_process_ends_the_wait(web3, accounts, chain) -
     assert not thread.is_alive(), "still waiting for a receipt that cannot come"
     assert isinstance(outcome.get("error"), OpsNonceTaken), outcome
     assert web3.eth.get_transaction_receipt(rival.hash)["status"] == 1
+
+
+def test_a_retry_after_a_timeout_waits_for_the_pending_transaction_instead_of_sending_a_copy(
+    web3, accounts, chain
+) -> None:
+    account = Account.from_key(keccak(text="servicecoin-test-ops-sender-resume"))
+    accounts[0].transfer(account.address, "1 ether")
+    sender = OpsSender(web3, account, SETTINGS, poll_seconds=0.05, wait_seconds=3)
+    nonce = web3.eth.get_transaction_count(account.address)
+    outcome: dict[str, object] = {}
+
+    def retry() -> None:
+        try:
+            outcome["receipt"] = sender.send(accounts[1].address, b"", "a transfer of nothing")
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = exc
+
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with pytest.raises(OpsTimeout):  # nothing is mined: the caller would answer 503
+            sender.send(accounts[1].address, b"", "a transfer of nothing")
+        first = web3.eth.get_transaction_count(account.address, "pending")
+        assert first == nonce + 1
+        thread = threading.Thread(target=retry)  # the client sends the same call again
+        thread.start()
+        time.sleep(0.5)
+        assert web3.eth.get_transaction_count(account.address, "pending") == nonce + 1, "the retry sent a copy"
+        chain.mine()
+        thread.join(timeout=30)
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    assert not thread.is_alive()
+    receipt = outcome.get("receipt")
+    assert receipt is not None, outcome
+    assert receipt["status"] == 1
+    assert web3.eth.get_transaction(receipt["transactionHash"])["nonce"] == nonce
+    assert web3.eth.get_transaction_count(account.address, "latest") == nonce + 1
+    assert web3.eth.get_transaction_count(account.address, "pending") == nonce + 1
