@@ -294,6 +294,11 @@ class RedeemRelay:
         except OpsRejected as exc:
             if exc.revert is not None and exc.revert.name == "ERC2771ForwarderInvalidSigner":
                 raise StaleSignature(f"{what}: the request was relayed meanwhile (its nonce is used)") from None
+            if exc.revert is not None and exc.revert.name == "FailedCall":
+                # The forwarder hides its call's error. The state moved since prepare's
+                # simulation (the item sold out, the catalog changed it): simulating the call
+                # again as the customer names the contract's own error.
+                self.simulate_as_customer(request, what)
             raise RedemptionRefused(str(exc), exc.revert) from None
         except (OpsTimeout, OpsNonceTaken) as exc:
             raise RelayUnavailable(str(exc)) from None

@@ -19,6 +19,7 @@ from oracle.ingest.server import serving
 from oracle.ingest.signatures import sign_generic
 from oracle.kinds import FeedbackKind
 from oracle.config import ConfigError
+from oracle.redeem.relay import RedemptionOrder, RedemptionRefused, SignedRedemption
 from oracle.service import build_oracle, build_redeem_relay, connect
 from oracle.typed_data import Domain, FeedbackBatch, FeedbackRecord, sign_batch
 from scripts.local_oracle import PASSWORD, SIGNER_KEY, write_oracle_files
@@ -284,3 +285,34 @@ def test_a_customer_without_ether_disputes_through_the_relay_endpoint(files, dep
     assert (again.status_code, again.json()["revert"]) == (409, "InvalidStatus")
     assert redemption.redemptionOf(0)[3] == DISPUTED
     assert web3.eth.get_balance(wallet.address) == 0
+
+
+def test_a_redemption_refused_after_the_checks_names_the_contract_error_not_the_forwarders(
+    files, deployment, chain, accounts, web3
+) -> None:
+    """The forwarder does not bubble its call's error up (FailedCall). When the state moves
+    between the relay's checks and its transaction (here the catalog deactivates the item), the
+    relay simulates the call again and answers with the contract's own error."""
+    wallet = Account.from_key(WALLET_KEY)
+    reward(deployment, chain, accounts, wallet.address, reviews=4)
+    config = files.config()
+    relay = build_redeem_relay(config, connect(config), files.environ)
+    deadline = chain[-1].timestamp + 3600
+    permit = Account.sign_typed_data(
+        WALLET_KEY, full_message=relay.typed_data_for(wallet.address, EBOOK, EBOOK_PRICE, deadline).permit
+    ).signature
+    request = relay.typed_data_for(wallet.address, EBOOK, EBOOK_PRICE, deadline, permit).request
+    signed = SignedRedemption(
+        RedemptionOrder.checked(wallet.address, EBOOK, EBOOK_PRICE, deadline),
+        permit, Account.sign_typed_data(WALLET_KEY, full_message=request).signature,
+    )
+    prepared = relay.prepare(signed)  # every check passes
+
+    item = list(deployment.redemption.itemOf(EBOOK))
+    item[-1] = False  # Item.active
+    deployment.redemption.updateItem(EBOOK, item, {"from": accounts[0]})
+
+    with pytest.raises(RedemptionRefused) as refused:
+        relay.send(prepared)
+    assert refused.value.revert is not None and refused.value.revert.name == "ItemNotActive"
+    assert deployment.redemption.redemptionCount() == 0
