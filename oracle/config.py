@@ -143,6 +143,10 @@ class RelayConfig(_Strict):
     secret_env: str  # names the variable holding the HMAC secret the brand's app signs requests with
     # Relays the brand pays for per customer in any 24 hours (refusals do not count).
     max_per_customer_per_day: int = Field(default=5, ge=1)
+    # How long a relay request waits for its transaction's confirmation before answering 503.
+    # The transaction stays in flight: the same request sent again waits for it, sends nothing
+    # new and is not counted again. Keep it below the brand app's HTTP timeout.
+    wait_seconds: int = Field(default=60, ge=1, le=3600)
 
 
 class ZendeskNotesConfig(_Strict):

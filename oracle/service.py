@@ -145,7 +145,9 @@ def build_identity(config: OracleConfig, outbox: Outbox, environ: Mapping[str, s
     return Identity(outbox.engine, CustodialWallets(brand_secret(config.secrets, environ), config.brand_id))
 
 
-def build_ops_sender(config: OracleConfig, w3: Web3, environ: Mapping[str, str] | None = None) -> OpsSender:
+def build_ops_sender(
+    config: OracleConfig, w3: Web3, environ: Mapping[str, str] | None = None, wait_seconds: float = 600.0
+) -> OpsSender:
     """The operations account's sender (fulfilments, refunds, wallet links, relays)."""
     if config.operations is None:
         raise ConfigError("no `operations:` keystore in the config: on-chain actions other than batches need that account")
@@ -154,7 +156,8 @@ def build_ops_sender(config: OracleConfig, w3: Web3, environ: Mapping[str, str] 
         max_fee=int(chain.max_fee_gwei * GWEI), priority_fee=int(chain.priority_fee_gwei * GWEI),
         replace_after=chain.replace_after_seconds, confirmations=chain.confirmations, finality_depth=chain.finality_depth,
     )
-    return OpsSender(w3, load_signer_account(config.operations, environ), settings, poll_seconds=min(chain.poll_seconds, 1.0))
+    return OpsSender(w3, load_signer_account(config.operations, environ), settings,
+                     poll_seconds=min(chain.poll_seconds, 1.0), wait_seconds=wait_seconds)
 
 
 def build_wallet_linker(
@@ -228,5 +231,7 @@ def build_relay_endpoint(
         return None
     secret = require_secret("relay", read_secret(config.relay.secret_env, environ))
     limit = RollingLimit(outbox.engine, config.relay.max_per_customer_per_day, clock=clock or time.time)
+    # An HTTP client waits for the answer: the relay's sender gives up sooner than the loops'.
+    sender = sender or build_ops_sender(config, w3, environ, wait_seconds=config.relay.wait_seconds)
     relay = build_redeem_relay(config, w3, environ, sender)
     return RelayEndpoint(relay, secret, limit, config.server.replay_window_seconds, DisputeRelay(relay))

@@ -83,6 +83,11 @@ class _Flight:
 _ACCOUNT_FLIGHTS: dict[str, dict[bytes, _Flight]] = {}
 
 
+def _call_key(to: str, data: bytes) -> bytes:
+    """What identifies a call among the flights: its target and calldata."""
+    return keccak(bytes.fromhex(Web3.to_checksum_address(to)[2:]) + data)
+
+
 def _account_lock(address: str) -> threading.Lock:
     """One lock per account in the process: two senders built for the same operations account
     (the webhook server's relay and the run loops') still send one transaction at a time, so
@@ -122,10 +127,15 @@ class OpsSender:
         """`send` for a web3 contract function call, e.g. `contract.functions.fulfil(id, c)`."""
         return self.send(function.address, bytes.fromhex(function._encode_transaction_data()[2:]), what)
 
+    def in_flight(self, to: str, data: bytes) -> bool:
+        """Whether this call was sent and given up on without a receipt: sending it again
+        resumes that transaction."""
+        return _call_key(to, data) in self._flights
+
     def send(self, to: str, data: bytes, what: str) -> Any:
         """Sends one transaction and returns its receipt once confirmed (see the module doc)."""
         with self._lock:
-            key = keccak(bytes.fromhex(Web3.to_checksum_address(to)[2:]) + data)
+            key = _call_key(to, data)
             flight = self._flights.get(key)
             self._forget_settled_flights(keep=key)
             if flight is None:

@@ -286,6 +286,12 @@ class RedeemRelay:
         if not self.forwarder.functions.verify(request.as_call_argument(signature)).call():
             raise RelayError(f"the forwarder does not verify the request of {request.sender} (its nonce moved?)")
 
+    def in_flight(self, request: ForwardRequest, signature: bytes) -> bool:
+        """Whether this forward request was sent and is still awaited (an earlier attempt
+        answered 503): sending it again waits for that transaction and spends nothing new."""
+        call = self.forwarder.functions.execute(request.as_call_argument(signature))
+        return self.sender.in_flight(call.address, bytes.fromhex(call._encode_transaction_data()[2:]))
+
     def execute(self, request: ForwardRequest, signature: bytes, what: str) -> Any:
         """Sends a signed forward request from the operations account; returns the receipt."""
         call = self.forwarder.functions.execute(request.as_call_argument(signature))

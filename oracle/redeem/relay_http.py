@@ -168,8 +168,10 @@ class RelayEndpoint:
             _signature("request_signature", body.request_signature),
         )
         prepared = await run_in_threadpool(self.relay.prepare, signed)
-        # Counted only now: what was refused above cost no gas.
-        self.limit.acquire(signed.order.customer)
+        # Counted only now: what was refused above cost no gas. A request still in flight from an
+        # earlier attempt (answered 503) was counted then, and sending it again spends nothing.
+        if not self.relay.in_flight(prepared.request, prepared.request_signature):
+            self.limit.acquire(signed.order.customer)
         done = await run_in_threadpool(self.relay.send, prepared)
         return JSONResponse({
             "redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer,
@@ -190,7 +192,8 @@ class RelayEndpoint:
         prepared = await run_in_threadpool(
             self.disputes.prepare, order, _signature("request_signature", body.request_signature)
         )
-        self.limit.acquire(order.customer)  # counted only now, as for redemptions
+        if not self.disputes.relay.in_flight(prepared.request, prepared.signature):
+            self.limit.acquire(order.customer)  # counted only now, as for redemptions
         done = await run_in_threadpool(self.disputes.send, prepared)
         return JSONResponse({"redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer})
 

@@ -6,6 +6,7 @@ customer disputes through the relay endpoint too. The operations account pays th
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import httpx
@@ -35,13 +36,17 @@ PENDING, FULFILLED, DISPUTED = 1, 2, 3
 @pytest.fixture
 def files(tmp_path, deployment, web3, accounts):
     """An oracle with an operations account (ether, no role: relaying needs none) and the relay on."""
+    return relay_oracle_files(tmp_path, deployment, web3, accounts)
+
+
+def relay_oracle_files(tmp_path, deployment, web3, accounts, **relay_settings):
     ops = Account.from_key(OPS_KEY)
     accounts[0].transfer(ops.address, "5 ether")
     oracle_files = write_oracle_files(
         tmp_path / "oracle", web3.provider.endpoint_uri, web3.eth.chain_id, deployment.registry.address,
         chain={"redemption": deployment.redemption.address, "forwarder": deployment.forwarder.address},
         operations={"keystore": "ops.json"},
-        relay={"secret_env": "RELAY_SECRET", "max_per_customer_per_day": 2},
+        relay={"secret_env": "RELAY_SECRET", "max_per_customer_per_day": 2, **relay_settings},
     )
     (oracle_files.directory / "ops.json").write_text(json.dumps(Account.encrypt(OPS_KEY, PASSWORD)))
     oracle_files.environ["RELAY_SECRET"] = RELAY_SECRET
@@ -316,3 +321,44 @@ def test_a_redemption_refused_after_the_checks_names_the_contract_error_not_the_
         relay.send(prepared)
     assert refused.value.revert is not None and refused.value.revert.name == "ItemNotActive"
     assert deployment.redemption.redemptionCount() == 0
+
+
+def test_a_relay_answered_503_can_be_sent_again_and_the_brand_pays_once(tmp_path, deployment, chain, accounts, web3) -> None:
+    """The chain mines nothing for a while: the relay answers 503 after `relay.wait_seconds`, the
+    brand's app sends the same signed redemption again, and that second request waits for the
+    first transaction instead of sending (and paying for) a copy that would revert. It is not
+    counted twice against the customer's daily relays either."""
+    files = relay_oracle_files(tmp_path, deployment, web3, accounts, wait_seconds=2)
+    wallet = Account.from_key(WALLET_KEY)
+    reward(deployment, chain, accounts, wallet.address, reviews=7)  # 75 SVC: two e-books
+    ops = Account.from_key(OPS_KEY).address
+    oracle = build_oracle(files.config(), environ=files.environ)
+    order = {"customer": wallet.address, "item_id": EBOOK, "max_price": str(EBOOK_PRICE),
+             "deadline": chain[-1].timestamp + 3600}
+    answers: dict[str, httpx.Response] = {}
+
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        signed = signed_order(client, WALLET_KEY, order)
+        sent_before = web3.eth.get_transaction_count(ops)
+        web3.provider.make_request("evm_setAutomine", [False])
+        try:
+            first = post(client, "/v1/relay/redeem", signed)
+            assert web3.eth.get_transaction_count(ops, "pending") == sent_before + 1
+            retry = threading.Thread(target=lambda: answers.update(retry=post(client, "/v1/relay/redeem", signed)))
+            retry.start()
+            time.sleep(0.5)
+            assert web3.eth.get_transaction_count(ops, "pending") == sent_before + 1, "the retry sent a copy"
+            chain.mine()
+            retry.join(timeout=60)
+        finally:
+            web3.provider.make_request("evm_setAutomine", [True])
+        # The day's second relay is still there: the retry was not counted (the limit is 2).
+        another = post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, order))
+
+    assert first.status_code == 503 and "no receipt" in first.json()["error"], first.text
+    assert answers["retry"].status_code == 200, answers["retry"].text
+    assert web3.eth.get_transaction(answers["retry"].json()["tx_hash"])["nonce"] == sent_before
+    assert another.status_code == 200, another.text
+    assert web3.eth.get_transaction_count(ops) == sent_before + 2
+    assert deployment.redemption.redemptionCount() == 2
+    assert deployment.coin.balanceOf(wallet.address) == 15 * COIN

@@ -220,3 +220,9 @@ def test_a_relay_section_needs_the_contracts_and_the_operations_account(tmp_path
     path.write_text(yaml.safe_dump(settings))
     config = load_config(path)
     assert config.relay is not None and config.relay.max_per_customer_per_day == 5
+    assert config.relay.wait_seconds == 60
+    for wait in (0, 3601, 2.5):  # the relay's wait for confirmation: whole seconds, 1 s to an hour
+        settings["relay"] = {"secret_env": "RELAY_SECRET", "wait_seconds": wait}
+        path.write_text(yaml.safe_dump(settings))
+        with pytest.raises(ConfigError, match="relay.wait_seconds"):
+            load_config(path)
