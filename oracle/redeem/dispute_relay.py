@@ -110,6 +110,10 @@ class DisputeRelay:
         relay.require_verified(request, signature)
         return PreparedDispute(order, request, signature)
 
+    def in_flight(self, prepared: PreparedDispute) -> bool:
+        """Whether an earlier attempt sent this dispute and is still awaited (see RedeemRelay)."""
+        return self.relay.in_flight(prepared.request, prepared.signature)
+
     def send(self, prepared: PreparedDispute) -> FiledDispute:
         """Sends the forward request from the operations account; returns the filed dispute."""
         relay, order = self.relay, prepared.order

@@ -192,7 +192,7 @@ class RelayEndpoint:
         prepared = await run_in_threadpool(
             self.disputes.prepare, order, _signature("request_signature", body.request_signature)
         )
-        if not self.disputes.relay.in_flight(prepared.request, prepared.signature):
+        if not self.disputes.in_flight(prepared):
             self.limit.acquire(order.customer)  # counted only now, as for redemptions
         done = await run_in_threadpool(self.disputes.send, prepared)
         return JSONResponse({"redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer})

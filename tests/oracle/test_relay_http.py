@@ -49,6 +49,10 @@ class FakeRelay:
         self.refusal: Exception | None = None
         self.sent: list[PreparedRelay] = []
         self.on_event_loop: list[bool] = []
+        self.awaited: set[bytes] = set()  # request signatures of relays still in flight
+
+    def in_flight(self, request: ForwardRequest, signature: bytes) -> bool:
+        return signature in self.awaited
 
     def _note_thread(self) -> None:
         try:
@@ -96,6 +100,9 @@ class FakeDisputes:
             raise self.refusal
         request = ForwardRequest(order.customer, "0x" + "22" * 20, 100_000, 0, order.deadline, b"")
         return PreparedDispute(order, request, signature)
+
+    def in_flight(self, prepared: PreparedDispute) -> bool:
+        return self.notes.in_flight(prepared.request, prepared.signature)
 
     def send(self, prepared: PreparedDispute) -> FiledDispute:
         self.notes._note_thread()
@@ -229,6 +236,16 @@ def test_the_daily_limit_counts_only_what_would_be_sent(client: httpx.Client, re
     assert int(limited.headers["Retry-After"]) == 86_401
     assert len(relay.sent) == 2
     assert post(client, order(customer="0x" + "33" * 20)).status_code == 200  # another customer
+
+
+def test_a_relay_still_in_flight_is_not_counted_again(client: httpx.Client, relay: FakeRelay, disputes) -> None:
+    # An earlier attempt of this request answered 503 and its transaction is awaited: sending it
+    # again spends nothing new, so it does not use up one of the customer's two daily relays.
+    relay.awaited.add(bytes.fromhex(SIGNATURE[2:]))
+    assert [post(client, order()).status_code for _ in range(3)] == [200, 200, 200]
+    assert post(client, dispute(), path="/v1/relay/dispute").status_code == 200
+    relay.awaited.clear()
+    assert [post(client, order()).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_a_body_above_the_limit_is_refused_before_authentication(client: httpx.Client) -> None:
