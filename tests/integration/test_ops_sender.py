@@ -19,22 +19,33 @@ KEY = keccak(text="servicecoin-test-ops-sender")
 SETTINGS = SubmitSettings(max_fee=100 * GWEI, priority_fee=GWEI, replace_after=600, confirmations=1, finality_depth=2)
 
 
-def test_a_nonce_taken_by_another_process_ends_the_wait(web3, accounts, chain) -> None:
-    account = Account.from_key(KEY)
+def funded_sender(web3, accounts, key: bytes, wait_seconds: float) -> OpsSender:
+    account = Account.from_key(key)
     accounts[0].transfer(account.address, "1 ether")
-    sender = OpsSender(web3, account, SETTINGS, poll_seconds=0.05, wait_seconds=120)
-    nonce = web3.eth.get_transaction_count(account.address)
-    outcome: dict[str, object] = {}
+    return OpsSender(web3, account, SETTINGS, poll_seconds=0.05, wait_seconds=wait_seconds)
+
+
+def sending_thread(sender: OpsSender, to: str, outcome: dict[str, object]) -> threading.Thread:
+    """Sends a transfer of nothing to `to` in a thread; its receipt or error lands in `outcome`."""
 
     def send() -> None:
         try:
-            outcome["receipt"] = sender.send(accounts[1].address, b"", "a transfer of nothing")
+            outcome["receipt"] = sender.send(to, b"", "a transfer of nothing")
         except Exception as exc:  # noqa: BLE001 - the test inspects it
             outcome["error"] = exc
 
+    return threading.Thread(target=send)
+
+
+def test_a_nonce_taken_by_another_process_ends_the_wait(web3, accounts, chain) -> None:
+    sender = funded_sender(web3, accounts, KEY, wait_seconds=120)
+    account = sender.account
+    nonce = web3.eth.get_transaction_count(account.address)
+    outcome: dict[str, object] = {}
+
     web3.provider.make_request("evm_setAutomine", [False])
     try:
-        thread = threading.Thread(target=send)
+        thread = sending_thread(sender, accounts[1].address, outcome)
         thread.start()
         deadline = time.monotonic() + 10
         while web3.eth.get_transaction_count(account.address, "pending") == nonce:
@@ -59,17 +70,10 @@ def test_a_nonce_taken_by_another_process_ends_the_wait(web3, accounts, chain) -
 def test_a_retry_after_a_timeout_waits_for_the_pending_transaction_instead_of_sending_a_copy(
     web3, accounts, chain
 ) -> None:
-    account = Account.from_key(keccak(text="servicecoin-test-ops-sender-resume"))
-    accounts[0].transfer(account.address, "1 ether")
-    sender = OpsSender(web3, account, SETTINGS, poll_seconds=0.05, wait_seconds=3)
+    sender = funded_sender(web3, accounts, keccak(text="servicecoin-test-ops-sender-resume"), wait_seconds=3)
+    account = sender.account
     nonce = web3.eth.get_transaction_count(account.address)
     outcome: dict[str, object] = {}
-
-    def retry() -> None:
-        try:
-            outcome["receipt"] = sender.send(accounts[1].address, b"", "a transfer of nothing")
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            outcome["error"] = exc
 
     web3.provider.make_request("evm_setAutomine", [False])
     try:
@@ -77,7 +81,7 @@ def test_a_retry_after_a_timeout_waits_for_the_pending_transaction_instead_of_se
             sender.send(accounts[1].address, b"", "a transfer of nothing")
         first = web3.eth.get_transaction_count(account.address, "pending")
         assert first == nonce + 1
-        thread = threading.Thread(target=retry)  # the client sends the same call again
+        thread = sending_thread(sender, accounts[1].address, outcome)  # the client sends the same call again
         thread.start()
         time.sleep(0.5)
         assert web3.eth.get_transaction_count(account.address, "pending") == nonce + 1, "the retry sent a copy"
