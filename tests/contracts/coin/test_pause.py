@@ -70,6 +70,13 @@ def test_open_transfer_reverts_while_paused(coin, admin, alice, bob, paused, err
     assert coin.balanceOf(alice) == 10 * COIN
 
 
+def test_a_restricted_transfer_while_paused_names_the_pause(coin, alice, bob, paused, err):
+    # The pause is checked first: while paused nothing moves, whatever the transfer policy says.
+    with brownie.reverts(revert_pattern=err("EnforcedPause")):
+        coin.transfer(bob, COIN, {"from": alice})
+    assert coin.balanceOf(alice) == 10 * COIN
+
+
 def test_protocol_transfer_from_reverts_while_paused(coin, protocol, alice, paused, err):
     coin.approve(protocol, COIN, {"from": alice})
     with brownie.reverts(revert_pattern=err("EnforcedPause")):

@@ -26,15 +26,15 @@ class CoinRules(MachineBase):
         return {"zero": 0, "half": balance // 2, "all": balance, "above": balance + 1}[fraction]
 
     def _transfer_error(self, operator, source, target, amount: int) -> str | None:
-        """OpenZeppelin's _transfer with ServiceCoin's _update, in order: receiver, policy,
-        pause, balance."""
+        """OpenZeppelin's _transfer with ServiceCoin's _update, in order: receiver, pause,
+        policy, balance."""
         coin = self.model.coin
         if str(target).lower() == ZERO_ADDRESS:
             return error("ERC20InvalidReceiver", ZERO_ADDRESS)
-        if not coin.transfers_open and not self.has_role("coin", "PROTOCOL_ROLE", operator):
-            return error("TransferRestricted", source, target, operator)
         if coin.paused:
             return error("EnforcedPause")
+        if not coin.transfers_open and not self.has_role("coin", "PROTOCOL_ROLE", operator):
+            return error("TransferRestricted", source, target, operator)
         if coin.balance(str(source)) < amount:
             return error("ERC20InsufficientBalance", source, coin.balance(str(source)), amount)
         return None
