@@ -57,6 +57,7 @@ from oracle.redeem.relay_cli import register as register_relay_commands
 # verify's exit statuses, re-exported: scripts and tests import them from here.
 from oracle.customer_cli import EXIT_ERASED, EXIT_MISMATCH, EXIT_NOT_FOUND  # noqa: F401
 from oracle.customer_cli import register as register_customer_commands
+from oracle.report_cli import register as register_report_command
 from oracle.runner import StepRunner
 from oracle.startup_check import startup_problems
 
@@ -311,3 +312,4 @@ def cosign_serve(ctx: click.Context) -> None:
 register_redemption_commands(main, _load, _guard, Failure)
 register_relay_commands(main, _load, _guard, Failure)
 register_customer_commands(main, _load, _guard, Failure)
+register_report_command(main, _load, _guard)
