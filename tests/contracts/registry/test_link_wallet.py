@@ -158,3 +158,22 @@ def test_a_link_while_the_coin_is_paused_is_refused_even_without_coins(
     link(bob)
     assert registry.linkNonce(holder.address) == 1
     assert registry.accountOf(holder.address)["welcomed"]
+
+
+def test_a_link_whose_combined_period_count_passes_24_bits_is_refused(registry, coin, admin, holder, bob, link):
+    # 2^24 - 1 rewarded records in one period cannot be earned in a test, so the two accounts are
+    # written directly through the coin's minter interface (a role granted for this test only).
+    coin.grantRole(keccak(text="MINTER_ROLE"), admin, {"from": admin})
+    period = registry.currentPeriod()
+
+    def account(rewards):  # PackedAccount: lifetime | period << 96 | rewards << 128 | welcomed << 152
+        return 10 * COIN | period << 96 | rewards << 128 | 1 << 152
+
+    coin.setHolderData(holder.address, account(2**24 - 1), {"from": admin})
+    coin.setHolderData(bob, account(1), {"from": admin})
+    with brownie.reverts(revert_pattern=error("AmountTooLarge", 2**24, 2**24 - 1)):
+        link(bob)
+    assert registry.accountOf(holder.address)[1] == 2**24 - 1  # nothing moved
+    coin.setHolderData(bob, account(0), {"from": admin})
+    link(bob)  # exactly 2^24 - 1 together fits
+    assert registry.accountOf(bob)[1] == 2**24 - 1
