@@ -140,13 +140,14 @@ class OpsSender:
             self._forget_settled_flights(keep=key)
             if flight is None:
                 flight = self._new_flight(to, data, what)
+                # Remembered before the broadcast: an RPC failure there may still have sent it.
+                self._flights[key] = flight
             else:
                 log.info("ops transaction resumed", extra={"what": what, "nonce": flight.nonce,
-                                                           "tx": "0x" + flight.sent[-1].hex()})
+                                                           "attempts": len(flight.sent)})
             deadline = self.clock() + self.wait_seconds
             if not flight.sent:
                 self._broadcast_attempt(to, data, flight, what)
-                self._flights[key] = flight
             while True:
                 replace_at = self.clock() + self.settings.replace_after
                 try:

@@ -167,3 +167,21 @@ def test_a_settled_flight_of_another_call_is_forgotten() -> None:
     with pytest.raises(OpsTimeout):
         sender.send(TARGET, CALL, "a relayed redemption")
     assert node.broadcasts[-1][0] == 2
+
+
+def test_a_broadcast_that_failed_on_the_wire_is_retried_at_the_same_nonce() -> None:
+    node, clock = FakeNode(), Clock()
+    sender = make_sender("wire-failure", node, clock)
+    send_raw = node.send_raw_transaction
+
+    def broken(raw):  # the node may have received it: the answer is what got lost
+        send_raw(raw)
+        raise ConnectionError("connection reset by peer")
+
+    node.send_raw_transaction = broken
+    with pytest.raises(ConnectionError):
+        sender.send(TARGET, CALL, "a relayed redemption")
+    node.send_raw_transaction = send_raw
+    first = node.mine()
+    assert sender.send(TARGET, CALL, "a relayed redemption")["transactionHash"] == first
+    assert [nonce for nonce, _ in node.broadcasts] == [0, 0], "the retry took a new nonce"
