@@ -79,8 +79,13 @@ class _Flight:
     sent: list[bytes] = field(default_factory=list)
 
 
-# Account address -> call key -> flight. Read and written only under that account's lock.
+# Account address -> call key -> flight. Written only under that account's lock.
 _ACCOUNT_FLIGHTS: dict[str, dict[bytes, _Flight]] = {}
+
+
+def _target_and_data(function: Any) -> tuple[str, bytes]:
+    """A web3 contract function call as the transaction's target and calldata."""
+    return function.address, bytes.fromhex(function._encode_transaction_data()[2:])
 
 
 def _call_key(to: str, data: bytes) -> bytes:
@@ -125,12 +130,16 @@ class OpsSender:
 
     def send_call(self, function: Any, what: str) -> Any:
         """`send` for a web3 contract function call, e.g. `contract.functions.fulfil(id, c)`."""
-        return self.send(function.address, bytes.fromhex(function._encode_transaction_data()[2:]), what)
+        return self.send(*_target_and_data(function), what)
 
     def in_flight(self, to: str, data: bytes) -> bool:
         """Whether this call was sent and given up on without a receipt: sending it again
-        resumes that transaction."""
+        resumes that transaction. A lone dict lookup: it needs no lock."""
         return _call_key(to, data) in self._flights
+
+    def call_in_flight(self, function: Any) -> bool:
+        """`in_flight` for a web3 contract function call, as `send_call` sends it."""
+        return self.in_flight(*_target_and_data(function))
 
     def send(self, to: str, data: bytes, what: str) -> Any:
         """Sends one transaction and returns its receipt once confirmed (see the module doc)."""

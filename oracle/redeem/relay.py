@@ -286,17 +286,18 @@ class RedeemRelay:
         if not self.forwarder.functions.verify(request.as_call_argument(signature)).call():
             raise RelayError(f"the forwarder does not verify the request of {request.sender} (its nonce moved?)")
 
+    def _execute_call(self, request: ForwardRequest, signature: bytes) -> Any:
+        return self.forwarder.functions.execute(request.as_call_argument(signature))
+
     def in_flight(self, request: ForwardRequest, signature: bytes) -> bool:
         """Whether this forward request was sent and is still awaited (an earlier attempt
         answered 503): sending it again waits for that transaction and spends nothing new."""
-        call = self.forwarder.functions.execute(request.as_call_argument(signature))
-        return self.sender.in_flight(call.address, bytes.fromhex(call._encode_transaction_data()[2:]))
+        return self.sender.call_in_flight(self._execute_call(request, signature))
 
     def execute(self, request: ForwardRequest, signature: bytes, what: str) -> Any:
         """Sends a signed forward request from the operations account; returns the receipt."""
-        call = self.forwarder.functions.execute(request.as_call_argument(signature))
         try:
-            return self.sender.send_call(call, what)
+            return self.sender.send_call(self._execute_call(request, signature), what)
         except OpsRejected as exc:
             if exc.revert is not None and exc.revert.name == "ERC2771ForwarderInvalidSigner":
                 raise StaleSignature(f"{what}: the request was relayed meanwhile (its nonce is used)") from None
