@@ -6,7 +6,7 @@ import {AccessControlDefaultAdminRules} from
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Brands} from "./Brands.sol";
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
 import {FeedbackHashing} from "./FeedbackHashing.sol";
 import {BatchCustomers} from "./BatchCustomers.sol";
@@ -17,6 +17,8 @@ import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 /// @title FeedbackRegistry
 /// @notice Records signed customer-service events once and mints their rewards. See
 /// IFeedbackRegistry for the rules; this header states the invariants the code keeps:
+/// - a batch is accepted only with its brand's quorum of that brand's signers (Brands), so a
+///   key can set bits and issue rewards for the brands it is registered for, and no other;
 /// - a (brand, seq) is rewarded at most once: its bit in `_recorded` is set in the same
 ///   transaction that mints its reward, and never cleared;
 /// - coins minted by this contract equal the sum of rewards in FeedbackRecorded events plus
@@ -27,7 +29,7 @@ import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 /// - `lifetimeEarned` never decreases, except when moved whole to a linked wallet.
 /// @dev Gas: one storage write per 256 events (the bitmap word) and one per customer: the
 /// Account lives in the coin's holder data beside the balance (PackedAccount), written with the mint.
-contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pausable {
+contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @dev Relays wallet links: the brand's oracle, which knows that both addresses belong to
     /// the same customer. Without this gate a holder could sign its coins over to a buyer and
@@ -47,19 +49,15 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
     /// @inheritdoc IFeedbackRegistry
     uint256 public immutable PERIOD_LENGTH;
 
-    // Every batch reads the tier source, the quorum, the customer cap and the welcome bonus:
-    // packed into two slots, they cost two cold reads per batch instead of four.
+    // Every batch reads the tier source, the customer cap and the welcome bonus: packed into
+    // two slots, they cost two cold reads per batch instead of three. (The brand's quorum is in
+    // its Brand slot: Brands.)
     ITierSchedule public tierSource;
-    uint32 private _quorum;
     uint96 private _customerCapPerPeriod;
     uint96 private _welcomeBonus;
-    /// @inheritdoc IFeedbackRegistry
-    uint256 public signerCount;
 
-    mapping(address signer => bool) public isSigner;
     mapping(uint8 kind => uint256) public baseReward;
     mapping(address holder => uint256) public linkNonce;
-    mapping(uint32 brandId => Brand) private _brands;
     /// @dev brand => word index (seq / 256) => bitmap of recorded seqs (bit seq % 256).
     mapping(uint32 brandId => mapping(uint256 word => uint256 bits)) private _recorded;
 
@@ -95,8 +93,6 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         if (periodLength == 0) revert InvalidPeriodLength(periodLength);
         coin = coin_;
         PERIOD_LENGTH = periodLength;
-        // Never zero: with no signer registered yet, no batch can reach a quorum of one.
-        _quorum = 1;
     }
 
     // ================================================================ recording
@@ -136,7 +132,7 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         _brands[batch.brandId] = brand;
 
         bytes32 digest = _batchDigest(batch, recordHashes);
-        _requireQuorum(digest, signatures);
+        _requireQuorum(batch.brandId, brand.quorum, digest, signatures);
 
         recorded = state.recorded;
         if (recorded != 0) _mint(state);
@@ -272,21 +268,6 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         coin.mintBatchWithData(customers, amounts, accounts);
     }
 
-    /// @dev Signers must be distinct registered signers, given in strictly ascending order.
-    /// ECDSA.recover rejects malformed, high-s and wrong-v signatures with its own errors,
-    /// so a signature can never count twice through its malleable twin.
-    function _requireQuorum(bytes32 digest, bytes[] calldata signatures) private view {
-        uint256 required = _quorum;
-        if (signatures.length < required) revert QuorumNotReached(signatures.length, required);
-        address previous;
-        for (uint256 i; i < signatures.length; ++i) {
-            address signer = ECDSA.recover(digest, signatures[i]);
-            if (signer <= previous) revert SignersNotAscending(previous, signer);
-            if (!isSigner[signer]) revert UnknownSigner(signer);
-            previous = signer;
-        }
-    }
-
     // ================================================================ wallet link
 
     /// @inheritdoc IFeedbackRegistry
@@ -331,57 +312,6 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
     // ================================================================ administration
 
     /// @inheritdoc IFeedbackRegistry
-    function addSigner(address signer) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _addSigner(signer);
-    }
-
-    /// @inheritdoc IFeedbackRegistry
-    function removeSigner(address signer) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _removeSigner(signer);
-        if (_quorum > signerCount) revert InvalidQuorum(_quorum, signerCount);
-    }
-
-    /// @inheritdoc IFeedbackRegistry
-    function rotateSigner(address oldSigner, address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _removeSigner(oldSigner);
-        _addSigner(newSigner);
-    }
-
-    /// @inheritdoc IFeedbackRegistry
-    function setQuorum(uint256 newQuorum) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newQuorum == 0 || newQuorum > signerCount) revert InvalidQuorum(newQuorum, signerCount);
-        emit QuorumChanged(_quorum, newQuorum);
-        // Fits: newQuorum <= signerCount, and each signer took one transaction to add.
-        _quorum = SafeCast.toUint32(newQuorum);
-    }
-
-    /// @inheritdoc IFeedbackRegistry
-    function registerBrand(uint32 brandId, uint256 capPerPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (_brands[brandId].registered) revert BrandAlreadyRegistered(brandId);
-        _brands[brandId] = Brand({
-            capPerPeriod: _checkedUint96(capPerPeriod),
-            issuedInPeriod: 0,
-            period: 0,
-            active: true,
-            registered: true
-        });
-        emit BrandRegistered(brandId, capPerPeriod);
-    }
-
-    /// @inheritdoc IFeedbackRegistry
-    function setBrandCap(uint32 brandId, uint256 capPerPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Brand storage brand = _registeredBrand(brandId);
-        emit BrandCapChanged(brandId, brand.capPerPeriod, capPerPeriod);
-        brand.capPerPeriod = _checkedUint96(capPerPeriod);
-    }
-
-    /// @inheritdoc IFeedbackRegistry
-    function setBrandActive(uint32 brandId, bool active) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _registeredBrand(brandId).active = active;
-        emit BrandActiveChanged(brandId, active);
-    }
-
-    /// @inheritdoc IFeedbackRegistry
     function setBaseReward(uint8 kind, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
         emit BaseRewardChanged(kind, baseReward[kind], amount);
         baseReward[kind] = _checkedUint96(amount);
@@ -418,11 +348,6 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
     }
 
     // ================================================================ views
-
-    /// @inheritdoc IFeedbackRegistry
-    function quorum() external view returns (uint256) {
-        return _quorum;
-    }
 
     /// @inheritdoc IFeedbackRegistry
     function customerCapPerPeriod() external view returns (uint256) {
@@ -462,38 +387,9 @@ contract FeedbackRegistry is FeedbackHashing, AccessControlDefaultAdminRules, Pa
         return PackedAccount.toAccount(coin.holderData(customer));
     }
 
-    /// @inheritdoc IFeedbackRegistry
-    function brandOf(uint32 brandId) external view returns (Brand memory) {
-        return _brands[brandId];
-    }
-
     // ================================================================ internals
 
     function _period() private view returns (uint32) {
         return uint32(block.timestamp / PERIOD_LENGTH);
-    }
-
-    function _addSigner(address signer) private {
-        if (signer == address(0) || isSigner[signer]) revert SignerAlreadyRegistered(signer);
-        isSigner[signer] = true;
-        ++signerCount;
-        emit SignerAdded(signer);
-    }
-
-    function _removeSigner(address signer) private {
-        if (!isSigner[signer]) revert SignerNotRegistered(signer);
-        isSigner[signer] = false;
-        --signerCount;
-        emit SignerRemoved(signer);
-    }
-
-    function _registeredBrand(uint32 brandId) private view returns (Brand storage brand) {
-        brand = _brands[brandId];
-        if (!brand.registered) revert BrandNotRegistered(brandId);
-    }
-
-    function _checkedUint96(uint256 amount) private pure returns (uint96) {
-        if (amount > type(uint96).max) revert AmountTooLarge(amount, type(uint96).max);
-        return uint96(amount);
     }
 }

@@ -145,8 +145,8 @@ def event_bodies(prefix: str, count: int, now: int) -> list[bytes]:
 def measure_throughput() -> dict[str, Any]:
     signer = signer_addresses()[0]
     config = config_for_network("development").model_copy(update={
-        "signers": [signer], "quorum": 1, "customer_rewards_per_period": 2**24 - 1,
-        "brands": [Brand(id=1, name="Bench", cap_per_period=10**9)],
+        "customer_rewards_per_period": 2**24 - 1,
+        "brands": [Brand(id=1, name="Bench", cap_per_period=10**9, signers=[signer])],
     })
     with quietly():
         deployment = deploy(accounts[0], config)

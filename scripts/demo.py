@@ -46,7 +46,7 @@ def main() -> None:
     started = time.monotonic()
     admin = accounts[0]
     signer = signer_addresses()[0]
-    config = config_for_network("development").model_copy(update={"signers": [signer], "quorum": 1})
+    config = config_for_network("development").with_signers([signer])
     with quietly():
         d = deploy(admin, config)
         admin.transfer(signer, "10 ether")  # the oracle's signer pays for its batches

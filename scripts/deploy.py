@@ -22,7 +22,7 @@ from typing import Any
 from brownie import FeedbackRegistry, ServiceCoin, ServiceCoinForwarder, TierRedemption, chain, network, web3
 
 from oracle.kinds import FeedbackKind
-from scripts.deploy_config import DeployConfig, config_for_network, load_config, to_units
+from scripts.deploy_config import Brand, DeployConfig, config_for_network, load_config, to_units
 
 ROOT = Path(__file__).resolve().parent.parent
 # In deployment order: TierRedemption trusts the forwarder from its constructor on (ERC-2771
@@ -200,16 +200,20 @@ def wiring_steps(
     ensure_value(f"FeedbackRegistry: welcome bonus = {config.welcome_bonus} SVC",
                  lambda: registry.welcomeBonus(), to_units(config.welcome_bonus),
                  lambda: registry.setWelcomeBonus(to_units(config.welcome_bonus), tx), registry)
-    steps.extend(_signer_steps(registry, config, record, tx))
     for brand in config.brands:
         cap = to_units(brand.cap_per_period)
         current = registry.brandOf(brand.id) if registry is not None else None
-        if current is None or not current[-1]:
+        registered = current is not None and current["registered"]
+        if not registered:
             steps.append(Step(f"FeedbackRegistry: register brand {brand.id} ({brand.name}), cap {brand.cap_per_period} SVC",
                               lambda brand=brand, cap=cap: registry.registerBrand(brand.id, cap, tx)))
-        elif current[0] != cap:
+        elif current["capPerPeriod"] != cap:
             steps.append(Step(f"FeedbackRegistry: brand {brand.id} cap = {brand.cap_per_period} SVC",
                               lambda brand=brand, cap=cap: registry.setBrandCap(brand.id, cap, tx)))
+        recorded_signers = record.get("signers", {})
+        # Records written before signers were per brand hold a list: nothing known to remove.
+        previous = recorded_signers.get(str(brand.id), []) if isinstance(recorded_signers, dict) else []
+        steps.extend(_signer_steps(registry, brand, previous, tx, on_chain=registered))
     ensure_role(registry, "FeedbackRegistry", "PAUSER_ROLE", deployer, "the deployer")
     ensure_role(registry, "FeedbackRegistry", "LINK_OPERATOR_ROLE", deployer, "the deployer")
     # The oracle's operations account (docs/operator.md) links wallets, fulfils and refunds
@@ -231,18 +235,24 @@ def wiring_steps(
     return steps
 
 
-def _signer_steps(registry: Any, config: DeployConfig, record: dict[str, Any], tx: dict[str, Any]) -> list[Step]:
-    """Adds first, then the quorum, then removals: the quorum never exceeds the signer count."""
-    wanted = [s.lower() for s in config.signers]
+def _signer_steps(registry: Any, brand: Brand, previous: list[str], tx: dict[str, Any], on_chain: bool) -> list[Step]:
+    """One brand's signers: adds first, then the quorum, then removals, so that the quorum never
+    exceeds the signer count. A brand not yet `on_chain` (registered) gets every step."""
+    brand_id = brand.id
+    wanted = [s.lower() for s in brand.signers]
     steps = []
-    for signer in config.signers:
-        if registry is None or not registry.isSigner(signer):
-            steps.append(Step(f"FeedbackRegistry: add signer {signer}", lambda signer=signer: registry.addSigner(signer, tx)))
-    if registry is None or registry.quorum() != config.quorum:
-        steps.append(Step(f"FeedbackRegistry: quorum = {config.quorum}", lambda: registry.setQuorum(config.quorum, tx)))
-    for signer in record.get("signers", []):
-        if signer.lower() not in wanted and registry is not None and registry.isSigner(signer):
-            steps.append(Step(f"FeedbackRegistry: remove signer {signer}", lambda signer=signer: registry.removeSigner(signer, tx)))
+    for signer in brand.signers:
+        if not on_chain or not registry.isSigner(brand_id, signer):
+            steps.append(Step(f"FeedbackRegistry: brand {brand_id}: add signer {signer}",
+                              lambda signer=signer: registry.addSigner(brand_id, signer, tx)))
+    # registerBrand starts a brand at a quorum of one.
+    if (registry.brandOf(brand_id)["quorum"] if on_chain else 1) != brand.quorum:
+        steps.append(Step(f"FeedbackRegistry: brand {brand_id}: quorum = {brand.quorum}",
+                          lambda: registry.setQuorum(brand_id, brand.quorum, tx)))
+    for signer in previous:
+        if on_chain and signer.lower() not in wanted and registry.isSigner(brand_id, signer):
+            steps.append(Step(f"FeedbackRegistry: brand {brand_id}: remove signer {signer}",
+                              lambda signer=signer: registry.removeSigner(brand_id, signer, tx)))
     return steps
 
 
@@ -325,7 +335,7 @@ def _write_record(
         "deployer": deployer.address,
         "contracts": entries,
         "config_hash": config.digest(),
-        "signers": list(config.signers),
+        "signers": {str(brand.id): list(brand.signers) for brand in config.brands},
         "compiler": {
             "solc": compiler.get("solc", {}).get("version"),
             "evm_version": compiler.get("evm_version"),

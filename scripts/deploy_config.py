@@ -44,10 +44,36 @@ class Tier(_Strict):
     multiplier_bps: int = Field(gt=0, le=100_000)
 
 
+def _address(value: str) -> str:
+    if not is_hex_address(value):
+        raise ValueError("must be a 0x-prefixed 20-byte hex address")
+    if value != value.lower() and not is_checksum_address(value):
+        raise ValueError("mixed-case address with a wrong checksum (a typo?)")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address)]
+# The registry keeps a brand's signer count and quorum in 8 bits each (MAX_SIGNERS_PER_BRAND).
+MAX_SIGNERS_PER_BRAND = 255
+
+
 class Brand(_Strict):
     id: int = Field(ge=0, lt=2**32)
     name: str
     cap_per_period: Coins
+    # The brand's own oracle signers (the addresses its oracle reports): they sign this brand's
+    # batches and no other brand's, so one brand's stolen key cannot mint under another's cap.
+    signers: list[Address] = Field(min_length=1, max_length=MAX_SIGNERS_PER_BRAND)
+    quorum: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _quorum_reachable(self) -> "Brand":
+        distinct = len({s.lower() for s in self.signers})
+        if distinct != len(self.signers):
+            raise ValueError(f"brand {self.id}: a signer is listed twice")
+        if self.quorum > distinct:
+            raise ValueError(f"brand {self.id}: quorum {self.quorum} is above its {distinct} signer(s)")
+        return self
 
 
 class CatalogItem(_Strict):
@@ -74,23 +100,22 @@ class DeployConfig(_Strict):
     welcome_bonus: Coins
     base_rewards: dict[str, Coins]
     tiers: list[Tier] = Field(min_length=1, max_length=16)
-    signers: list[str] = Field(min_length=1)
-    quorum: int = Field(ge=1)
     brands: list[Brand] = Field(default_factory=list)
     catalog: list[CatalogItem] = Field(default_factory=list)
     # The brand oracle's operations account (its `operations` keystore): granted FULFILLER_ROLE
     # on TierRedemption and LINK_OPERATOR_ROLE on FeedbackRegistry. It also relays gasless
     # redemptions through the forwarder, which needs no role, only ether for gas.
-    oracle_operations: str | None = None
+    oracle_operations: Address | None = None
 
-    @field_validator("oracle_operations")
+    @model_validator(mode="before")
     @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        if value is not None and not is_hex_address(value):
-            raise ValueError("must be a 0x-prefixed 20-byte hex address")
-        if value is not None and value != value.lower() and not is_checksum_address(value):
-            raise ValueError("mixed-case address with a wrong checksum (a typo?)")
-        return value
+    def _no_global_signers(cls, raw: object) -> object:
+        # Configurations written before signers were per brand: say where they go now, rather
+        # than only that the keys are unknown.
+        if isinstance(raw, dict) and ("signers" in raw or "quorum" in raw):
+            raise ValueError("signers and quorum are set per brand now (brands[].signers, brands[].quorum): "
+                             "each brand's oracle signs for that brand only")
+        return raw
 
     @field_validator("base_rewards")
     @classmethod
@@ -100,14 +125,21 @@ class DeployConfig(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "DeployConfig":
-        if self.quorum > len(set(s.lower() for s in self.signers)):
-            raise ValueError(f"quorum {self.quorum} is above the number of distinct signers")
+        ids = [brand.id for brand in self.brands]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two brands have the same id")
         if self.tiers[0].threshold != 0:
             raise ValueError("tiers[0].threshold must be 0")
         for before, after in zip(self.tiers, self.tiers[1:]):
             if after.threshold <= before.threshold:
                 raise ValueError(f"tier {after.name!r}: thresholds must increase")
         return self
+
+    def with_signers(self, signers: list[str], quorum: int = 1) -> "DeployConfig":
+        """This configuration with every brand signed for by `signers` (local chains and tests,
+        whose signer keys are made at run time)."""
+        brands = [brand.model_copy(update={"signers": list(signers), "quorum": quorum}) for brand in self.brands]
+        return self.model_copy(update={"brands": brands})
 
     def digest(self) -> str:
         """A stable hash of the configuration, recorded with each deployment."""

@@ -182,9 +182,7 @@ class GasBench:
             )
         funder.transfer(deployer, 10**19, silent=True)
         signer_key = keccak(text="servicecoin-test-signer-0")  # as tests/contracts/conftest.py
-        config = config_for_network("development").model_copy(
-            update={"signers": [Account.from_key(signer_key).address], "quorum": 1}
-        )
+        config = config_for_network("development").with_signers([Account.from_key(signer_key).address])
         deployment = deploy(deployer, config)
         registry = deployment.registry
         transact(registry.setBrandCap, BRAND, to_units(BRAND_CAP_COINS), sender=deployer)
@@ -361,12 +359,12 @@ class GasBench:
         gas["add_item"] = transact(redemption.addItem, new_item, sender=admin).gas_used
 
         first_signer, second_signer = derived_address("signer-1"), derived_address("signer-2")
-        gas["add_signer"] = transact(registry.addSigner, first_signer, sender=admin).gas_used
-        tx = transact(registry.rotateSigner, first_signer, second_signer, sender=admin)
+        gas["add_signer"] = transact(registry.addSigner, BRAND, first_signer, sender=admin).gas_used
+        tx = transact(registry.rotateSigner, BRAND, first_signer, second_signer, sender=admin)
         gas["rotate_signer"] = tx.gas_used
-        gas["set_quorum"] = transact(registry.setQuorum, 2, sender=admin).gas_used
-        transact(registry.setQuorum, 1, sender=admin)
-        gas["remove_signer"] = transact(registry.removeSigner, second_signer, sender=admin).gas_used
+        gas["set_quorum"] = transact(registry.setQuorum, BRAND, 2, sender=admin).gas_used
+        transact(registry.setQuorum, BRAND, 1, sender=admin)
+        gas["remove_signer"] = transact(registry.removeSigner, BRAND, second_signer, sender=admin).gas_used
 
         gas["redeem_relayed"] = self._relayed_redeem(customer_key, item, price).gas_used
 

@@ -1,8 +1,8 @@
 """The operator's day-to-day, against the contracts recorded in deployments/<chainId>.json.
 
     python scripts/operator.py --network sepolia deploy [--dry-run] [--config FILE]
-    python scripts/operator.py --rpc-url $SEPOLIA_RPC_URL add-signer 0x...
-    python scripts/operator.py ... remove-signer 0x... | rotate-signer OLD NEW | set-quorum N
+    python scripts/operator.py --rpc-url $SEPOLIA_RPC_URL add-signer BRAND 0x...
+    python scripts/operator.py ... remove-signer BRAND 0x... | rotate-signer BRAND OLD NEW | set-quorum BRAND N
     python scripts/operator.py ... announce-price ITEM COINS | cancel-price-change ITEM
     python scripts/operator.py ... pause [coin|registry|redemption|all] | unpause [...]
     python scripts/operator.py ... transfer-admin NEW | accept-admin | cancel-admin-transfer
@@ -92,50 +92,71 @@ def deploy(obj: dict[str, Any], dry_run: bool, config_file: Path | None, confirm
         click.echo(f"recorded in {record_path(deployments_dir(), chain.id)}")
 
 
+BRAND = click.argument("brand_id", metavar="BRAND", type=click.IntRange(0, 2**32 - 1))
+
+
+def registered_brand(registry: Any, brand_id: int) -> Any:
+    """The brand as the registry holds it; a clear error if it was never registered."""
+    brand = registry.brandOf(brand_id)
+    if not brand["registered"]:
+        raise click.ClickException(f"brand {brand_id} is not registered on the registry (deploy it from the configuration first)")
+    return brand
+
+
 @cli.command("add-signer")
+@BRAND
 @click.argument("signer")
 @click.pass_obj
-def add_signer(obj: dict[str, Any], signer: str) -> None:
-    """Register an oracle signer."""
+def add_signer(obj: dict[str, Any], brand_id: int, signer: str) -> None:
+    """Register an oracle signer of a brand (it signs that brand's batches only)."""
     registry = recorded("FeedbackRegistry")
-    if registry.isSigner(signer):
-        click.echo(f"{signer} is already a signer: nothing sent")
+    registered_brand(registry, brand_id)
+    if registry.isSigner(brand_id, signer):
+        click.echo(f"{signer} is already a signer of brand {brand_id}: nothing sent")
         return
-    sent(registry.addSigner(signer, {"from": obj["deployer"]}))
+    sent(registry.addSigner(brand_id, signer, {"from": obj["deployer"]}))
 
 
 @cli.command("remove-signer")
+@BRAND
 @click.argument("signer")
 @click.pass_obj
-def remove_signer(obj: dict[str, Any], signer: str) -> None:
-    """Deregister an oracle signer (its old signatures stop counting at once)."""
+def remove_signer(obj: dict[str, Any], brand_id: int, signer: str) -> None:
+    """Deregister a brand's oracle signer (its old signatures stop counting at once)."""
     registry = recorded("FeedbackRegistry")
-    if not registry.isSigner(signer):
-        click.echo(f"{signer} is not a signer: nothing sent")
+    brand = registered_brand(registry, brand_id)
+    if not registry.isSigner(brand_id, signer):
+        click.echo(f"{signer} is not a signer of brand {brand_id}: nothing sent")
         return
-    if registry.signerCount() - 1 < registry.quorum():
-        raise click.ClickException(f"removing it would leave fewer signers than the quorum ({registry.quorum()}): lower the quorum first")
-    sent(registry.removeSigner(signer, {"from": obj["deployer"]}))
+    if brand["signerCount"] - 1 < brand["quorum"]:
+        raise click.ClickException(f"removing it would leave brand {brand_id} fewer signers than its quorum "
+                                   f"({brand['quorum']}): lower the quorum first")
+    sent(registry.removeSigner(brand_id, signer, {"from": obj["deployer"]}))
 
 
 @cli.command("rotate-signer")
+@BRAND
 @click.argument("old")
 @click.argument("new")
 @click.pass_obj
-def rotate_signer(obj: dict[str, Any], old: str, new: str) -> None:
-    """Replace a signer by another in one transaction (e.g. after a key compromise)."""
-    sent(recorded("FeedbackRegistry").rotateSigner(old, new, {"from": obj["deployer"]}))
+def rotate_signer(obj: dict[str, Any], brand_id: int, old: str, new: str) -> None:
+    """Replace a brand's signer by another in one transaction (e.g. after a key compromise)."""
+    registry = recorded("FeedbackRegistry")
+    registered_brand(registry, brand_id)
+    sent(registry.rotateSigner(brand_id, old, new, {"from": obj["deployer"]}))
 
 
 @cli.command("set-quorum")
+@BRAND
 @click.argument("quorum", type=int)
 @click.pass_obj
-def set_quorum(obj: dict[str, Any], quorum: int) -> None:
-    """Signatures needed per batch (1 to the number of signers)."""
+def set_quorum(obj: dict[str, Any], brand_id: int, quorum: int) -> None:
+    """Signatures a batch of the brand needs (1 to the brand's number of signers)."""
     registry = recorded("FeedbackRegistry")
-    if not 1 <= quorum <= registry.signerCount():
-        raise click.ClickException(f"the quorum must be between 1 and the {registry.signerCount()} registered signers")
-    sent(registry.setQuorum(quorum, {"from": obj["deployer"]}))
+    count = registered_brand(registry, brand_id)["signerCount"]
+    if not 1 <= quorum <= count:
+        raise click.ClickException(f"the quorum must be between 1 and brand {brand_id}'s {count} signer(s)")
+    sent(registry.setQuorum(brand_id, quorum, {"from": obj["deployer"]}))
 
 
 @cli.command("announce-price")

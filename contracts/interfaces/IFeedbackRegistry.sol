@@ -2,7 +2,8 @@
 pragma solidity ^0.8.24;
 
 /// @title FeedbackRegistry: records each rewarded customer-service event once and mints its reward
-/// @notice Oracle signers (k of n, EIP-712) sign batches of feedback records for one brand.
+/// @notice Oracle signers (k of n, EIP-712) sign batches of feedback records for one brand;
+/// each brand has its own signers and quorum, so one brand's key can never sign for another.
 /// Anyone may submit a signed batch. Each record is recorded at most once, keyed by the brand's
 /// dense sequence number `seq` (a bitmap: 256 events share one storage slot). The reward is not
 /// chosen by the oracle: it is the public on-chain base reward of the record's kind times the
@@ -74,16 +75,20 @@ interface IFeedbackRegistry {
         bool welcomed;
     }
 
-    /// @notice A brand and its issuance cap.
+    /// @notice A brand: its issuance cap and its own oracle signers' quorum. One storage slot.
     /// @param capPerPeriod The most the brand's records may mint in one period (welcome bonuses included).
     /// @param issuedInPeriod Minted during `period`.
     /// @param period The period `issuedInPeriod` belongs to.
+    /// @param quorum How many distinct signers of this brand a batch for it needs (k of n).
+    /// @param signerCount How many signers the brand has (n).
     /// @param active Whether batches for the brand are accepted.
     /// @param registered Whether the brand id was ever registered.
     struct Brand {
         uint96 capPerPeriod;
         uint96 issuedInPeriod;
         uint32 period;
+        uint8 quorum;
+        uint8 signerCount;
         bool active;
         bool registered;
     }
@@ -96,18 +101,21 @@ interface IFeedbackRegistry {
     error BatchExpired(uint64 deadline, uint256 nowTimestamp);
     /// @notice The batch names a brand that is not registered or not active.
     error BrandNotActive(uint32 brandId);
-    /// @notice Fewer valid signatures than the quorum.
+    /// @notice Fewer valid signatures than the brand's quorum.
     error QuorumNotReached(uint256 signatures, uint256 quorum);
-    /// @notice A signature recovers to an address that is not a registered signer.
-    error UnknownSigner(address recovered);
+    /// @notice A signature recovers to an address that is not a signer of the batch's brand
+    /// (a signer of another brand included).
+    error UnknownSigner(uint32 brandId, address recovered);
     /// @notice Signers must be given in strictly ascending address order (so none counts twice).
     error SignersNotAscending(address previous, address next);
-    /// @notice A quorum of zero or above the number of signers.
+    /// @notice A quorum of zero or above the brand's number of signers.
     error InvalidQuorum(uint256 quorum, uint256 signerCount);
-    /// @notice Adding a signer that is already registered, or the zero address.
-    error SignerAlreadyRegistered(address signer);
-    /// @notice Removing a signer that is not registered.
-    error SignerNotRegistered(address signer);
+    /// @notice Adding a signer that the brand already has, or the zero address.
+    error SignerAlreadyRegistered(uint32 brandId, address signer);
+    /// @notice Removing a signer that the brand does not have.
+    error SignerNotRegistered(uint32 brandId, address signer);
+    /// @notice The brand already has MAX_SIGNERS_PER_BRAND signers.
+    error SignerLimitReached(uint32 brandId, uint256 max);
     /// @notice A brand id that is already registered.
     error BrandAlreadyRegistered(uint32 brandId);
     /// @notice A brand id that was never registered.
@@ -154,9 +162,9 @@ interface IFeedbackRegistry {
         uint256 skipped,
         uint256 minted
     );
-    event SignerAdded(address indexed signer);
-    event SignerRemoved(address indexed signer);
-    event QuorumChanged(uint256 oldQuorum, uint256 newQuorum);
+    event SignerAdded(uint32 indexed brandId, address indexed signer);
+    event SignerRemoved(uint32 indexed brandId, address indexed signer);
+    event QuorumChanged(uint32 indexed brandId, uint256 oldQuorum, uint256 newQuorum);
     event BrandRegistered(uint32 indexed brandId, uint256 capPerPeriod);
     event BrandCapChanged(uint32 indexed brandId, uint256 oldCap, uint256 newCap);
     event BrandActiveChanged(uint32 indexed brandId, bool active);
@@ -172,8 +180,8 @@ interface IFeedbackRegistry {
 
     /// @notice Records a signed batch: rewards every record it can, skips the rest with a reason.
     /// @param batch The batch.
-    /// @param signatures At least `quorum` signatures over the batch's EIP-712 digest, by
-    /// registered signers in strictly ascending address order.
+    /// @param signatures At least the brand's `quorum` signatures over the batch's EIP-712 digest,
+    /// by signers of the batch's brand, in strictly ascending address order.
     /// @return recorded How many records were rewarded.
     function submitBatch(FeedbackBatch calldata batch, bytes[] calldata signatures)
         external
@@ -187,15 +195,20 @@ interface IFeedbackRegistry {
 
     // ---------------------------------------------------------------- administration
 
-    /// @notice Registers an oracle signer. Only DEFAULT_ADMIN_ROLE.
-    function addSigner(address signer) external;
-    /// @notice Unregisters an oracle signer; its signatures stop counting at once. Only DEFAULT_ADMIN_ROLE.
-    function removeSigner(address signer) external;
-    /// @notice Replaces one signer by another in one step (key rotation). Only DEFAULT_ADMIN_ROLE.
-    function rotateSigner(address oldSigner, address newSigner) external;
-    /// @notice Sets k, the number of distinct signers a batch needs. Only DEFAULT_ADMIN_ROLE.
-    function setQuorum(uint256 newQuorum) external;
-    /// @notice Registers a brand with its cap per period. Only DEFAULT_ADMIN_ROLE.
+    /// @notice Registers an oracle signer of a registered brand: it signs that brand's batches
+    /// only (one key may be registered for several brands, once for each). At most
+    /// MAX_SIGNERS_PER_BRAND per brand. Only DEFAULT_ADMIN_ROLE.
+    function addSigner(uint32 brandId, address signer) external;
+    /// @notice Unregisters a brand's signer; its signatures stop counting at once. Refused if the
+    /// brand would keep fewer signers than its quorum. Only DEFAULT_ADMIN_ROLE.
+    function removeSigner(uint32 brandId, address signer) external;
+    /// @notice Replaces one of a brand's signers by another in one step (key rotation). Only DEFAULT_ADMIN_ROLE.
+    function rotateSigner(uint32 brandId, address oldSigner, address newSigner) external;
+    /// @notice Sets k, the number of distinct signers of the brand a batch needs (1 to the
+    /// brand's signer count). Only DEFAULT_ADMIN_ROLE.
+    function setQuorum(uint32 brandId, uint256 newQuorum) external;
+    /// @notice Registers a brand with its cap per period, a quorum of one and no signer yet.
+    /// Only DEFAULT_ADMIN_ROLE.
     function registerBrand(uint32 brandId, uint256 capPerPeriod) external;
     /// @notice Changes a brand's cap per period. Only DEFAULT_ADMIN_ROLE.
     function setBrandCap(uint32 brandId, uint256 capPerPeriod) external;
@@ -220,6 +233,8 @@ interface IFeedbackRegistry {
 
     /// @notice The most records one batch may hold.
     function MAX_BATCH_SIZE() external view returns (uint256);
+    /// @notice The most signers one brand may have (its count is kept in 8 bits of the Brand slot).
+    function MAX_SIGNERS_PER_BRAND() external view returns (uint8);
     /// @notice Length of a cap period in seconds (immutable).
     function PERIOD_LENGTH() external view returns (uint256);
     /// @notice keccak256 of the FeedbackRecord EIP-712 type string.
@@ -245,8 +260,7 @@ interface IFeedbackRegistry {
     function baseReward(uint8 kind) external view returns (uint256);
     function customerCapPerPeriod() external view returns (uint256);
     function welcomeBonus() external view returns (uint256);
-    function isSigner(address account) external view returns (bool);
-    function signerCount() external view returns (uint256);
-    function quorum() external view returns (uint256);
+    /// @notice Whether `account` signs for the brand (its quorum and signer count: brandOf).
+    function isSigner(uint32 brandId, address account) external view returns (bool);
     function linkNonce(address holder) external view returns (uint256);
 }

@@ -20,7 +20,7 @@ contract SystemLens {
         uint32 brandId;
         address[] holders; // balances
         address[] customers; // allowances to the redemption contract, accounts, tiers
-        address[] signers; // isSigner
+        address[] signers; // isSigner for the brand
         uint256[] itemIds; // items, and redeemedBy for each (item, customer)
         address[] roleContracts; // hasRole(roleIds[i], roleAccounts[i]) on roleContracts[i]
         bytes32[] roleIds;
@@ -60,12 +60,12 @@ contract SystemLens {
         }
         _readCustomers(q, s);
         s.brand = q.registry.brandOf(q.brandId);
-        s.quorum = q.registry.quorum();
-        s.signerCount = q.registry.signerCount();
+        s.quorum = s.brand.quorum;
+        s.signerCount = s.brand.signerCount;
         s.customerCap = q.registry.customerCapPerPeriod();
         s.isSigner = new bool[](q.signers.length);
         for (uint256 i; i < q.signers.length; ++i) {
-            s.isSigner[i] = q.registry.isSigner(q.signers[i]);
+            s.isSigner[i] = q.registry.isSigner(q.brandId, q.signers[i]);
         }
         _readCatalog(q, s);
         s.roles = new bool[](q.roleIds.length);

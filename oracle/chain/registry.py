@@ -4,7 +4,7 @@ the calldata of a batch, and the reads behind `servicecoin verify` and `status`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
@@ -75,11 +75,12 @@ class RegistryClient:
     def base_rewards(self) -> dict[FeedbackKind, int]:
         return {kind: self.contract.functions.baseReward(int(kind)).call() for kind in FeedbackKind}
 
-    def quorum(self) -> int:
-        return int(self.contract.functions.quorum().call())
+    def brand(self, brand_id: int) -> BrandState:
+        return BrandState(*self.contract.functions.brandOf(brand_id).call())
 
-    def is_signer(self, address: str) -> bool:
-        return bool(self.contract.functions.isSigner(to_checksum_address(address)).call())
+    def is_signer(self, brand_id: int, address: str) -> bool:
+        """Whether `address` signs for the brand (signers are per brand on chain)."""
+        return bool(self.contract.functions.isSigner(brand_id, to_checksum_address(address)).call())
 
     def is_recorded(self, brand_id: int, seq: int) -> bool:
         return bool(self.contract.functions.isRecorded(brand_id, seq).call())
@@ -112,22 +113,25 @@ class RegistryClient:
             problems.append("FeedbackBatch typehash differs from the oracle's: a different registry version")
         if bytes(self.contract.functions.FEEDBACK_RECORD_TYPEHASH().call()) != RECORD_TYPEHASH:
             problems.append("FeedbackRecord typehash differs from the oracle's: a different registry version")
-        for signer in signers:
-            if not self.is_signer(signer):
-                problems.append(f"signer {signer} is not registered on the registry")
-        quorum = self.quorum()
+        brand = self.brand(brand_id)
+        if not brand.registered:
+            problems.append(f"brand {brand_id} is not registered on the registry")
+        else:
+            if not brand.active:
+                problems.append(f"brand {brand_id} is deactivated on the registry")
+            problems.extend(self._signer_problems(brand_id, brand.quorum, signers))
+        problems.extend(schedule_mismatches(policy, self.base_rewards()))
+        return problems
+
+    def _signer_problems(self, brand_id: int, quorum: int, signers: list[str]) -> list[str]:
+        problems = [f"signer {signer} is not a signer of brand {brand_id} on the registry"
+                    for signer in signers if not self.is_signer(brand_id, signer)]
         # Distinct addresses: the registry counts one signature per signer, so a key listed twice
         # (a local keystore that is also named as a co-signer) does not help reach the quorum.
         distinct = len({signer.lower() for signer in signers})
         if distinct < quorum:
-            problems.append(f"the registry needs {quorum} signatures per batch; {distinct} distinct signer(s) configured")
-        brand = self.contract.functions.brandOf(brand_id).call()
-        registered, active = _brand_flags(brand)
-        if not registered:
-            problems.append(f"brand {brand_id} is not registered on the registry")
-        elif not active:
-            problems.append(f"brand {brand_id} is deactivated on the registry")
-        problems.extend(schedule_mismatches(policy, self.base_rewards()))
+            problems.append(f"the registry needs {quorum} signatures per batch of brand {brand_id}; "
+                            f"{distinct} distinct signer(s) configured")
         return problems
 
     def not_rewarded(self, receipt: MinedReceipt) -> dict[bytes, str]:
@@ -174,6 +178,13 @@ def _abi_entry(abi: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any
     return next(entry for entry in abi if entry["type"] == kind and entry.get("name") == name)
 
 
-def _brand_flags(brand: Any) -> tuple[bool, bool]:
-    """(registered, active) from the Brand struct tuple (cap, issued, period, active, registered)."""
-    return bool(brand[-1]), bool(brand[-2])
+class BrandState(NamedTuple):
+    """IFeedbackRegistry.Brand, field for field."""
+
+    cap_per_period: int
+    issued_in_period: int
+    period: int
+    quorum: int
+    signer_count: int
+    active: bool
+    registered: bool

@@ -68,8 +68,8 @@ def signer_addresses(signer_keys):
 
 @pytest.fixture(scope="session")
 def config(signer_addresses):
-    """The development configuration with the test signers (signer 0 registered, quorum 1)."""
-    return config_for_network("development").model_copy(update={"signers": [signer_addresses[0]], "quorum": 1})
+    """The development configuration with the test signers (signer 0 registered for brand 1, quorum 1)."""
+    return config_for_network("development").with_signers([signer_addresses[0]])
 
 
 @pytest.fixture(scope="module")

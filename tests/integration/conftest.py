@@ -19,7 +19,7 @@ def deployment(accounts):
     """A fresh deployment per test: each test's oracle starts a fresh outbox, whose sequence
     numbers must not meet an earlier test's on the same registry."""
     signers = signer_addresses()
-    config = config_for_network("development").model_copy(update={"signers": signers, "quorum": 1})
+    config = config_for_network("development").with_signers(signers)
     deployed = deploy(accounts[0], config)
     for address in signers:  # the signers pay gas for the batches they submit
         accounts[0].transfer(address, "10 ether")

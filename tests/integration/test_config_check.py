@@ -30,13 +30,13 @@ def with_cosigner(oracle_files, deployment, name: str, address: str):
 
 def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, accounts) -> None:
     config = oracle_files.config()
-    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    deployment.registry.setQuorum(1, 2, {"from": accounts[0]})
     # Quorum 2: one local keystore alone falls short, for `config check` as for `run`.
     alone = config_check(oracle_files)
     assert alone.exit_code == 2
-    assert "problem: the registry needs 2 signatures per batch; 1 distinct signer(s) configured" in alone.output
+    assert "problem: the registry needs 2 signatures per batch of brand 1; 1 distinct signer(s) configured" in alone.output
     assert build_oracle(config, environ=oracle_files.environ).self_check() == [
-        "the registry needs 2 signatures per batch; 1 distinct signer(s) configured"
+        "the registry needs 2 signatures per batch of brand 1; 1 distinct signer(s) configured"
     ]
 
     # The registered co-signer completes it.
@@ -54,12 +54,12 @@ def test_a_remote_cosigner_counts_toward_the_quorum(oracle_files, deployment, ac
 
 
 def test_a_key_listed_twice_counts_once_toward_the_quorum(oracle_files, deployment, accounts) -> None:
-    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    deployment.registry.setQuorum(1, 2, {"from": accounts[0]})
     local = signer_addresses()[0]  # the local keystore's address, named again as a co-signer
     files = with_cosigner(oracle_files, deployment, "twice", local)
     result = config_check(files, {**files.environ, "COSIGN_SECRET": "cosign-secret"})
     assert result.exit_code == 2
-    assert "problem: the registry needs 2 signatures per batch; 1 distinct signer(s) configured" in result.output
+    assert "problem: the registry needs 2 signatures per batch of brand 1; 1 distinct signer(s) configured" in result.output
 
 
 def test_an_unregistered_cosigner_is_named(oracle_files, deployment, accounts) -> None:
@@ -67,7 +67,19 @@ def test_an_unregistered_cosigner_is_named(oracle_files, deployment, accounts) -
     files = with_cosigner(oracle_files, deployment, "stranger", stranger)
     result = config_check(files, {**files.environ, "COSIGN_SECRET": "cosign-secret"})
     assert result.exit_code == 2
-    assert f"problem: signer {stranger} is not registered on the registry" in result.output
+    assert f"problem: signer {stranger} is not a signer of brand 1 on the registry" in result.output
+
+
+def test_a_signer_of_another_brand_only_is_refused(oracle_files, deployment, accounts) -> None:
+    """Signers are per brand: the oracle of brand 1 whose key signs for brand 2 alone would have
+    every batch refused (UnknownSigner), so it does not start."""
+    local = signer_addresses()[0]
+    deployment.registry.rotateSigner(1, local, accounts[6].address, {"from": accounts[0]})
+    deployment.registry.registerBrand(2, 10**21, {"from": accounts[0]})
+    deployment.registry.addSigner(2, local, {"from": accounts[0]})
+    result = config_check(oracle_files)
+    assert result.exit_code == 2
+    assert f"problem: signer {local} is not a signer of brand 1 on the registry" in result.output
 
 
 def test_an_outbox_behind_the_chain_is_refused_by_the_dry_run(oracle_files, deployment, chain) -> None:

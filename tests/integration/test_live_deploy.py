@@ -94,8 +94,9 @@ def test_a_first_deploy_records_everything_and_wires_every_role(testnet, workdir
     assert redemption.functions.trustedForwarder().call() == forwarder
     assert contract(w3, record, "ServiceCoinForwarder").functions.eip712Domain().call()[1] == "ServiceCoin Forwarder"
     config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
-    assert [registry.functions.isSigner(s).call() for s in config["signers"]] == [True] * len(config["signers"])
-    assert registry.functions.quorum().call() == config["quorum"]
+    brand = config["brands"][0]
+    assert [registry.functions.isSigner(brand["id"], s).call() for s in brand["signers"]] == [True] * len(brand["signers"])
+    assert registry.functions.brandOf(brand["id"]).call()[3] == brand["quorum"]  # Brand.quorum
     assert registry.functions.welcomeBonus().call() == config["welcome_bonus"] * 10**18
     assert redemption.functions.itemCount().call() == len(config["catalog"])
 
@@ -133,6 +134,38 @@ def test_a_changed_config_is_planned_then_sent_as_the_difference_only(testnet, w
     assert w3.eth.get_transaction_count(DEPLOYER) == nonce + 3
     again = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))
     assert "nothing to do" in again.stdout
+
+
+def test_each_brand_gets_its_own_signers_and_a_dropped_signer_is_removed(testnet, workdir) -> None:
+    _, w3 = testnet
+    first, second = "0x" + "2b" * 20, "0x" + "2c" * 20
+    config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
+    config["brands"].append({"id": 2, "name": "Globex Help", "cap_per_period": 5000, "signers": [first, second], "quorum": 2})
+    (workdir / "brands.yaml").write_text(yaml.safe_dump(config))
+    plan = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(workdir / "brands.yaml"))
+    assert [line for line in plan.stdout.splitlines() if line.startswith("plan: ")] == [
+        "plan: FeedbackRegistry: register brand 2 (Globex Help), cap 5000 SVC",
+        f"plan: FeedbackRegistry: brand 2: add signer {first}",
+        f"plan: FeedbackRegistry: brand 2: add signer {second}",
+        "plan: FeedbackRegistry: brand 2: quorum = 2",
+    ], plan.stdout + plan.stderr[-2000:]
+    assert operator(testnet, workdir, "deploy", "--config", str(workdir / "brands.yaml")).returncode == 0
+    record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
+    registry = contract(w3, record, "FeedbackRegistry")
+    signer = Web3.to_checksum_address(first)
+    assert registry.functions.isSigner(2, signer).call() and not registry.functions.isSigner(1, signer).call()
+    assert tuple(registry.functions.brandOf(2).call())[3:5] == (2, 2)  # quorum, signerCount
+
+    config["brands"][1].update(signers=[first], quorum=1)
+    (workdir / "brands.yaml").write_text(yaml.safe_dump(config))
+    plan = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(workdir / "brands.yaml"))
+    assert [line for line in plan.stdout.splitlines() if line.startswith("plan: ")] == [
+        "plan: FeedbackRegistry: brand 2: quorum = 1",
+        f"plan: FeedbackRegistry: brand 2: remove signer {second}",
+    ]
+    assert operator(testnet, workdir, "deploy", "--config", str(workdir / "brands.yaml")).returncode == 0
+    assert not registry.functions.isSigner(2, Web3.to_checksum_address(second)).call()
+    assert "nothing to do" in operator(testnet, workdir, "deploy", "--config", str(workdir / "brands.yaml")).stdout
 
 
 def test_the_oracle_operations_account_gets_its_roles_once(testnet, workdir) -> None:
@@ -213,11 +246,14 @@ def test_operator_commands_change_signers_and_pause(testnet, workdir) -> None:
     record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
     registry = contract(w3, record, "FeedbackRegistry")
     new_signer = "0x" + "5a" * 20
-    assert operator(testnet, workdir, "add-signer", new_signer).returncode == 0
-    assert registry.functions.isSigner(Web3.to_checksum_address(new_signer)).call()
-    again = operator(testnet, workdir, "add-signer", new_signer)
-    assert "is already a signer: nothing sent" in again.stdout
-    assert operator(testnet, workdir, "set-quorum", "5").returncode == 1
+    assert operator(testnet, workdir, "add-signer", "1", new_signer).returncode == 0
+    assert registry.functions.isSigner(1, Web3.to_checksum_address(new_signer)).call()
+    assert not registry.functions.isSigner(2, Web3.to_checksum_address(new_signer)).call()
+    again = operator(testnet, workdir, "add-signer", "1", new_signer)
+    assert "is already a signer of brand 1: nothing sent" in again.stdout
+    assert operator(testnet, workdir, "set-quorum", "1", "5").returncode == 1
+    unknown = operator(testnet, workdir, "add-signer", "9", new_signer)
+    assert unknown.returncode == 1 and "brand 9 is not registered on the registry" in unknown.stderr
     assert operator(testnet, workdir, "pause", "registry").returncode == 0
     assert registry.functions.paused().call()
     assert operator(testnet, workdir, "unpause", "registry").returncode == 0
@@ -274,9 +310,9 @@ def test_signer_rotation_price_announcement_and_admin_hand_over(testnet, workdir
     record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
     registry, redemption = contract(w3, record, "FeedbackRegistry"), contract(w3, record, "TierRedemption")
     old, new = "0x" + "5a" * 20, "0x" + "6b" * 20
-    assert operator(testnet, workdir, "rotate-signer", old, new).returncode == 0
-    assert not registry.functions.isSigner(Web3.to_checksum_address(old)).call()
-    assert registry.functions.isSigner(Web3.to_checksum_address(new)).call()
+    assert operator(testnet, workdir, "rotate-signer", "1", old, new).returncode == 0
+    assert not registry.functions.isSigner(1, Web3.to_checksum_address(old)).call()
+    assert registry.functions.isSigner(1, Web3.to_checksum_address(new)).call()
 
     announced = operator(testnet, workdir, "announce-price", "0", "55")
     assert announced.returncode == 0, announced.stderr[-2000:]
@@ -295,7 +331,7 @@ def test_signer_rotation_price_announcement_and_admin_hand_over(testnet, workdir
     pauser = redemption.functions.PAUSER_ROLE().call()
     assert not redemption.functions.hasRole(pauser, DEPLOYER).call()
     # The old deployer can no longer change anything an admin decides.
-    assert operator(testnet, workdir, "add-signer", "0x" + "7c" * 20).returncode != 0
+    assert operator(testnet, workdir, "add-signer", "1", "0x" + "7c" * 20).returncode != 0
 
 
 def test_a_brownie_encrypted_account_can_deploy(testnet, workdir) -> None:
@@ -312,14 +348,14 @@ def test_a_brownie_encrypted_account_can_deploy(testnet, workdir) -> None:
                "SERVICECOIN_DEPLOYMENTS_DIR": str(workdir / "deployments")}
         env.pop("SERVICECOIN_DEPLOYER_KEY", None)
         result = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", url, "add-signer", "0x" + "7c" * 20],
+            [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", url, "add-signer", "1", "0x" + "7c" * 20],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
         )
         # This account is the admin since the hand-over above: its signer registration goes through.
         assert result.returncode == 0, result.stderr[-2000:]
         record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
         registry = contract(testnet[1], record, "FeedbackRegistry")
-        assert registry.functions.isSigner(Web3.to_checksum_address("0x" + "7c" * 20)).call()
+        assert registry.functions.isSigner(1, Web3.to_checksum_address("0x" + "7c" * 20)).call()
         wrong = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "operator.py"), "--rpc-url", url, "pause", "coin"],
             cwd=ROOT, env={**env, "SERVICECOIN_DEPLOYER_PASSWORD": "wrong"}, capture_output=True, text=True, timeout=300,

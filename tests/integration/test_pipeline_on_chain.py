@@ -185,14 +185,14 @@ def test_the_self_check_names_every_mismatch(oracle_files, deployment, accounts)
     (wrong.directory / "policy.yaml").write_text(
         (wrong.directory / "policy.yaml").read_text().replace("base_reward: 2", "base_reward: 3")
     )
-    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    deployment.registry.setQuorum(1, 2, {"from": accounts[0]})
     try:
         oracle = build_oracle(wrong.config(), environ=wrong.environ)
         problems = oracle.self_check()
     finally:
-        deployment.registry.setQuorum(1, {"from": accounts[0]})
+        deployment.registry.setQuorum(1, 1, {"from": accounts[0]})
     assert any("the config says" in p for p in problems)
-    assert any("needs 2 signatures per batch; 1 distinct signer(s) configured" in p for p in problems)
+    assert any("needs 2 signatures per batch of brand 1; 1 distinct signer(s) configured" in p for p in problems)
     assert any(p.startswith("kinds.csat_rating.base_reward: policy says 3000000000000000000 units") for p in problems)
 
 
@@ -229,7 +229,7 @@ def test_two_of_two_signers_co_sign_each_batch(oracle_files, deployment, chain, 
         oracle_files.directory.parent / "quorum2", config.chain.rpc_url, config.chain.chain_id,
         deployment.registry.address, signers=[{"keystore": "oracle.json"}, {"keystore": "cosigner.json"}],
     )
-    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    deployment.registry.setQuorum(1, 2, {"from": accounts[0]})
     oracle = build_oracle(both.config(), environ=both.environ)
     assert oracle.self_check() == []
     with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
@@ -255,7 +255,7 @@ def test_an_independent_cosigner_completes_a_two_of_two_quorum(oracle_files, dep
     config = oracle_files.config()
     domain = Domain(chain_id=config.chain.chain_id, verifying_contract=deployment.registry.address)
     cosigner = BatchSigner(Account.from_key(COSIGNER_KEY), domain)
-    deployment.registry.setQuorum(2, {"from": accounts[0]})
+    deployment.registry.setQuorum(1, 2, {"from": accounts[0]})
     with serving(create_cosigner_app(cosigner, load_policy(EXAMPLE_POLICY), "cosign-secret")) as cosigner_url:
         files = write_oracle_files(
             oracle_files.directory.parent / "remote", config.chain.rpc_url, config.chain.chain_id,

@@ -93,8 +93,8 @@ def test_custom_errors_decode_to_their_name_and_arguments() -> None:
     decoded = decode_revert("0x" + data.hex())
     assert (decoded.name, decoded.args, str(decoded)) == ("BatchExpired", (5, 10), "BatchExpired(5, 10)")
     signer = "0x" + "12" * 20
-    unknown = decode_revert(_error("UnknownSigner(address)", ["address"], [signer]))
-    assert str(unknown) == "UnknownSigner(0x1212121212121212121212121212121212121212)"
+    unknown = decode_revert(_error("UnknownSigner(uint32,address)", ["uint32", "address"], [7, signer]))
+    assert str(unknown) == "UnknownSigner(7, 0x1212121212121212121212121212121212121212)"
     assert str(decode_revert(_error("EnforcedPause()", [], []))) == "EnforcedPause()"
 
 

@@ -56,3 +56,42 @@ def test_the_customer_cap_is_a_count_that_fits_24_bits(tmp_path: Path, value) ->
 def test_the_largest_customer_cap_is_accepted(tmp_path: Path) -> None:
     config = load_config(_config_with(tmp_path, lambda raw: raw.update(customer_rewards_per_period=2**24 - 1)))
     assert config.customer_rewards_per_period == 2**24 - 1
+
+
+# ---------------------------------------------------------------- signers, per brand
+
+SIGNER_A = "0x66aB6D9362d4F35596279692F0251Db635165871"
+SIGNER_B = "0x" + "2b" * 20
+
+
+def test_each_brand_names_its_own_signers_and_quorum(tmp_path: Path) -> None:
+    def two_brands(raw: dict) -> None:
+        raw["brands"].append({"id": 2, "name": "Globex", "cap_per_period": 10, "signers": [SIGNER_A, SIGNER_B], "quorum": 2})
+
+    config = load_config(_config_with(tmp_path, two_brands))
+    assert [(b.id, b.signers, b.quorum) for b in config.brands] == [(1, [SIGNER_A], 1), (2, [SIGNER_A, SIGNER_B], 2)]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda raw: raw.update(signers=[SIGNER_A], quorum=1), "signers and quorum are set per brand now"),
+        (lambda raw: raw["brands"][0].update(signers=[]), r"brands\.0\.signers.*at least 1 item"),
+        (lambda raw: raw["brands"][0].pop("signers"), r"brands\.0\.signers.*Field required"),
+        (lambda raw: raw["brands"][0].update(quorum=2), "brand 1: quorum 2 is above its 1 signer"),
+        (lambda raw: raw["brands"][0].update(signers=[SIGNER_A, SIGNER_A.lower()]), "brand 1: a signer is listed twice"),
+        (lambda raw: raw["brands"][0].update(signers=["0x1234"]), r"brands\.0\.signers\.0.*20-byte hex address"),
+        (lambda raw: raw["brands"][0].update(signers=[SIGNER_A.replace("a", "A")]), "wrong checksum"),
+        (lambda raw: raw["brands"].append(dict(raw["brands"][0])), "two brands have the same id"),
+    ],
+    ids=["global_signers", "no_signer", "signers_missing", "quorum_too_high", "duplicate_signer", "not_an_address",
+         "bad_checksum", "duplicate_brand"],
+)
+def test_bad_signer_settings_are_refused_with_the_reason(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=message):
+        load_config(_config_with(tmp_path, change))
+
+
+def test_with_signers_replaces_every_brands_signers(tmp_path: Path) -> None:
+    config = load_config(CONFIG_DIR / "development.yaml").with_signers([SIGNER_B], quorum=1)
+    assert [(b.signers, b.quorum) for b in config.brands] == [([SIGNER_B], 1)]

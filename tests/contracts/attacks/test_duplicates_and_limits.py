@@ -52,12 +52,12 @@ def test_a_redemption_priced_at_the_uint96_limit_fails_without_partial_state(red
 
 def test_limits_beyond_uint256_reach_are_refused_by_name(registry, redemption, admin):
     with brownie.reverts(revert_pattern=error("InvalidQuorum", 2**256 - 1, 1)):
-        registry.setQuorum(2**256 - 1, {"from": admin})
+        registry.setQuorum(BRAND, 2**256 - 1, {"from": admin})
     with brownie.reverts(revert_pattern=error("PriceTooLarge", 2**256 - 1, UINT96_MAX)):
         redemption.announcePrice(0, 2**256 - 1, {"from": admin})
     with brownie.reverts(revert_pattern=error("AmountTooLarge", 2**256 - 1, 2**24 - 1)):
         registry.setCustomerCap(2**256 - 1, {"from": admin})
-    assert registry.quorum() == 1
+    assert registry.brandOf(BRAND)["quorum"] == 1
 
 
 def test_the_last_seq_of_the_bitmap_is_recorded_once(batches, registry, coin, alice):

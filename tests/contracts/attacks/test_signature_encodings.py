@@ -32,7 +32,7 @@ def test_flipped_v_recovers_someone_else(batches, registry, batch):
     except Exception:  # no point on the curve for that r: ecrecover gives address(0)
         pattern = error("ECDSAInvalidSignature")
     else:
-        pattern = error("UnknownSigner", other)
+        pattern = error("UnknownSigner", BRAND, other)
     with brownie.reverts(revert_pattern=pattern):
         batches.submit(batch, signatures=[flipped])
     assert not registry.isRecorded(BRAND, batch.records[0].seq)
@@ -56,7 +56,7 @@ def test_a_quorum_padded_with_a_signature_over_another_batch_is_refused(
     stray = batches.sign(other, keys=[signer_keys[1]])[0]
     stray_signer = recover(digest, stray)  # over this batch it recovers a stranger
     signatures = sorted([good, stray], key=lambda s: int(recover(digest, s), 16))
-    with brownie.reverts(revert_pattern=error("UnknownSigner", stray_signer)):
+    with brownie.reverts(revert_pattern=error("UnknownSigner", BRAND, stray_signer)):
         batches.submit(batch, signatures=signatures)
     assert not registry.isRecorded(BRAND, batch.records[0].seq)
 
@@ -64,4 +64,4 @@ def test_a_quorum_padded_with_a_signature_over_another_batch_is_refused(
 @pytest.fixture
 def second_signer(registry, admin, signer_addresses):
     """Signer 1 registered too (the quorum stays one): its signature alone would count."""
-    registry.addSigner(signer_addresses[1], {"from": admin})
+    registry.addSigner(BRAND, signer_addresses[1], {"from": admin})

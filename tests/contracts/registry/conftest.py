@@ -9,6 +9,8 @@ from eth_utils import keccak
 
 from scripts.deploy import deploy
 
+from .helpers import BRAND
+
 
 @pytest.fixture(scope="session")
 def deployment(admin, config):
@@ -39,10 +41,10 @@ def isolation(deployment):
 
 @pytest.fixture
 def quorum_of_two(registry, admin, signer_addresses):
-    """All three test signers registered, two of them needed (the deployment has one of one)."""
-    registry.addSigner(signer_addresses[1], {"from": admin})
-    registry.addSigner(signer_addresses[2], {"from": admin})
-    registry.setQuorum(2, {"from": admin})
+    """All three test signers registered for brand 1, two of them needed (the deployment has one of one)."""
+    registry.addSigner(BRAND, signer_addresses[1], {"from": admin})
+    registry.addSigner(BRAND, signer_addresses[2], {"from": admin})
+    registry.setQuorum(BRAND, 2, {"from": admin})
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,10 @@ PAUSER_ROLE = keccak(text="PAUSER_ROLE")
 LINK_OPERATOR_ROLE = keccak(text="LINK_OPERATOR_ROLE")
 
 ADMIN_SETTERS = {
-    "addSigner": lambda r, a, tx: r.addSigner(a, tx),
-    "removeSigner": lambda r, a, tx: r.removeSigner(a, tx),
-    "rotateSigner": lambda r, a, tx: r.rotateSigner(a, a, tx),
-    "setQuorum": lambda r, a, tx: r.setQuorum(1, tx),
+    "addSigner": lambda r, a, tx: r.addSigner(BRAND, a, tx),
+    "removeSigner": lambda r, a, tx: r.removeSigner(BRAND, a, tx),
+    "rotateSigner": lambda r, a, tx: r.rotateSigner(BRAND, a, a, tx),
+    "setQuorum": lambda r, a, tx: r.setQuorum(BRAND, 1, tx),
     "registerBrand": lambda r, a, tx: r.registerBrand(2, COIN, tx),
     "setBrandCap": lambda r, a, tx: r.setBrandCap(BRAND, 0, tx),
     "setBrandActive": lambda r, a, tx: r.setBrandActive(BRAND, False, tx),
@@ -30,9 +30,7 @@ ADMIN_SETTERS = {
 
 def _settings(registry):
     return (
-        registry.quorum(),
-        registry.signerCount(),
-        registry.brandOf(BRAND),
+        registry.brandOf(BRAND),  # its quorum and signer count too
         registry.brandOf(2),
         registry.baseReward(FeedbackKind.REFERRAL),
         registry.customerCapPerPeriod(),

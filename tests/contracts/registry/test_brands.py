@@ -11,7 +11,7 @@ ADMIN_ROLE = b"\x00" * 32
 def test_register_brand_stores_it_active_and_emits(registry, admin):
     tx = registry.registerBrand(2, 500 * COIN, {"from": admin})
     assert tx.events["BrandRegistered"] == {"brandId": 2, "capPerPeriod": 500 * COIN}
-    assert registry.brandOf(2) == (500 * COIN, 0, 0, True, True)
+    assert registry.brandOf(2) == (500 * COIN, 0, 0, 1, 0, True, True)  # quorum 1, no signer yet
 
 
 def test_registering_a_registered_brand_is_refused(registry, admin):
@@ -34,7 +34,7 @@ def test_set_brand_cap_changes_the_cap_and_emits(registry, admin):
 def test_changing_an_unregistered_brand_is_refused(registry, admin, call):
     with brownie.reverts(revert_pattern=error("BrandNotRegistered", 99)):
         call(registry, {"from": admin})
-    assert registry.brandOf(99) == (0, 0, 0, False, False)
+    assert registry.brandOf(99) == (0, 0, 0, 0, 0, False, False)
 
 
 def test_set_brand_active_emits(registry, admin):
@@ -76,5 +76,5 @@ def test_unknown_brand_batches_are_refused(batches, alice):
 def test_only_the_admin_manages_brands(registry, outsider, call):
     with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", outsider, ADMIN_ROLE)):
         call(registry, {"from": outsider})
-    assert registry.brandOf(BRAND) == (100_000 * COIN, 0, 0, True, True)
+    assert registry.brandOf(BRAND) == (100_000 * COIN, 0, 0, 1, 1, True, True)
     assert not registry.brandOf(2)["registered"]

@@ -1,4 +1,4 @@
-"""k of n: a batch needs `quorum` distinct registered signers, given in ascending address order."""
+"""k of n: a batch needs its brand's `quorum` distinct signers of that brand, given in ascending address order."""
 
 import brownie
 import pytest
@@ -45,7 +45,7 @@ def test_an_unknown_signer_padding_a_quorum_is_refused(batches, batch, ordered, 
     by_address = dict(zip(addresses, signatures))
     by_address[stranger.address] = batches.sign(batch, keys=[stranger.key])[0]
     padded = [by_address[a] for a in sorted(by_address, key=lambda a: int(a, 16))]
-    with brownie.reverts(revert_pattern=error("UnknownSigner", stranger.address)):
+    with brownie.reverts(revert_pattern=error("UnknownSigner", BRAND, stranger.address)):
         batches.submit(batch, signatures=padded)
 
 
@@ -71,21 +71,33 @@ def test_descending_signer_order_is_refused(batches, batch, ordered):
 
 
 def test_set_quorum_changes_the_quorum_and_emits(registry, admin, quorum_of_two):
-    tx = registry.setQuorum(3, {"from": admin})
-    assert registry.quorum() == 3
-    assert tx.events["QuorumChanged"] == {"oldQuorum": 2, "newQuorum": 3}
+    tx = registry.setQuorum(BRAND, 3, {"from": admin})
+    assert registry.brandOf(BRAND)["quorum"] == 3
+    assert tx.events["QuorumChanged"] == {"brandId": BRAND, "oldQuorum": 2, "newQuorum": 3}
 
 
 @pytest.mark.parametrize("quorum", [0, 4])
 def test_quorum_of_zero_or_above_the_signer_count_is_invalid(registry, admin, quorum_of_two, quorum):
     with brownie.reverts(revert_pattern=error("InvalidQuorum", quorum, 3)):
-        registry.setQuorum(quorum, {"from": admin})
-    assert registry.quorum() == 2
+        registry.setQuorum(BRAND, quorum, {"from": admin})
+    assert registry.brandOf(BRAND)["quorum"] == 2
 
 
 def test_removing_a_signer_below_the_quorum_is_invalid(registry, admin, signer_addresses, quorum_of_two):
-    registry.removeSigner(signer_addresses[2], {"from": admin})
+    registry.removeSigner(BRAND, signer_addresses[2], {"from": admin})
     with brownie.reverts(revert_pattern=error("InvalidQuorum", 2, 1)):
-        registry.removeSigner(signer_addresses[1], {"from": admin})
-    assert registry.isSigner(signer_addresses[1])
-    assert registry.signerCount() == 2
+        registry.removeSigner(BRAND, signer_addresses[1], {"from": admin})
+    assert registry.isSigner(BRAND, signer_addresses[1])
+    assert registry.brandOf(BRAND)["signerCount"] == 2
+
+
+def test_each_brand_has_its_own_quorum(batches, registry, admin, signer_keys, signer_addresses, quorum_of_two, alice):
+    """Brand 1 needs two of its signers; brand 2, registered with one signer, needs one."""
+    registry.registerBrand(2, 10**21, {"from": admin})
+    registry.addSigner(2, signer_addresses[0], {"from": admin})
+    assert (registry.brandOf(BRAND)["quorum"], registry.brandOf(2)["quorum"]) == (2, 1)
+    batch = batches.batch([batches.record(alice)], brand_id=2)
+    tx = batches.submit(batch, signatures=batches.sign(batch, keys=[signer_keys[0]]))
+    assert tx.events["BatchRecorded"]["recorded"] == 1
+    with brownie.reverts(revert_pattern=error("InvalidQuorum", 2, 1)):
+        registry.setQuorum(2, 2, {"from": admin})

@@ -83,8 +83,9 @@ def test_boundary_seqs_are_recorded(batches, registry, alice, seq):
     assert not registry.isRecorded(BRAND, seq ^ 1)
 
 
-def test_the_same_seq_in_another_brand_is_a_different_record(batches, registry, admin, coin, alice):
+def test_the_same_seq_in_another_brand_is_a_different_record(batches, registry, admin, coin, alice, signer_addresses):
     registry.registerBrand(2, 1000 * COIN, {"from": admin})
+    registry.addSigner(2, signer_addresses[0], {"from": admin})
     batches.submit(batches.batch([batches.record(alice, seq=3)]))
     tx = batches.submit(batches.batch([batches.record(alice, seq=3)], brand_id=2))
     assert tx.events["BatchRecorded"]["recorded"] == 1

@@ -44,7 +44,7 @@ def test_batch_changed_after_signing_recovers_an_unknown_signer(
     signatures = batches.sign(signed)
     tampered = TAMPERINGS[field](signed, bob)
     recovered = recover(batch_digest(domain, tampered), signatures[0])
-    with brownie.reverts(revert_pattern=error("UnknownSigner", recovered)):
+    with brownie.reverts(revert_pattern=error("UnknownSigner", tampered.brand_id, recovered)):
         batches.submit(tampered, signatures=signatures)
     assert coin.totalSupply() == 0
 
@@ -61,7 +61,7 @@ def test_batch_signed_for_another_chain_is_refused(batches, registry, alice, cha
     other_chain = Domain(chain_id=chain.id + 1, verifying_contract=registry.address)
     signatures = batches.sign(batch, domain=other_chain)
     recovered = recover(bytes(registry.batchDigest(batch.as_tuple())), signatures[0])
-    with brownie.reverts(revert_pattern=error("UnknownSigner", recovered)):
+    with brownie.reverts(revert_pattern=error("UnknownSigner", BRAND, recovered)):
         batches.submit(batch, signatures=signatures)
     assert not registry.isRecorded(BRAND, batch.records[0].seq)
 
@@ -72,7 +72,7 @@ def test_batch_signed_for_another_registry_is_refused(batches, registry, admin, 
     signatures = batches.sign(batch, domain=Domain(chain_id=chain.id, verifying_contract=other.address))
     other.submitBatch(batch.as_tuple(), signatures, {"from": admin})  # valid where it was meant for
     recovered = recover(bytes(registry.batchDigest(batch.as_tuple())), signatures[0])
-    with brownie.reverts(revert_pattern=error("UnknownSigner", recovered)):
+    with brownie.reverts(revert_pattern=error("UnknownSigner", BRAND, recovered)):
         batches.submit(batch, signatures=signatures)
     assert other.isRecorded(BRAND, batch.records[0].seq)
     assert not registry.isRecorded(BRAND, batch.records[0].seq)
@@ -115,7 +115,7 @@ def test_garbage_signature_is_refused(batches, registry, alice, fill):
     batch = batches.batch([batches.record(alice)])
     garbage = bytes([fill]) * 64 + b"\x1b"
     # Either no point recovers (invalid) or some unregistered address does; never address(0).
-    pattern = error("ECDSAInvalidSignature") + "|" + re.escape("UnknownSigner: ") + "(?!0x0{40}$)0x[0-9a-f]{40}"
+    pattern = error("ECDSAInvalidSignature") + "|" + re.escape(f"UnknownSigner: {BRAND}, ") + "(?!0x0{40}$)0x[0-9a-f]{40}"
     with brownie.reverts(revert_pattern=pattern):
         batches.submit(batch, signatures=[garbage])
     assert not registry.isRecorded(BRAND, batch.records[0].seq)
@@ -123,7 +123,7 @@ def test_garbage_signature_is_refused(batches, registry, alice, fill):
 
 def test_signature_by_an_unregistered_key_is_refused(batches, signer_keys, signer_addresses, alice):
     batch = batches.batch([batches.record(alice)])
-    with brownie.reverts(revert_pattern=error("UnknownSigner", signer_addresses[1])):
+    with brownie.reverts(revert_pattern=error("UnknownSigner", BRAND, signer_addresses[1])):
         batches.submit(batch, signatures=batches.sign(batch, keys=[signer_keys[1]]))
 
 
@@ -131,5 +131,5 @@ def test_signature_over_another_batch_digest_is_refused(batches, signer_keys, do
     batch = batches.batch([batches.record(alice)])
     other = batches.batch([batches.record(alice)])
     signature = sign_digest(signer_keys[0], batch_digest(domain, other))
-    with brownie.reverts(revert_pattern=error("UnknownSigner", recover(batch_digest(domain, batch), signature))):
+    with brownie.reverts(revert_pattern=error("UnknownSigner", BRAND, recover(batch_digest(domain, batch), signature))):
         batches.submit(batch, signatures=[signature])

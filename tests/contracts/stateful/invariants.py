@@ -105,7 +105,9 @@ class Invariants(MachineBase):
         snapshot, registry = self.lens.read(), self.model.registry
         assert snapshot.accounts == tuple(registry.account(str(c)).as_tuple() for c in self.customers)
         brand = registry.brands[1]
-        assert snapshot.brand == (brand.cap, brand.issued_in_period, brand.period, brand.active, True)
+        assert snapshot.brand == (
+            brand.cap, brand.issued_in_period, brand.period, registry.quorum, len(registry.signers), brand.active, True
+        )
         assert (snapshot.quorum, snapshot.signer_count) == (registry.quorum, len(registry.signers))
         assert snapshot.customer_cap == registry.customer_cap
         assert snapshot.is_signer == tuple(self.signer_address[k].lower() in registry.signers for k in self.signer_pool)

@@ -135,6 +135,8 @@ class RegistryModel:
     welcome_bonus: int
     base_rewards: dict[int, int]
     brands: dict[int, Brand]
+    # The machine's one brand's signers and quorum (signers are per brand on chain; keeping one
+    # brand apart from another is tests/contracts/registry/test_signers.py's).
     signers: set[str]
     quorum: int
     paused: bool = False

@@ -106,7 +106,7 @@ class RegistryRules(MachineBase):
         if not registry.brands[batch.brand_id].active:
             return error("BrandNotActive", batch.brand_id)
         digest = batch_digest(self.domain, batch)
-        signature_error = quorum_error(digest, signatures, registry.quorum, registry.signers)
+        signature_error = quorum_error(digest, signatures, registry.quorum, registry.signers, batch.brand_id)
         if signature_error:
             return signature_error
         outcomes = registry.preview_batch(
@@ -196,8 +196,8 @@ class RegistryRules(MachineBase):
         registry = self.model.registry
         expected = self.unauthorized("registry", "DEFAULT_ADMIN_ROLE", caller)
         if expected is None and signer.lower() in registry.signers:
-            expected = error("SignerAlreadyRegistered", signer)
-        if self.call("add_signer", expected, self.registry.addSigner, signer, sender=caller):
+            expected = error("SignerAlreadyRegistered", BRAND, signer)
+        if self.call("add_signer", expected, self.registry.addSigner, BRAND, signer, sender=caller):
             registry.signers.add(signer.lower())
 
     def rule_remove_signer(self, key="st_pick", operator="st_operator"):
@@ -206,10 +206,10 @@ class RegistryRules(MachineBase):
         registry = self.model.registry
         expected = self.unauthorized("registry", "DEFAULT_ADMIN_ROLE", caller)
         if expected is None and signer.lower() not in registry.signers:
-            expected = error("SignerNotRegistered", signer)
+            expected = error("SignerNotRegistered", BRAND, signer)
         if expected is None and registry.quorum > len(registry.signers) - 1:
             expected = error("InvalidQuorum", registry.quorum, len(registry.signers) - 1)
-        if self.call("remove_signer", expected, self.registry.removeSigner, signer, sender=caller):
+        if self.call("remove_signer", expected, self.registry.removeSigner, BRAND, signer, sender=caller):
             registry.signers.discard(signer.lower())
 
     def rule_rotate_signer(self, old="st_pick", new="st_pick", operator="st_operator"):
@@ -221,10 +221,10 @@ class RegistryRules(MachineBase):
         registry = self.model.registry
         expected = self.unauthorized("registry", "DEFAULT_ADMIN_ROLE", caller)
         if expected is None and old_signer.lower() not in registry.signers:
-            expected = error("SignerNotRegistered", old_signer)
+            expected = error("SignerNotRegistered", BRAND, old_signer)
         if expected is None and new_signer.lower() in registry.signers - {old_signer.lower()}:
-            expected = error("SignerAlreadyRegistered", new_signer)
-        if self.call("rotate_signer", expected, self.registry.rotateSigner, old_signer, new_signer, sender=caller):
+            expected = error("SignerAlreadyRegistered", BRAND, new_signer)
+        if self.call("rotate_signer", expected, self.registry.rotateSigner, BRAND, old_signer, new_signer, sender=caller):
             registry.signers.discard(old_signer.lower())
             registry.signers.add(new_signer.lower())
 
@@ -234,7 +234,7 @@ class RegistryRules(MachineBase):
         expected = self.unauthorized("registry", "DEFAULT_ADMIN_ROLE", caller)
         if expected is None and (quorum == 0 or quorum > len(registry.signers)):
             expected = error("InvalidQuorum", quorum, len(registry.signers))
-        if self.call("set_quorum", expected, self.registry.setQuorum, quorum, sender=caller):
+        if self.call("set_quorum", expected, self.registry.setQuorum, BRAND, quorum, sender=caller):
             registry.quorum = quorum
 
     def rule_set_limit(self, limit="st_limit", amount="st_limit_amount", operator="st_operator"):

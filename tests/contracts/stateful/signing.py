@@ -100,8 +100,11 @@ def _recover(digest: bytes, signature: bytes) -> str | None:
         return None
 
 
-def quorum_error(digest: bytes, signatures: list[bytes], quorum: int, registered: set[str]) -> str | None:
-    """The revert pattern `_requireQuorum` gives this list, or None if it reaches the quorum."""
+def quorum_error(
+    digest: bytes, signatures: list[bytes], quorum: int, registered: set[str], brand_id: int
+) -> str | None:
+    """The revert pattern `_requireQuorum` gives this list for a batch of `brand_id`, whose
+    signers are `registered`, or None if it reaches the quorum."""
     if len(signatures) < quorum:
         return error("QuorumNotReached", len(signatures), quorum)
     previous = ZERO_ADDRESS
@@ -117,6 +120,6 @@ def quorum_error(digest: bytes, signatures: list[bytes], quorum: int, registered
         if int(signer, 16) <= int(previous, 16):
             return error("SignersNotAscending", previous, signer)
         if signer.lower() not in registered:
-            return error("UnknownSigner", signer)
+            return error("UnknownSigner", brand_id, signer)
         previous = signer
     return None

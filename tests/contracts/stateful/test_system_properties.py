@@ -170,7 +170,7 @@ def _seed(machine) -> None:
     admin = {"from": machine.admin}
     machine.registry.setCustomerCap(CUSTOMER_CAP, admin)
     machine.registry.setBrandCap(1, BRAND_CAP, admin)
-    machine.registry.addSigner(machine.signer_address[machine.signer_pool[1]], admin)
+    machine.registry.addSigner(1, machine.signer_address[machine.signer_pool[1]], admin)
     scarce = machine.redemption.addItem(SCARCE_ITEM, admin).events["ItemAdded"]["itemId"]
     machine.item_ids = [DISCOUNT, PRIORITY_SUPPORT, EBOOK, scarce]
     machine.item_choices = [*machine.item_ids, UNKNOWN_ITEM]
@@ -227,7 +227,7 @@ def _read_model(machine) -> SystemModel:
     for owner in machine.holders:
         for spender in machine.receivers[:-1]:
             coin_model.approve(str(owner), str(spender), coin.allowance(owner, spender))
-    cap, issued, period, active, _ = snapshot.brand
+    cap, issued, period, _quorum, _signers, active, _ = snapshot.brand
     registry_model = RegistryModel(
         period_length=registry.PERIOD_LENGTH(),
         customer_cap=snapshot.customer_cap,
