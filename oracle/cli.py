@@ -242,6 +242,28 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"signer:  {signer['address']} holds {signer['balance_wei'] / 10**18:.6f} ETH")
 
 
+@main.command("retry-skipped")
+@click.option("--dry-run", is_flag=True, help="Only count them.")
+@click.pass_context
+def retry_skipped(ctx: click.Context, dry_run: bool) -> None:
+    """Send again the records the registry skipped for a cap or the supply limit.
+
+    Run it once there is room: a new cap period, a raised cap, coins burned. Each record keeps
+    its sequence number, so the registry still rewards it at most once."""
+    config = _load(ctx)
+    outbox = _guard(lambda: open_outbox(config))
+    counts = _guard(lambda: outbox.requeue_skipped(config.brand_id, dry_run=dry_run))
+    if not counts:
+        click.echo("nothing to retry: no record was skipped for a cap or the supply limit")
+        return
+    detail = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()))
+    if dry_run:
+        click.echo(f"would re-queue {sum(counts.values())} record(s): {detail}")
+    else:
+        click.echo(f"re-queued {sum(counts.values())} record(s): {detail}; `servicecoin run` (or `work`) "
+                   "sends them in its next batches")
+
+
 @main.group()
 def config() -> None:
     """Configuration commands."""

@@ -45,6 +45,13 @@ from oracle.store.schema import (
 from oracle.units import to_units
 
 
+# How a record the registry skipped is noted on its event (then the registry's SkipReason).
+NOT_REWARDED = "not rewarded by this transaction: "
+# Skips that a later batch can turn into rewards: the record stays unmarked on chain, and the cap
+# or the coins' supply may have room later (a new period, a raised cap, coins burned).
+RETRYABLE_SKIPS = ("CustomerCapReached", "BrandCapReached", "SupplyLimitReached")
+
+
 class StoreError(OracleError):
     """The outbox refused an operation (wrong state, newer schema, ...)."""
 
@@ -378,7 +385,7 @@ class Outbox(OutboxReads):
                 connection.execute(
                     update(events)
                     .where(events.c.event_id == key, events.c.batch_id == batch_id)
-                    .values(reason=f"not rewarded by this transaction: {reason}")
+                    .values(reason=NOT_REWARDED + reason)
                 )
             self._batch_transition(
                 connection,
@@ -390,6 +397,21 @@ class Outbox(OutboxReads):
                 block_hash=block_hash,
             )
             self._events_of_batch_to(connection, batch_id, "submitted", "confirmed")
+
+    def requeue_skipped(self, brand_id: int, dry_run: bool = False) -> dict[str, int]:
+        """Final events the registry skipped for a retryable reason (RETRYABLE_SKIPS) go back to
+        eligible, to be batched again; counts by reason. Each keeps its sequence number and
+        record, so the registry's record-once check still guards it: nothing can be paid twice.
+        With `dry_run`, only the counts."""
+        skipped = (events.c.brand_id == brand_id, events.c.state == "final",
+                   events.c.reason.in_([NOT_REWARDED + reason for reason in RETRYABLE_SKIPS]))
+        with self._transaction() as connection:
+            rows = connection.execute(
+                select(events.c.reason, func.count()).where(*skipped).group_by(events.c.reason)
+            ).all()
+            if not dry_run and rows:
+                connection.execute(update(events).where(*skipped).values(state="eligible", batch_id=None, reason=None))
+        return {reason.removeprefix(NOT_REWARDED): int(count) for reason, count in rows}
 
     def resign(self, batch_id: int) -> None:
         """Signed but never mined, and its deadline is passing: back to open, to be signed

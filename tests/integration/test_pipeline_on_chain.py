@@ -223,6 +223,42 @@ def test_a_record_the_registry_skips_keeps_the_reason(oracle, oracle_files, depl
     assert deployment.coin.balanceOf(oracle_files.custodial_address("capped-cust")) == (5 + 5) * COIN
 
 
+def test_a_record_skipped_for_the_customer_cap_is_rewarded_by_a_retry_in_the_next_period(
+    oracle, oracle_files, deployment, chain, accounts
+) -> None:
+    """Nothing earned is lost to a cap: `retry-skipped` sends the record again with its sequence
+    number. In the same period the registry skips it again (and pays nothing twice); once the
+    period turns, it is rewarded."""
+    deployment.registry.setCustomerCap(1, {"from": accounts[0]})
+    customer = oracle_files.custodial_address("capped-again")
+    with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        for n in (510, 511):
+            assert generic_event(client, n, customer="capped-again").status_code == 202
+    run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 2}, chain)
+    second = event_id(1, "generic", "ev-511")
+    seq = oracle.outbox.event_row(second).seq
+
+    def retry() -> str:
+        result = CliRunner().invoke(cli, ["-c", str(oracle_files.config_path), "retry-skipped"], env=oracle_files.environ)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "re-queued 1 record(s): CustomerCapReached 1" in retry()
+    run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 2}, chain)
+    assert oracle.outbox.event_row(second).reason == "not rewarded by this transaction: CustomerCapReached"
+    assert deployment.coin.balanceOf(customer) == (5 + 5) * COIN  # the welcome bonus and one reward
+
+    chain.sleep(86_400)  # the next cap period
+    chain.mine()
+    assert "re-queued 1 record(s): CustomerCapReached 1" in retry()
+    run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 2}, chain)
+    row = oracle.outbox.event_row(second)
+    assert (row.reason, row.seq) == (None, seq)
+    assert deployment.registry.isRecorded(1, seq)
+    assert deployment.coin.balanceOf(customer) == (5 + 5 + 5) * COIN
+    assert "nothing to retry" in retry()
+
+
 def test_two_of_two_signers_co_sign_each_batch(oracle_files, deployment, chain, accounts) -> None:
     config = oracle_files.config()
     both = write_oracle_files(

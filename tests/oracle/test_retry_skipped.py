@@ -1,0 +1,88 @@
+"""Records the registry skipped for a cap or the supply limit are sent again on request
+(`servicecoin retry-skipped`), keeping their sequence numbers; other skips are not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oracle.store.outbox import NOT_REWARDED, Outbox
+from tests.oracle.test_cli import installation, invoke  # noqa: F401 - the fixture is used by name
+from tests.oracle.test_outbox import (  # noqa: F401 - fixtures used by name
+    MASTER_KEY,
+    T0,
+    address_for,
+    broadcast,
+    helpdesk_event,
+    outbox,
+    policy,
+    receive,
+    url,
+)
+
+
+def final_batch(outbox: Outbox, policy, skipped: dict[int, str], count: int = 4):  # noqa: F811
+    """`count` events of distinct customers through one mined, final batch; the records at the
+    positions in `skipped` were skipped by the registry with the given reasons."""
+    helpdesk = [helpdesk_event(n, customer=f"c{n}") for n in range(1, count + 1)]
+    receive(outbox, *helpdesk)
+    outbox.decide_received(policy, address_for)
+    batch = outbox.open_batch(brand_id=1, max_size=10, now=T0)
+    outbox.mark_signed(batch.batch_id, b"\x07" * 32, T0 + 600, b"\x08" * 32, [b"\x09" * 65])
+    outbox.mark_submitted(batch.batch_id, broadcast(0x0A, 5))
+    outbox.mark_confirmed(batch.batch_id, b"\x0a" * 32, 120, b"\x0b" * 32,
+                          not_rewarded={helpdesk[i].id: reason for i, reason in skipped.items()})
+    outbox.mark_final(batch.batch_id)
+    return helpdesk, batch
+
+
+def test_cap_and_supply_skips_go_back_to_eligible_with_their_sequence_numbers(outbox: Outbox, policy) -> None:  # noqa: F811
+    helpdesk, batch = final_batch(
+        outbox, policy, {0: "CustomerCapReached", 1: "BrandCapReached", 2: "SupplyLimitReached"}, count=5
+    )
+    seqs = [outbox.event_row(e.id).seq for e in helpdesk]
+    before = {r.event_id: r for r in outbox.batch_records(batch.batch_id)}
+    counts = outbox.requeue_skipped(brand_id=1)
+    assert counts == {"CustomerCapReached": 1, "BrandCapReached": 1, "SupplyLimitReached": 1}
+    assert outbox.counts_by_state() == {"eligible": 3, "final": 2}
+    rows = [outbox.event_row(e.id) for e in helpdesk[:3]]
+    assert [(r.state, r.seq, r.batch_id, r.reason) for r in rows] == [("eligible", s, None, None) for s in seqs[:3]]
+    # The next batch carries exactly those records again, same seq, address and commitment.
+    again = outbox.open_batch(brand_id=1, max_size=10, now=T0 + 100)
+    assert sorted(r.seq for r in again.records) == sorted(seqs[:3])
+    assert all(record == before[record.event_id] for record in again.records)
+
+
+def test_other_skips_and_rewarded_records_stay_final(outbox: Outbox, policy) -> None:  # noqa: F811
+    helpdesk, _ = final_batch(outbox, policy, {0: "AlreadyRecorded", 1: "LifetimeLimitReached", 2: "ZeroCustomer"})
+    assert outbox.requeue_skipped(brand_id=1) == {}
+    assert outbox.counts_by_state() == {"final": 4}
+    assert outbox.event_row(helpdesk[0].id).reason == NOT_REWARDED + "AlreadyRecorded"
+
+
+def test_a_dry_run_counts_and_changes_nothing(outbox: Outbox, policy) -> None:  # noqa: F811
+    final_batch(outbox, policy, {0: "CustomerCapReached", 1: "CustomerCapReached"})
+    assert outbox.requeue_skipped(brand_id=1, dry_run=True) == {"CustomerCapReached": 2}
+    assert outbox.counts_by_state() == {"final": 4}
+
+
+def test_another_brands_skips_are_left_alone(outbox: Outbox, policy) -> None:  # noqa: F811
+    final_batch(outbox, policy, {0: "CustomerCapReached"})
+    assert outbox.requeue_skipped(brand_id=2) == {}
+    assert outbox.counts_by_state() == {"final": 4}
+
+
+def test_the_command_reports_what_it_requeued(installation) -> None:  # noqa: F811
+    directory, env = installation
+    store = Outbox.open(f"sqlite:///{Path(directory) / 'servicecoin.db'}", MASTER_KEY)  # the config's default store
+    from oracle.policy import load_policy
+    from tests.oracle.test_outbox import EXAMPLE_POLICY
+
+    final_batch(store, load_policy(EXAMPLE_POLICY).policy, {0: "CustomerCapReached", 1: "BrandCapReached"})
+    dry = invoke(env, "retry-skipped", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would re-queue 2 record(s): BrandCapReached 1, CustomerCapReached 1" in dry.output
+    done = invoke(env, "retry-skipped")
+    assert done.exit_code == 0, done.output
+    assert "re-queued 2 record(s): BrandCapReached 1, CustomerCapReached 1" in done.output
+    assert store.counts_by_state() == {"eligible": 2, "final": 2}
+    assert "nothing to retry" in invoke(env, "retry-skipped").output
