@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from eth_keys.exceptions import ValidationError
+
 from oracle import failpoints
 from oracle.chain.registry import RegistryClient
 from oracle.chain.submitter import BatchRejected, FeeCapExceeded, Submitter, TrackEvent
@@ -20,12 +22,15 @@ from oracle.runner import StepRunner
 from oracle.policy import Decision, LoadedPolicy
 from oracle.signer import Signer
 from oracle.store.outbox import Outbox
-from oracle.typed_data import FeedbackBatch, FeedbackRecord, batch_digest
+from oracle.typed_data import FeedbackBatch, FeedbackRecord, batch_digest, recover_signer
 
 log = logging.getLogger("servicecoin.pipeline")
 
 # Errors after which resubmitting later can succeed without anyone changing anything.
 _TRANSIENT_REVERTS = {"EnforcedPause", "BrandNotActive"}
+# Refusals of a batch's signatures: after a quorum raised or a key rotated, the batch was signed
+# by a set of keys the registry no longer accepts.
+_SIGNATURE_REVERTS = {"QuorumNotReached", "UnknownSigner", "SignersNotAscending"}
 # Re-sign a batch when less than this remains before its deadline.
 _DEADLINE_MARGIN = 120
 # Events decided per step, in transactions of at most this many: each holds the outbox's write
@@ -185,11 +190,28 @@ class Pipeline:
                     log.warning("%s: signing again with a later deadline", exc)
                     self.outbox.resign(row.batch_id)
                     continue
+                if name in _SIGNATURE_REVERTS and self._signed_by_other_keys(row.digest, signatures):
+                    log.warning("%s: signed by other keys than the oracle's now (a co-signer added, a key "
+                                "rotated): signing again", exc)
+                    self.outbox.resign(row.batch_id)
+                    continue
                 level = logging.WARNING if name in _TRANSIENT_REVERTS else logging.ERROR
                 log.log(level, "%s (the batch stays signed and is retried)", exc)
                 break  # later batches would fail the same way; retry on the next step
             submitted += 1
         return submitted
+
+
+    def _signed_by_other_keys(self, digest: bytes, signatures: list[bytes]) -> bool:
+        """Whether stored signatures come from another set of keys than the oracle's signers
+        now. Only then does signing again help; with the same keys it would be refused the
+        same way, so the batch waits for the configuration to be fixed (and the start-up
+        check names what is wrong)."""
+        try:
+            signed_by = {recover_signer(digest, signature).lower() for signature in signatures}
+        except (ValueError, ValidationError):  # not a signature at all: signing again replaces it
+            return True
+        return signed_by != {signer.address.lower() for signer in self.signers}
 
 
 class PipelineRunner(StepRunner):

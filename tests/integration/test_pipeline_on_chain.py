@@ -277,6 +277,39 @@ def test_two_of_two_signers_co_sign_each_batch(oracle_files, deployment, chain, 
     assert deployment.coin.balanceOf(both.custodial_address("two-signers")) == (5 + 5) * COIN
 
 
+def test_a_batch_signed_before_the_quorum_rose_is_signed_again_by_the_new_keys(
+    oracle_files, deployment, chain, accounts
+) -> None:
+    """The operator raises the quorum; the brand adds the second key and restarts. The batch its
+    old configuration signed is refused (QuorumNotReached) and must not wait for its deadline
+    (an hour) blocking every later batch: the oracle signs it again with the keys it has now.
+    With the same keys signing again would not help, so the batch then waits as it is."""
+    config = oracle_files.config()
+    both = write_oracle_files(
+        oracle_files.directory.parent / "raised", config.chain.rpc_url, config.chain.chain_id,
+        deployment.registry.address, signers=[{"keystore": "oracle.json"}, {"keystore": "cosigner.json"}],
+    )
+    one_key = both.config().model_copy(update={"signers": both.config().signers[:1]})
+    before = build_oracle(one_key, environ=both.environ)
+    deployment.registry.setQuorum(1, 2, {"from": accounts[0]})
+    with serving(before.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert generic_event(client, 650, customer="raised-quorum").status_code == 202
+    problems = step_until_problem(before, steps=40, pause=0.1)
+    assert any("QuorumNotReached(1, 2)" in p for p in problems), problems
+    key = event_id(1, "generic", "ev-650")
+    batch_id = before.outbox.event_row(key).batch_id
+    signed_once = before.outbox.batch_row(batch_id).signatures
+    for _ in range(3):  # the same keys: refused the same way, left as it is
+        before.pipeline.step()
+    assert (before.outbox.batch_row(batch_id).state, before.outbox.batch_row(batch_id).signatures) == ("signed", signed_once)
+
+    after = build_oracle(both.config(), environ=both.environ)  # the restart with both keys
+    run_until(after, lambda: after.outbox.event_state(key) == "final", chain)
+    assert after.outbox.event_row(key).batch_id == batch_id
+    assert len(json.loads(after.outbox.batch_row(batch_id).signatures)) == 2
+    assert deployment.coin.balanceOf(both.custodial_address("raised-quorum")) == (5 + 5) * COIN
+
+
 def test_an_independent_cosigner_completes_a_two_of_two_quorum(oracle_files, deployment, chain, accounts) -> None:
     """The co-signer runs its own service with its own key and its own copy of the policy; the
     oracle asks it over HTTP. While it refuses, the batch waits; nothing is sent."""
