@@ -145,12 +145,14 @@ class IntercomContact(_Lenient):
 class IntercomRating(_Lenient):
     rating: int | None = None
     remark: str | None = None
-    contact: IntercomContact
+    contact: IntercomContact | None = None
 
 
 class IntercomConversation(_Lenient):
     id: str = _Id
-    conversation_rating: IntercomRating
+    # Missing or null on a conversation not rated yet: answered `200 ignored`, never 4xx, which
+    # Intercom would retry and then count against the webhook.
+    conversation_rating: IntercomRating | None = None
 
 
 class IntercomItem(_Lenient):
@@ -185,9 +187,11 @@ class IntercomSource:
         notification = IntercomNotification.model_validate(payload)
         conversation = notification.data.item
         rating = conversation.conversation_rating
-        if rating.rating is None:
+        if rating is None or rating.rating is None:
             return Parsed(None, {}, ignored=f"conversation {conversation.id} has no rating yet")
         contact = rating.contact
+        if contact is None:
+            raise PayloadError("data.item.conversation_rating.contact: Field required")  # who rated
         # The brand's own user id when Intercom knows it, so one person is one customer across sources.
         customer = contact.external_id or f"intercom:{contact.id}"
         event = csat_event(delivery.brand_id, self.name, f"conversation:{conversation.id}", customer, notification.created_at)

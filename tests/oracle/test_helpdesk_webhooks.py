@@ -200,6 +200,21 @@ def test_an_intercom_delivery_with_a_wrong_signature_is_refused(client, outbox) 
     assert outbox.event_state(csat_id("intercom", "conversation:150")) is None
 
 
+@pytest.mark.parametrize("rating", ["missing", None, {"rating": None}], ids=["missing", "null", "no_rating_yet"])
+def test_an_intercom_conversation_without_a_rating_is_ignored(client, outbox, rating) -> None:
+    """Answered 200, not 422: Intercom retries a 4xx and then counts it against the webhook."""
+    body = rating_notification("152")
+    if rating == "missing":
+        del body["data"]["item"]["conversation_rating"]
+    else:
+        body["data"]["item"]["conversation_rating"] = rating
+    response = intercom_post(client, body)
+    assert (response.status_code, response.json()) == (
+        200, {"status": "ignored", "reason": "conversation 152 has no rating yet"}
+    )
+    assert outbox.event_state(csat_id("intercom", "conversation:152")) is None
+
+
 def test_an_intercom_rating_without_contact_is_refused_naming_the_field(client) -> None:
     body = rating_notification("151")
     del body["data"]["item"]["conversation_rating"]["contact"]
