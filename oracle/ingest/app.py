@@ -31,7 +31,7 @@ from oracle.ingest.signatures import SignatureError
 from oracle.ingest.sources import Delivery, PayloadError, Source
 from oracle.ingest.strict_json import MalformedJSON, parse_object
 from oracle.metrics import OracleMetrics
-from oracle.store.outbox import Outbox
+from oracle.store.outbox import EventIdConflict, Outbox
 from oracle.validation import describe
 
 if TYPE_CHECKING:  # the relay's module imports this one's helpers
@@ -120,6 +120,9 @@ def create_app(
             await committer.receive(event, parsed.content, now)
         except OperationalError:
             return error(503, "the event store is unavailable; retry later")
+        except EventIdConflict as exc:
+            # Not a redelivery: accepting it would drop this event while saying it was stored.
+            return error(409, str(exc))
         failpoints.hit("after_commit")  # durable but unacknowledged: the helpdesk will redeliver
         return JSONResponse({"status": "accepted", "event_id": "0x" + event.id.hex()}, status_code=202)
 

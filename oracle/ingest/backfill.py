@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from oracle.ingest.generic import GenericWebhook
 from oracle.ingest.strict_json import MalformedJSON, parse_object
-from oracle.store.outbox import Outbox
+from oracle.store.outbox import EventIdConflict, Outbox
 from oracle.validation import describe
 
 CSV_REQUIRED = ("event_id", "customer_id", "kind", "occurred_at")
@@ -122,7 +122,12 @@ def backfill(
         if event.occurred_at > now:
             summary.rejected.append((line, "occurred_at: in the future"))
             continue
-        if outbox.receive(event, webhook.content, received_at=now):
+        try:
+            new = outbox.receive(event, webhook.content, received_at=now)
+        except EventIdConflict as exc:
+            summary.rejected.append((line, str(exc)))
+            continue
+        if new:
             summary.accepted += 1
         else:
             summary.duplicate += 1

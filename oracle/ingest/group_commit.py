@@ -17,7 +17,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from oracle.events import HelpdeskEvent
-from oracle.store.outbox import Outbox
+from oracle.store.outbox import EventIdConflict, Outbox
 
 
 @dataclass
@@ -45,7 +45,8 @@ class GroupCommitter:
         self._writer: asyncio.Task[None] | None = None
 
     async def receive(self, event: HelpdeskEvent, content: dict[str, Any], received_at: int) -> bool:
-        """Stores the delivery with the others of its group; True if it was new."""
+        """Stores the delivery with the others of its group; True if it was new. Raises
+        EventIdConflict for a different event under a stored event's id."""
         if self._queue is None or self._writer is None or self._writer.done():
             self._queue = asyncio.Queue()
             self._writer = asyncio.create_task(self._write_groups(self._queue))
@@ -76,6 +77,10 @@ class GroupCommitter:
                 continue
             if self._observe is not None:
                 self._observe(time.perf_counter() - started, len(group))
-            for pending, new in zip(group, results):
-                if not pending.done.done():
-                    pending.done.set_result(new)
+            for pending, result in zip(group, results):
+                if pending.done.done():
+                    continue
+                if isinstance(result, EventIdConflict):
+                    pending.done.set_exception(result)  # this delivery's alone
+                else:
+                    pending.done.set_result(result)

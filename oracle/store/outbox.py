@@ -19,19 +19,18 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from oracle.errors import OracleError
-from oracle.events import HelpdeskEvent
 from oracle.kinds import FeedbackKind
 from oracle.policy import Decision, Event, Policy, decide
 from oracle.privacy import ContentVault
 from oracle.store.engine import chunks, create_outbox_engine, observe_writer_waits, write_transaction
+from oracle.store.errors import EventIdConflict, IllegalTransition, StoreError  # noqa: F401 - re-exported
 from oracle.store.history import History
+from oracle.store.outbox_ingest import OutboxIngest, utc_day  # noqa: F401 - utc_day re-exported
 from oracle.store.outbox_reads import BatchRecord, OutboxReads
 from oracle.store.schema import (
     SCHEMA_VERSION,
@@ -44,20 +43,11 @@ from oracle.store.schema import (
 )
 from oracle.units import to_units
 
-
 # How a record the registry skipped is noted on its event (then the registry's SkipReason).
 NOT_REWARDED = "not rewarded by this transaction: "
 # Skips that a later batch can turn into rewards: the record stays unmarked on chain, and the cap
 # or the coins' supply may have room later (a new period, a raised cap, coins burned).
 RETRYABLE_SKIPS = ("CustomerCapReached", "BrandCapReached", "SupplyLimitReached")
-
-
-class StoreError(OracleError):
-    """The outbox refused an operation (wrong state, newer schema, ...)."""
-
-
-class IllegalTransition(StoreError):
-    """A state change that the outbox's state machine does not allow."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +69,7 @@ class OpenBatch:
     records: tuple[BatchRecord, ...]
 
 
-def utc_day(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
-
-
-class Outbox(OutboxReads):
+class Outbox(OutboxIngest, OutboxReads):
     def __init__(self, engine: Engine, master_key: bytes) -> None:
         self._engine = engine
         self.vault = ContentVault(engine, master_key)
@@ -126,78 +112,6 @@ class Outbox(OutboxReads):
                     index.create(connection, checkfirst=True)
             if current is None or current < SCHEMA_VERSION:
                 connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
-
-    # ------------------------------------------------------------ ingest
-
-    def receive(self, helpdesk_event: HelpdeskEvent, content: dict[str, Any], received_at: int) -> bool:
-        """Stores a delivery durably: the event row and its encrypted content (whose salted
-        commitment goes on-chain) in one transaction. True if new; False if the same helpdesk
-        event was already stored (a redelivery changes nothing). Acknowledge only after this."""
-        event_key = helpdesk_event.id
-        try:
-            with self._transaction() as connection:
-                if connection.execute(select(events.c.state).where(events.c.event_id == event_key)).first():
-                    return False
-                commitment = self.vault.seal(
-                    connection, helpdesk_event.customer_id, event_key, content, received_at
-                )
-                connection.execute(insert(events).values(**self._event_row(helpdesk_event, commitment, received_at)))
-        except IntegrityError:
-            # Another instance stored the same event between our check and insert (PostgreSQL).
-            if self.event_state(event_key) is None:
-                raise
-            return False
-        return True
-
-    def receive_many(self, items: list[tuple[HelpdeskEvent, dict[str, Any], int]]) -> list[bool]:
-        """`receive` for many deliveries in one transaction (group commit): one read of the ids
-        already stored, then every new event and its sealed content inserted at once. Returns,
-        per item, True if it was new. A delivery repeated inside the group is stored once."""
-        if not items:
-            return []
-        keys = [event.id for event, _, _ in items]
-        try:
-            with self._transaction() as connection:
-                known: set[bytes] = set()
-                for start in range(0, len(keys), 500):
-                    chunk = keys[start : start + 500]
-                    known.update(connection.execute(select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars())
-                fresh, seen = [], set()
-                for event, content, received_at in items:
-                    if event.id in known or event.id in seen:
-                        continue
-                    seen.add(event.id)
-                    fresh.append((event, content, received_at))
-                if fresh:
-                    now = max(received_at for _, _, received_at in fresh)
-                    digests = self.vault.seal_many(connection, [(e.customer_id, e.id, c) for e, c, _ in fresh], now)
-                    rows = [self._event_row(e, d, r) for (e, _, r), d in zip(fresh, digests)]
-                    connection.execute(insert(events), rows)
-        except IntegrityError:
-            # Another instance stored one of these between our read and insert (PostgreSQL):
-            # fall back to one transaction per delivery, which resolves each race on its own.
-            return [self.receive(event, content, received_at) for event, content, received_at in items]
-        first = {}
-        for index, key in enumerate(keys):
-            first.setdefault(key, index)
-        return [key in seen and first[key] == index for index, key in enumerate(keys)]
-
-    @staticmethod
-    def _event_row(helpdesk_event: HelpdeskEvent, commitment: bytes, received_at: int) -> dict[str, Any]:
-        return {
-            "event_id": helpdesk_event.id,
-            "brand_id": helpdesk_event.brand_id,
-            "source": helpdesk_event.source,
-            "helpdesk_event_id": helpdesk_event.helpdesk_event_id,
-            "customer_id": helpdesk_event.customer_id,
-            "kind": int(helpdesk_event.kind),
-            "occurred_at": helpdesk_event.occurred_at,
-            "day": utc_day(helpdesk_event.occurred_at),
-            "flags": json.dumps(sorted(helpdesk_event.flags)),
-            "content_commitment": commitment,
-            "received_at": received_at,
-            "state": "received",
-        }
 
     # ------------------------------------------------------------ policy
 

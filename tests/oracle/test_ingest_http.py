@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from oracle.events import event_id
+from oracle.kinds import FeedbackKind
 from oracle.ingest.app import IngestConfig, create_app
 from oracle.ingest.signatures import SignatureError, sign_generic
 from oracle.ingest.sources import GenericSource
@@ -189,3 +190,19 @@ def test_metrics_time_each_webhook_and_each_group_commit(tmp_path) -> None:
     # Each post waits for its answer before the next is sent: one group commit each.
     assert samples[("servicecoin_store_commit_seconds_count", ())] == 3
     assert 0 < samples[("servicecoin_store_commit_seconds_sum", ())] < 10
+
+
+def test_a_different_event_under_a_used_event_id_is_refused_not_dropped(client, outbox) -> None:
+    """A helpdesk that reuses an id for another customer or kind gets 409, not a 202 that would
+    drop the second event while saying it was stored."""
+    assert post(client, json.dumps(payload(30)).encode()).status_code == 202
+    other = post(client, json.dumps(payload(30, customer_id="someone-else", kind="csat_rating")).encode())
+    assert other.status_code == 409
+    assert "event id 'survey-30' of generic was stored for another customer or kind ('cust-42', survey_response)" in (
+        other.json()["error"]
+    )
+    row = outbox.event_row(event_id(1, "generic", "survey-30"))
+    assert (row.customer_id, row.kind) == ("cust-42", FeedbackKind.SURVEY_RESPONSE)
+    # A redelivery whose time or content moved (a rating edited later) is still the same event.
+    moved = post(client, json.dumps(payload(30, occurred_at=NOW - 10, content={"answers": {"q1": "edited"}})).encode())
+    assert moved.status_code == 202
