@@ -35,6 +35,7 @@ from typing import Any
 
 import click
 import uvicorn
+from prometheus_client import start_http_server
 from tqdm import tqdm
 from web3.exceptions import Web3Exception
 
@@ -125,11 +126,18 @@ def serve(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--metrics-port", type=click.IntRange(1, 65535), envvar="SERVICECOIN_WORK_METRICS_PORT",
+              help="Serve this process's Prometheus metrics (batches, gas, submit latency) at "
+                   "http://HOST:PORT/metrics, HOST being server.host. `serve` exports only its own.")
 @click.pass_context
-def work(ctx: click.Context) -> None:
+def work(ctx: click.Context, metrics_port: int | None) -> None:
     """Everything `run` does but the webhook server: batches, redemptions, wallet links and
     notes, until interrupted (Ctrl-C or SIGTERM). Pair it with `servicecoin serve`."""
     config, oracle = _checked_oracle(ctx)
+    if metrics_port is not None:
+        # Batch outcomes, gas and latency are counted in this process, which has no web server.
+        _guard(lambda: start_http_server(metrics_port, addr=config.server.host, registry=oracle.metrics.registry))
+        log.info("metrics served", extra={"port": metrics_port})
     loops = _background_loops(config, oracle)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

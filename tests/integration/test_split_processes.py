@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from oracle.events import event_id
 from oracle.ingest.server import free_port
@@ -24,9 +25,9 @@ from tests.integration.test_crash_recovery import wait_healthy
 from tests.integration.test_pipeline_on_chain import COIN
 
 
-def start(oracle_files, command: str) -> subprocess.Popen:
+def start(oracle_files, command: str, *options: str) -> subprocess.Popen:
     binary = str(Path(sys.executable).with_name("servicecoin"))
-    return subprocess.Popen([binary, "-c", str(oracle_files.config_path), command],
+    return subprocess.Popen([binary, "-c", str(oracle_files.config_path), command, *options],
                             env={**os.environ, **oracle_files.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -35,7 +36,8 @@ def test_serve_and_work_in_two_processes_reward_each_event_once(oracle_files, de
     settings = yaml.safe_load(oracle_files.config_path.read_text())
     settings["server"]["port"] = port
     oracle_files.config_path.write_text(yaml.safe_dump(settings))
-    server, worker = start(oracle_files, "serve"), start(oracle_files, "work")
+    metrics_port = free_port()
+    server, worker = start(oracle_files, "serve"), start(oracle_files, "work", "--metrics-port", str(metrics_port))
     outbox = Outbox.open(oracle_files.config().store.url, b"\0" * 32)  # states only
     try:
         wait_healthy(port, server)
@@ -52,6 +54,13 @@ def test_serve_and_work_in_two_processes_reward_each_event_once(oracle_files, de
                     assert process.poll() is None, process.stderr.read().decode()[-2000:]
                 assert time.monotonic() < deadline, outbox.counts_by_state()
                 time.sleep(0.2)
+        # The batch metrics are counted by `work`, which serves them on its own port.
+        work_metrics = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                        for family in text_string_to_metric_families(httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text)
+                        for s in family.samples}
+        assert work_metrics[("servicecoin_batches_total", (("outcome", "final"),))] >= 1
+        assert work_metrics[("servicecoin_gas_used_total", ())] > 0
+        assert work_metrics[("servicecoin_events", (("state", "final"),))] == 6
     finally:
         for process in (server, worker):
             process.send_signal(signal.SIGTERM)
