@@ -10,6 +10,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from oracle.abi import load_abi
 from oracle.abi_encoding import abi_encode
@@ -104,6 +105,25 @@ class RegistryClient:
         chain_id = self.w3.eth.chain_id
         if chain_id != expected_chain_id:
             problems.append(f"the RPC serves chain {chain_id}, the config says {expected_chain_id}")
+        try:
+            problems.extend(self._identity_problems(chain_id))
+            brand = self.brand(brand_id)
+            if not brand.registered:
+                problems.append(f"brand {brand_id} is not registered on the registry")
+            else:
+                if not brand.active:
+                    problems.append(f"brand {brand_id} is deactivated on the registry")
+                problems.extend(self._signer_problems(brand_id, brand.quorum, signers))
+            problems.extend(schedule_mismatches(policy, self.base_rewards()))
+        except (ContractLogicError, BadFunctionCallOutput) as exc:
+            # Another contract at that address (the coin, an older registry): its calls revert.
+            problems.append(f"the contract at {self.address} does not answer as a FeedbackRegistry of this "
+                            f"version ({type(exc).__name__}: {exc}): check chain.registry")
+        return problems
+
+    def _identity_problems(self, chain_id: int) -> list[str]:
+        """The EIP-712 domain and type hashes: what the oracle signs must be what this contract checks."""
+        problems = []
         domain = self.domain()
         if (domain.name, domain.version) != (DOMAIN_NAME, DOMAIN_VERSION):
             problems.append(f"EIP-712 domain is {domain.name!r} v{domain.version}, the oracle signs for {DOMAIN_NAME!r} v{DOMAIN_VERSION}")
@@ -113,14 +133,6 @@ class RegistryClient:
             problems.append("FeedbackBatch typehash differs from the oracle's: a different registry version")
         if bytes(self.contract.functions.FEEDBACK_RECORD_TYPEHASH().call()) != RECORD_TYPEHASH:
             problems.append("FeedbackRecord typehash differs from the oracle's: a different registry version")
-        brand = self.brand(brand_id)
-        if not brand.registered:
-            problems.append(f"brand {brand_id} is not registered on the registry")
-        else:
-            if not brand.active:
-                problems.append(f"brand {brand_id} is deactivated on the registry")
-            problems.extend(self._signer_problems(brand_id, brand.quorum, signers))
-        problems.extend(schedule_mismatches(policy, self.base_rewards()))
         return problems
 
     def _signer_problems(self, brand_id: int, quorum: int, signers: list[str]) -> list[str]:

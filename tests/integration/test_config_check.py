@@ -99,3 +99,16 @@ def test_an_outbox_behind_the_chain_is_refused_by_the_dry_run(oracle_files, depl
         "problem: registry: " not in result.output
         and "problem: sequence number 1 of brand 1 is already recorded on chain" in result.output
     )
+
+
+def test_another_contract_as_the_registry_is_named_clearly(oracle_files, deployment) -> None:
+    """The coin's address in chain.registry: its calls revert; the check says what that means."""
+    config = oracle_files.config()
+    files = write_oracle_files(
+        oracle_files.directory.parent / "coin-as-registry", config.chain.rpc_url, config.chain.chain_id,
+        deployment.coin.address,
+    )
+    result = config_check(files)
+    assert result.exit_code == 2
+    assert f"the contract at {deployment.coin.address} does not answer as a FeedbackRegistry of this version" in result.output
+    assert "check chain.registry" in result.output
