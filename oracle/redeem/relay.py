@@ -351,7 +351,12 @@ def require_signer(what: str, customer: str, signature: bytes, nonce: int, messa
         if signer == customer:
             return
         if nonce > 0 and recover_typed(message_for(nonce - 1), signature) == customer:
-            raise StaleSignature(f"the {what} signature was used already (nonce {nonce - 1}; the next is {nonce}): sign again")
+            # Most often the same request relayed twice: asking the customer to sign again would
+            # make a second redemption, so point at the one that exists.
+            raise StaleSignature(
+                f"the {what} signature was used already (nonce {nonce - 1}; the next is {nonce}): the request it "
+                "signed was most likely relayed already; look up the customer's redemptions before asking for a new signature"
+            )
     except SignatureFormatError as exc:
         raise InvalidRedemptionOrder(f"{what}_signature: {exc}") from None
     raise SignatureMismatch(

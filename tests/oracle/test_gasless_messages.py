@@ -144,8 +144,10 @@ class TestSignatureChecks:
             require_signer("request", CUSTOMER, sign_typed(KEY, other), 4, self.message_for)
 
     def test_a_signature_over_the_used_nonce_is_stale(self) -> None:
-        with pytest.raises(StaleSignature, match="used already"):
+        # The answer must not invite a second redemption: it points at the one that exists.
+        with pytest.raises(StaleSignature, match="used already .*relayed already; look up the customer's redemptions") as caught:
             require_signer("permit", CUSTOMER, sign_typed(KEY, self.message_for(3)), 4, self.message_for)
+        assert "sign again" not in str(caught.value)
 
     def test_garbage_is_a_malformed_field(self) -> None:
         with pytest.raises(InvalidRedemptionOrder, match="request_signature"):
