@@ -219,7 +219,14 @@ def build_redeem_relay(
     if missing:
         raise ConfigError(f"gasless redemption needs {', '.join(missing)} in the config (docs/brand-integration.md)")
     assert chain.redemption is not None and chain.forwarder is not None
-    return RedeemRelay(w3, chain.redemption, chain.forwarder, sender or build_ops_sender(config, w3, environ))
+    return RedeemRelay(w3, chain.redemption, chain.forwarder,
+                       sender or build_ops_sender(config, w3, environ, wait_seconds=relay_wait_seconds(config)))
+
+
+def relay_wait_seconds(config: OracleConfig) -> float:
+    """How long a relayed call waits to be mined before its caller hears 'not yet': the relay's
+    `wait_seconds` when configured (an HTTP client, or a person at `servicecoin redeem`)."""
+    return float(config.relay.wait_seconds) if config.relay is not None else 600.0
 
 
 def build_relay_endpoint(

@@ -17,7 +17,7 @@ import click
 from oracle.config import OracleConfig, brand_secret
 from oracle.custody import CustodialWallets
 from oracle.redeem.dispute_relay import DisputeRelay
-from oracle.service import build_identity, build_redeem_relay, connect, open_outbox
+from oracle.service import build_identity, build_redeem_relay, connect, open_outbox, relay_wait_seconds
 from oracle.units import UNITS_PER_COIN, svc
 
 
@@ -62,6 +62,7 @@ def register(
         relay = guard(lambda: build_redeem_relay(config, w3))
         account = CustodialWallets(guard(lambda: brand_secret(config.secrets)), config.brand_id).account_for(customer)
         price = limit if limit is not None else guard(lambda: relay.price_of(item_id))
+        click.echo(f"sending; waiting up to {relay_wait_seconds(config):.0f} s for it to be mined ...", err=True)
         done = guard(lambda: relay.redeem_for_custodial(account, item_id, price))
         click.echo(f"redemption {done.redemption_id}: item {done.item_id} for {customer} ({done.customer}), "
                    f"paid {svc(done.price)} SVC")
@@ -80,6 +81,7 @@ def register(
         # The custodial key signs even after the customer linked a wallet: a redemption made
         # before the link is the custodial address's, and only it may dispute that one.
         account = CustodialWallets(guard(lambda: brand_secret(config.secrets)), config.brand_id).account_for(customer)
+        click.echo(f"sending; waiting up to {relay_wait_seconds(config):.0f} s for it to be mined ...", err=True)
         filed = guard(lambda: DisputeRelay(relay).for_custodial(account, redemption_id))
         click.echo(f"redemption {filed.redemption_id} disputed for {customer} ({filed.customer}); an arbiter decides")
         click.echo(f"tx {filed.tx_hash} (gas {filed.gas_used:,}, paid by the operations account)")

@@ -228,3 +228,28 @@ def test_a_relay_section_needs_the_contracts_and_the_operations_account(tmp_path
         path.write_text(yaml.safe_dump(settings))
         with pytest.raises(ConfigError, match="relay.wait_seconds"):
             load_config(path)
+
+
+def test_the_relay_and_the_custodial_commands_wait_relay_wait_seconds(tmp_path: Path) -> None:
+    """`servicecoin redeem` and `dispute` use the relay's wait too: a person at a terminal should
+    not sit ten minutes in silence. Without a relay section the loops' 600 s stands."""
+    from web3 import Web3
+
+    from oracle.service import build_redeem_relay, relay_wait_seconds
+
+    (tmp_path / "ops.json").write_text(json.dumps(Account.encrypt(b"\x07" * 32, "pw")))
+    settings = {
+        "brand_id": 1, "policy": "policy.yaml",
+        "chain": {"rpc_url": "http://127.0.0.1:9", "chain_id": 31337, "registry": REDEMPTION,
+                  "redemption": REDEMPTION, "forwarder": FORWARDER.verifying_contract},
+        "signers": [{"keystore": "oracle.json"}], "sources": {"generic": {"secret_env": "G"}},
+        "operations": {"keystore": "ops.json"},
+    }
+    path = tmp_path / "servicecoin.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    assert relay_wait_seconds(load_config(path)) == 600.0
+    settings["relay"] = {"secret_env": "RELAY_SECRET", "wait_seconds": 20}
+    path.write_text(yaml.safe_dump(settings))
+    config = load_config(path)
+    relay = build_redeem_relay(config, Web3(Web3.HTTPProvider("http://127.0.0.1:9")), {"SERVICECOIN_KEYSTORE_PASSWORD": "pw"})
+    assert relay_wait_seconds(config) == relay.sender.wait_seconds == 20.0
