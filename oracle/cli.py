@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -52,6 +53,7 @@ from oracle.signer import BatchSigner
 from oracle.typed_data import Domain
 from oracle.service import build_oracle, build_sources, connect, load_policy_for, load_signer_account, open_outbox
 from oracle.service import build_redemptions
+from oracle.store.submitter_lock import hold_submitter_lock
 from oracle.service import build_notes_worker, build_ops_sender, build_wallet_linker
 from oracle.redeem.commands import register as register_redemption_commands
 from oracle.redeem.relay_cli import register as register_relay_commands
@@ -154,6 +156,10 @@ def _checked_oracle(ctx: click.Context) -> tuple[OracleConfig, Any]:
     """The assembled oracle, after the start-up self-check (exit 2 naming every mismatch)."""
     config = _load(ctx)
     configure_logging(config.log_format)
+    # Held while the command runs: `run` and `work` are the outbox's one submitter.
+    lock = _guard(lambda: hold_submitter_lock(config.store.url))
+    if lock is not None:
+        ctx.call_on_close(lambda: os.close(lock))
     oracle = _guard(lambda: build_oracle(config))
     problems = _guard(oracle.self_check)
     if problems:
