@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import requests
 import uvicorn
 from prometheus_client import start_http_server
 from tqdm import tqdm
@@ -293,9 +294,11 @@ def config_check(ctx: click.Context) -> None:
     def attempt(what: str, action: Any) -> Any:
         try:
             return action()
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            problems.append(f"{what}: the chain RPC at {cfg.chain.rpc_url} cannot be reached ({type(exc).__name__})")
         except (OracleError, Web3Exception, OSError) as exc:
             problems.append(f"{what}: {exc}")
-            return None
+        return None
 
     policy = attempt("policy", lambda: load_policy_for(cfg))
     outbox = attempt("store", lambda: open_outbox(cfg))

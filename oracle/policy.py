@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oracle.errors import PolicyError
 from oracle.kinds import FeedbackKind
-from oracle.units import to_units
+from oracle.units import svc, to_units
 from oracle.validation import describe, require_known_kinds
 
 Coins = Annotated[Decimal, Field(gt=0, max_digits=30, decimal_places=18)]
@@ -140,5 +140,6 @@ def schedule_mismatches(policy: Policy, on_chain_base_rewards: dict[FeedbackKind
         expected = to_units(rule.base_reward)
         actual = on_chain_base_rewards.get(kind, 0)
         if actual != expected:
-            problems.append(f"kinds.{name}.base_reward: policy says {expected} units, the registry pays {actual}")
+            problems.append(f"kinds.{name}.base_reward: policy says {svc(expected)} SVC, the registry pays {svc(actual)} SVC "
+                            f"({expected} and {actual} units)")
     return problems

@@ -193,7 +193,7 @@ def test_the_self_check_names_every_mismatch(oracle_files, deployment, accounts)
         deployment.registry.setQuorum(1, 1, {"from": accounts[0]})
     assert any("the config says" in p for p in problems)
     assert any("needs 2 signatures per batch of brand 1; 1 distinct signer(s) configured" in p for p in problems)
-    assert any(p.startswith("kinds.csat_rating.base_reward: policy says 3000000000000000000 units") for p in problems)
+    assert any(p.startswith("kinds.csat_rating.base_reward: policy says 3 SVC, the registry pays 2 SVC") for p in problems)
 
 
 def test_a_second_outbox_for_the_same_brand_is_refused_at_start(oracle, oracle_files, deployment, chain) -> None:

@@ -112,7 +112,7 @@ def test_config_check_names_an_unreachable_rpc(installation) -> None:
     _, env = installation
     result = invoke(env, "config", "check")
     assert result.exit_code == 2
-    assert "problem: registry: " in result.output
+    assert f"problem: registry: the chain RPC at {DEAD_RPC} cannot be reached (ConnectionError)" in result.output
 
 
 def test_a_missing_config_file_is_one_clear_line(tmp_path: Path) -> None:

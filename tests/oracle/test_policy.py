@@ -72,7 +72,7 @@ def test_schedule_mismatch_names_the_field_and_both_amounts(policy) -> None:
     on_chain = {kind: to_units(policy.rule_for(kind).base_reward) for kind in FeedbackKind}
     on_chain[FeedbackKind.REFERRAL] = 1
     assert schedule_mismatches(policy, on_chain) == [
-        f"kinds.referral.base_reward: policy says {25 * 10**18} units, the registry pays 1"
+        f"kinds.referral.base_reward: policy says 25 SVC, the registry pays 0.000000000000000001 SVC ({25 * 10**18} and 1 units)"
     ]
 
 
