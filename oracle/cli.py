@@ -53,7 +53,7 @@ from oracle.policy import load_policy
 from oracle.signer import BatchSigner
 from oracle.typed_data import Domain
 from oracle.service import build_oracle, build_sources, connect, load_policy_for, load_signer_account, open_outbox
-from oracle.service import build_redemptions
+from oracle.service import build_identity, build_redemptions
 from oracle.store.submitter_lock import hold_submitter_lock
 from oracle.service import build_notes_worker, build_ops_sender, build_wallet_linker
 from oracle.redeem.commands import register as register_redemption_commands
@@ -264,10 +264,13 @@ def retry_skipped(ctx: click.Context, dry_run: bool) -> None:
     """Send again the records the registry skipped for a cap or the supply limit.
 
     Run it once there is room: a new cap period, a raised cap, coins burned. Each record keeps
-    its sequence number, so the registry still rewards it at most once."""
+    its sequence number, so the registry still rewards it at most once; it goes to the
+    customer's address now (a wallet linked since included)."""
     config = _load(ctx)
     outbox = _guard(lambda: open_outbox(config))
-    counts = _guard(lambda: outbox.requeue_skipped(config.brand_id, dry_run=dry_run))
+    policy = _guard(lambda: load_policy_for(config)).policy
+    identity = _guard(lambda: build_identity(config, outbox))
+    counts = _guard(lambda: outbox.requeue_skipped(policy, identity.address_for, dry_run=dry_run))
     if not counts:
         click.echo("nothing to retry: no record was skipped for a cap or the supply limit")
         return

@@ -12,6 +12,7 @@ A delivery that is genuine but carries nothing to reward (a survey offered, not 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ from oracle.ingest.sources import Delivery, PayloadError, Source
 from oracle.ingest.strict_json import MalformedJSON, parse_object
 from oracle.metrics import OracleMetrics
 from oracle.store.outbox import EventIdConflict, Outbox
+
+log = logging.getLogger("servicecoin.ingest")
+# Whose ids are the brand's own: a reused one is refused (409) rather than ignored.
+GENERIC_SOURCE = "generic"
 from oracle.validation import describe
 
 if TYPE_CHECKING:  # the relay's module imports this one's helpers
@@ -121,8 +126,17 @@ def create_app(
         except OperationalError:
             return error(503, "the event store is unavailable; retry later")
         except EventIdConflict as exc:
-            # Not a redelivery: accepting it would drop this event while saying it was stored.
-            return error(409, str(exc))
+            log.warning("%s", exc, extra={"source": source.name, "customer_id": event.customer_id,
+                                          "stored_customer_id": exc.stored_customer_id, "stored_kind": exc.stored_kind})
+            if source.name == GENERIC_SOURCE:
+                # The brand's own ids: not a redelivery, and accepting it would drop this event
+                # while saying it was stored.
+                return error(409, str(exc))
+            # A helpdesk's own id for one rating (a conversation, a ticket) whose requester or
+            # contact changed between deliveries: one reward per rating, the first kept. A 4xx
+            # would only make the helpdesk retry and count it against the webhook.
+            reason = f"event id {event.helpdesk_event_id!r} was stored for another customer or kind: the first is kept"
+            return JSONResponse({"status": "ignored", "reason": reason}, status_code=200)
         failpoints.hit("after_commit")  # durable but unacknowledged: the helpdesk will redeliver
         return JSONResponse({"status": "accepted", "event_id": "0x" + event.id.hex()}, status_code=202)
 

@@ -312,20 +312,41 @@ class Outbox(OutboxIngest, OutboxReads):
             )
             self._events_of_batch_to(connection, batch_id, "submitted", "confirmed")
 
-    def requeue_skipped(self, brand_id: int, dry_run: bool = False) -> dict[str, int]:
-        """Final events the registry skipped for a retryable reason (RETRYABLE_SKIPS) go back to
-        eligible, to be batched again; counts by reason. Each keeps its sequence number and
-        record, so the registry's record-once check still guards it: nothing can be paid twice.
-        With `dry_run`, only the counts."""
-        skipped = (events.c.brand_id == brand_id, events.c.state == "final",
+    def requeue_skipped(
+        self, policy: Policy, address_for: Callable[[str], str], dry_run: bool = False
+    ) -> dict[str, int]:
+        """Final events of the policy's brand that the registry skipped for a retryable reason
+        (RETRYABLE_SKIPS) go back to eligible, to be batched again; counts by reason. Each keeps
+        its sequence number, so the registry's record-once check still guards it: nothing can be
+        paid twice. Its address is resolved again (the customer may have linked a wallet since),
+        and a kind the current policy no longer rewards becomes ineligible instead, as a new
+        event would (a co-signer would refuse the batch). With `dry_run`, only the counts."""
+        skipped = (events.c.brand_id == policy.brand_id, events.c.state == "final",
                    events.c.reason.in_([NOT_REWARDED + reason for reason in RETRYABLE_SKIPS]))
+        counts: dict[str, int] = {}
         with self._transaction() as connection:
-            rows = connection.execute(
-                select(events.c.reason, func.count()).where(*skipped).group_by(events.c.reason)
-            ).all()
-            if not dry_run and rows:
-                connection.execute(update(events).where(*skipped).values(state="eligible", batch_id=None, reason=None))
-        return {reason.removeprefix(NOT_REWARDED): int(count) for reason, count in rows}
+            rows = connection.execute(select(events.c.event_id, events.c.customer_id, events.c.kind,
+                                             events.c.customer_address, events.c.reason).where(*skipped)).all()
+            changes = []
+            for row in rows:
+                reason = row.reason.removeprefix(NOT_REWARDED)
+                counts[reason] = counts.get(reason, 0) + 1
+                kind = FeedbackKind(row.kind)
+                if policy.rule_for(kind) is None:
+                    changes.append({"key": row.event_id, "new_state": "ineligible", "address": row.customer_address,
+                                    "why": f"kind {kind.name.lower()} is not rewarded by policy v{policy.version}"})
+                else:
+                    changes.append({"key": row.event_id, "new_state": "eligible",
+                                    "address": address_for(row.customer_id), "why": None})
+            if not dry_run and changes:
+                connection.execute(
+                    update(events)
+                    .where(events.c.event_id == bindparam("key"), events.c.state == "final")
+                    .values(state=bindparam("new_state"), customer_address=bindparam("address"),
+                            reason=bindparam("why"), batch_id=None),
+                    changes,
+                )
+        return counts
 
     def resign(self, batch_id: int) -> None:
         """Signed but never mined, and its deadline is passing: back to open, to be signed

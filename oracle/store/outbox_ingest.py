@@ -38,10 +38,7 @@ def _conflict(stored: Any, event: HelpdeskEvent) -> EventIdConflict | None:
     keeps its event), and neither changes the reward."""
     if (stored.customer_id, stored.kind) == (event.customer_id, int(event.kind)):
         return None
-    return EventIdConflict(
-        f"event id {event.helpdesk_event_id!r} of {event.source} was stored for another customer or kind "
-        f"({stored.customer_id!r}, {FeedbackKind(stored.kind).name.lower()}): give each event its own id"
-    )
+    return EventIdConflict(event.source, event.helpdesk_event_id, stored.customer_id, FeedbackKind(stored.kind).name.lower())
 
 
 class OutboxIngest:

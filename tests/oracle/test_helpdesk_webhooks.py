@@ -182,6 +182,18 @@ def test_an_intercom_rating_is_stored_for_the_brands_own_customer_id(client, out
     assert outbox.vault.open(row.event_id).content["rating"] == 5
 
 
+def test_an_intercom_rating_whose_contact_changed_keeps_the_first_and_answers_200(client, outbox) -> None:
+    """Intercom's id is one per conversation: a re-rating after the lead was identified names
+    another customer. One reward per conversation, the first kept; a 2xx, or Intercom retries."""
+    assert intercom_post(client, rating_notification("160", external_id=None)).status_code == 202
+    again = intercom_post(client, rating_notification("160", external_id="cust-77"))
+    assert (again.status_code, again.json()) == (200, {
+        "status": "ignored",
+        "reason": "event id 'csat:conversation:160' was stored for another customer or kind: the first is kept",
+    })
+    assert outbox.event_row(csat_id("intercom", "conversation:160")).customer_id == "intercom:5ba682d23d7cf92bef87bfd4"
+
+
 def test_an_intercom_contact_without_external_id_is_namespaced(client, outbox) -> None:
     assert intercom_post(client, rating_notification("148", external_id=None)).status_code == 202
     assert outbox.event_row(csat_id("intercom", "conversation:148")).customer_id == "intercom:5ba682d23d7cf92bef87bfd4"
