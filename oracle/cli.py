@@ -4,6 +4,8 @@
     servicecoin serve | work   the same split in two processes: webhooks only | everything else
     servicecoin ingest FILE    backfill a JSONL or CSV export
     servicecoin status         events per state, batches in flight, the signer's balance
+    servicecoin retry-skipped  send again the records the registry skipped for a cap or the supply limit
+    servicecoin report         most active customers, churn risk, the kinds of feedback that come least
     servicecoin verify ID      an event's record on chain, and whether the stored content opens it
     servicecoin erase CUSTOMER crypto-shred a customer's feedback (the chain stays intact)
     servicecoin wallet link    move a customer's coins and history to their own wallet
@@ -139,7 +141,10 @@ def work(ctx: click.Context, metrics_port: int | None) -> None:
     config, oracle = _checked_oracle(ctx)
     if metrics_port is not None:
         # Batch outcomes, gas and latency are counted in this process, which has no web server.
-        _guard(lambda: start_http_server(metrics_port, addr=config.server.host, registry=oracle.metrics.registry))
+        try:
+            start_http_server(metrics_port, addr=config.server.host, registry=oracle.metrics.registry)
+        except OSError as exc:
+            raise Failure(f"--metrics-port {metrics_port}: cannot serve metrics there ({exc.strerror})") from None
         log.info("metrics served", extra={"port": metrics_port})
     loops = _background_loops(config, oracle)
     stop = threading.Event()

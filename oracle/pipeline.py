@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from eth_keys.exceptions import ValidationError
+from eth_keys.exceptions import BadSignature, ValidationError
 
 from oracle import failpoints
 from oracle.chain.registry import RegistryClient
@@ -209,7 +209,7 @@ class Pipeline:
         check names what is wrong)."""
         try:
             signed_by = {recover_signer(digest, signature).lower() for signature in signatures}
-        except (ValueError, ValidationError):  # not a signature at all: signing again replaces it
+        except (ValueError, ValidationError, BadSignature):  # not a usable signature: signing again replaces it
             return True
         return signed_by != {signer.address.lower() for signer in self.signers}
 

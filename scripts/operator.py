@@ -3,6 +3,7 @@
     python scripts/operator.py --network sepolia deploy [--dry-run] [--config FILE]
     python scripts/operator.py --rpc-url $SEPOLIA_RPC_URL add-signer BRAND 0x...
     python scripts/operator.py ... remove-signer BRAND 0x... | rotate-signer BRAND OLD NEW | set-quorum BRAND N
+    python scripts/operator.py ... deactivate-brand BRAND | activate-brand BRAND
     python scripts/operator.py ... announce-price ITEM COINS | cancel-price-change ITEM
     python scripts/operator.py ... pause [coin|registry|redemption|all] | unpause [...]
     python scripts/operator.py ... transfer-admin NEW | accept-admin | cancel-admin-transfer
@@ -157,6 +158,31 @@ def set_quorum(obj: dict[str, Any], brand_id: int, quorum: int) -> None:
     if not 1 <= quorum <= count:
         raise click.ClickException(f"the quorum must be between 1 and brand {brand_id}'s {count} signer(s)")
     sent(registry.setQuorum(brand_id, quorum, {"from": obj["deployer"]}))
+
+
+@cli.command("deactivate-brand")
+@BRAND
+@click.pass_obj
+def deactivate_brand(obj: dict[str, Any], brand_id: int) -> None:
+    """Refuse a brand's batches (its key compromised, or the brand rewarding other brands'
+    customers); every other brand goes on. `pause registry` stops them all."""
+    registry = recorded("FeedbackRegistry")
+    if not registered_brand(registry, brand_id)["active"]:
+        click.echo(f"brand {brand_id} is already inactive: nothing sent")
+        return
+    sent(registry.setBrandActive(brand_id, False, {"from": obj["deployer"]}))
+
+
+@cli.command("activate-brand")
+@BRAND
+@click.pass_obj
+def activate_brand(obj: dict[str, Any], brand_id: int) -> None:
+    """Accept a deactivated brand's batches again."""
+    registry = recorded("FeedbackRegistry")
+    if registered_brand(registry, brand_id)["active"]:
+        click.echo(f"brand {brand_id} is already active: nothing sent")
+        return
+    sent(registry.setBrandActive(brand_id, True, {"from": obj["deployer"]}))
 
 
 @cli.command("announce-price")

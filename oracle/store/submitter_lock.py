@@ -16,26 +16,31 @@ from sqlalchemy.engine import make_url
 from oracle.errors import OracleError
 
 
-class SubmitterLockHeld(OracleError):
-    """Another process already submits from this outbox."""
+class SubmitterLockError(OracleError):
+    """Another process already submits from this outbox, or its lock file cannot be made."""
 
 
 def hold_submitter_lock(store_url: str) -> int | None:
     """Takes the submitter lock of the outbox at `store_url` for this process (the returned
-    descriptor holds it; keep it open), or raises SubmitterLockHeld naming the holder's pid.
+    descriptor holds it; keep it open), or raises SubmitterLockError naming the holder's pid.
     None: not an SQLite file, nothing to lock."""
     url = make_url(store_url)
     database = url.database if url.get_backend_name() == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
+    # The real file: two spellings of one database (a symlink, a relative path) share one lock.
+    database = os.path.realpath(database)
     path = database + "-submitter.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise SubmitterLockError(f"cannot create the submitter lock {path}: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
         os.close(fd)
-        raise SubmitterLockHeld(
+        raise SubmitterLockError(
             f"another `servicecoin run` or `work` (pid {holder}) is submitting from this outbox ({database}): "
             "run one per outbox and signer key"
         ) from None

@@ -254,6 +254,11 @@ def test_operator_commands_change_signers_and_pause(testnet, workdir) -> None:
     assert operator(testnet, workdir, "set-quorum", "1", "5").returncode == 1
     unknown = operator(testnet, workdir, "add-signer", "9", new_signer)
     assert unknown.returncode == 1 and "brand 9 is not registered on the registry" in unknown.stderr
+    assert operator(testnet, workdir, "deactivate-brand", "1").returncode == 0
+    assert not registry.functions.brandOf(1).call()[5]  # Brand.active
+    assert "already inactive: nothing sent" in operator(testnet, workdir, "deactivate-brand", "1").stdout
+    assert operator(testnet, workdir, "activate-brand", "1").returncode == 0
+    assert registry.functions.brandOf(1).call()[5]
     assert operator(testnet, workdir, "pause", "registry").returncode == 0
     assert registry.functions.paused().call()
     assert operator(testnet, workdir, "unpause", "registry").returncode == 0
