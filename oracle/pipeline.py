@@ -44,6 +44,9 @@ class Batching:
     max_size: int
     max_age: float
     deadline_seconds: int
+    # A co-signer refuses a batch with more records of one customer (its own limit, 20 by
+    # default); more would block every later batch. Records over it wait for the next batch.
+    max_records_per_customer: int = 20
 
 
 @dataclass
@@ -131,7 +134,8 @@ class Pipeline:
             if not (full or old):
                 return opened
             batch = self.outbox.open_batch(
-                self.brand_id, self.batching.max_size, now=int(self.clock()), occurred_by=chain_time
+                self.brand_id, self.batching.max_size, now=int(self.clock()), occurred_by=chain_time,
+                max_per_customer=self.batching.max_records_per_customer,
             )
             if batch is None:
                 return opened

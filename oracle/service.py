@@ -132,7 +132,8 @@ def build_oracle(
     metrics = OracleMetrics(outbox.counts_by_state, lambda: w3.eth.get_balance(submitter.address), clock=clock)
     outbox.observe_writer_waits(metrics.store_lock_wait_seconds.observe)
     identity = build_identity(config, outbox, environ)
-    batching = Batching(config.batching.max_size, config.batching.max_age_seconds, config.batching.deadline_seconds)
+    batching = Batching(config.batching.max_size, config.batching.max_age_seconds, config.batching.deadline_seconds,
+                        config.batching.max_records_per_customer)
     pipeline = Pipeline(outbox, policy, registry, signers, submitter, identity.address_for, batching, metrics, clock=clock)
     ingest = IngestConfig(brand_id=config.brand_id, max_body_bytes=config.server.max_body_bytes)
     relay = build_relay_endpoint(config, w3, outbox, environ, clock)

@@ -194,15 +194,21 @@ class Outbox(OutboxIngest, OutboxReads):
 
     # ------------------------------------------------------------ batches
 
-    def open_batch(self, brand_id: int, max_size: int, now: int, occurred_by: int | None = None) -> OpenBatch | None:
+    def open_batch(
+        self, brand_id: int, max_size: int, now: int, occurred_by: int | None = None, max_per_customer: int | None = None
+    ) -> OpenBatch | None:
         """Moves up to `max_size` eligible events of a brand, lowest sequence numbers first, into
-        a new batch; with `occurred_by`, only events that occurred by then. None when there is
-        nothing to batch."""
+        a new batch; with `occurred_by`, only events that occurred by then; with
+        `max_per_customer`, at most that many of one customer's (the rest wait for a later
+        batch). None when there is nothing to batch."""
         query = select(events).where(events.c.state == "eligible", events.c.brand_id == brand_id)
         if occurred_by is not None:
             query = query.where(events.c.occurred_at <= occurred_by)
         with self._transaction() as connection:
-            rows = connection.execute(query.order_by(events.c.seq).limit(max_size)).all()
+            if max_per_customer is None:
+                rows = connection.execute(query.order_by(events.c.seq).limit(max_size)).all()
+            else:
+                rows = self._within_customer_limit(connection, query, max_size, max_per_customer)
             if not rows:
                 return None
             batch_id = connection.execute(
@@ -221,6 +227,29 @@ class Outbox(OutboxIngest, OutboxReads):
             BatchRecord(r.event_id, r.customer_address, r.seq, r.kind, r.occurred_at, r.content_commitment) for r in rows
         )
         return OpenBatch(batch_id=int(batch_id), brand_id=brand_id, records=records)
+
+    @staticmethod
+    def _within_customer_limit(connection: Connection, query: Any, max_size: int, max_per_customer: int) -> list[Any]:
+        """The lowest-seq eligible rows, at most `max_per_customer` per customer, up to `max_size`:
+        read in pages, so one customer's long backlog cannot hide everyone else's events."""
+        rows: list[Any] = []
+        per_customer: dict[str, int] = {}
+        page = max_size * 4
+        # A bounded scan: a backlog of one customer's events fills batches of `max_per_customer`
+        # without reading the whole backlog for each.
+        for offset in range(0, 10 * page, page):
+            if len(rows) == max_size:
+                break
+            candidates = connection.execute(query.order_by(events.c.seq).limit(page).offset(offset)).all()
+            for row in candidates:
+                if per_customer.get(row.customer_address, 0) < max_per_customer:
+                    per_customer[row.customer_address] = per_customer.get(row.customer_address, 0) + 1
+                    rows.append(row)
+                    if len(rows) == max_size:
+                        break
+            if len(candidates) < page:
+                break
+        return rows
 
     def mark_signed(
         self, batch_id: int, policy_hash: bytes, deadline: int, digest: bytes, signatures: list[bytes]

@@ -248,15 +248,21 @@ def test_a_record_skipped_for_the_customer_cap_is_rewarded_by_a_retry_in_the_nex
     assert oracle.outbox.event_row(second).reason == "not rewarded by this transaction: CustomerCapReached"
     assert deployment.coin.balanceOf(customer) == (5 + 5) * COIN  # the welcome bonus and one reward
 
-    chain.sleep(86_400)  # the next cap period
-    chain.mine()
-    assert "re-queued 1 record(s): CustomerCapReached 1" in retry()
-    run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 2}, chain)
-    row = oracle.outbox.event_row(second)
-    assert (row.reason, row.seq) == (None, seq)
-    assert deployment.registry.isRecorded(1, seq)
-    assert deployment.coin.balanceOf(customer) == (5 + 5 + 5) * COIN
-    assert "nothing to retry" in retry()
+    # The next cap period, then back: later tests (a co-signer on the wall clock) need the
+    # chain's clock where it was, and Anvil's revert restores it.
+    chain.snapshot()
+    try:
+        chain.sleep(86_400)
+        chain.mine()
+        assert "re-queued 1 record(s): CustomerCapReached 1" in retry()
+        run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 2}, chain)
+        row = oracle.outbox.event_row(second)
+        assert (row.reason, row.seq) == (None, seq)
+        assert deployment.registry.isRecorded(1, seq)
+        assert deployment.coin.balanceOf(customer) == (5 + 5 + 5) * COIN
+        assert "nothing to retry" in retry()
+    finally:
+        chain.revert()
 
 
 def test_two_of_two_signers_co_sign_each_batch(oracle_files, deployment, chain, accounts) -> None:
