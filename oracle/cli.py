@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import threading
 import time
@@ -68,6 +67,8 @@ from oracle.runner import StepRunner
 from oracle.startup_check import startup_problems
 
 log = logging.getLogger("servicecoin")
+# The submitter lock's descriptor, held for the life of the process.
+_SUBMITTER_LOCKS: list[int | None] = []
 
 
 class Failure(click.ClickException):
@@ -162,10 +163,9 @@ def _checked_oracle(ctx: click.Context) -> tuple[OracleConfig, Any]:
     """The assembled oracle, after the start-up self-check (exit 2 naming every mismatch)."""
     config = _load(ctx)
     configure_logging(config.log_format)
-    # Held while the command runs: `run` and `work` are the outbox's one submitter.
-    lock = _guard(lambda: hold_submitter_lock(config.store.url))
-    if lock is not None:
-        ctx.call_on_close(lambda: os.close(lock))
+    # `run` and `work` are the outbox's one submitter. Never closed here: released when the
+    # process exits, after its last loop thread, not when the command returns.
+    _SUBMITTER_LOCKS.append(_guard(lambda: hold_submitter_lock(config.store.url)))
     oracle = _guard(lambda: build_oracle(config))
     problems = _guard(oracle.self_check)
     if problems:
@@ -275,7 +275,9 @@ def retry_skipped(ctx: click.Context, dry_run: bool) -> None:
     outbox = _guard(lambda: open_outbox(config))
     policy = _guard(lambda: load_policy_for(config)).policy
     identity = _guard(lambda: build_identity(config, outbox))
-    counts = _guard(lambda: outbox.requeue_skipped(policy, identity.address_for, dry_run=dry_run))
+    counts, left = _guard(lambda: outbox.requeue_skipped(policy, identity.address_for, dry_run=dry_run))
+    if left:
+        click.echo(f"not retried: {sum(left.values())} record(s) of a kind policy v{policy.version} no longer rewards")
     if not counts:
         click.echo("nothing to retry: no record was skipped for a cap or the supply limit")
         return

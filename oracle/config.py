@@ -107,9 +107,10 @@ class BatchingConfig(_Strict):
     max_size: int = Field(default=100, ge=1, le=500)  # the registry's MAX_BATCH_SIZE is 500
     max_age_seconds: float = Field(default=5, gt=0)  # a partial batch goes out after this
     deadline_seconds: int = Field(default=3600, ge=60)  # signatures expire after this
-    # At most this many records of one customer per batch: at most the co-signers' own limit
-    # (`limits.max_records_per_customer`), or they refuse the batch.
-    max_records_per_customer: int = Field(default=20, ge=1, le=500)
+    # At most this many records of one customer per batch. Unset: 20 when co-signers are
+    # configured (their `limits.max_records_per_customer` default; more and they refuse the
+    # batch), no limit otherwise. Set it to your co-signers' limit if they changed theirs.
+    max_records_per_customer: int | None = Field(default=None, ge=1, le=500)
 
 
 class ServerConfig(_Strict):

@@ -22,6 +22,7 @@ from oracle.identity import LinkRefused
 from oracle.notes.queue import NoteQueue
 from oracle.privacy import PrivacyError, commitment
 from oracle.service import build_identity, build_wallet_linker, connect, open_outbox
+from oracle.store.outbox import NOT_REWARDED, RETRYABLE_SKIPS
 from oracle.store.schema import NOTE_STATES
 from oracle.units import svc
 
@@ -57,6 +58,10 @@ def register(
         if proof is None:
             if row is None:
                 click.echo("chain:   no record: no such event here or on chain (check the id, or --source)")
+            elif row.reason and row.reason.startswith(NOT_REWARDED):
+                retry = " (`servicecoin retry-skipped` can send it again)" if any(
+                    row.reason.endswith(reason) for reason in RETRYABLE_SKIPS) else ""
+                click.echo(f"chain:   no record: the registry skipped it ({row.reason.removeprefix(NOT_REWARDED)}){retry}")
             elif row.state in ("confirmed", "final"):
                 click.echo(f"chain:   no record, although this outbox says {row.state}: wrong registry, or a reorg removed it")
             else:

@@ -30,6 +30,7 @@ log = logging.getLogger("servicecoin.pipeline")
 _TRANSIENT_REVERTS = {"EnforcedPause", "BrandNotActive"}
 # Refusals of a batch's signatures: after a quorum raised or a key rotated, the batch was signed
 # by a set of keys the registry no longer accepts.
+_MAX_BATCHES_PER_STEP = 20
 _SIGNATURE_REVERTS = {"QuorumNotReached", "UnknownSigner", "SignersNotAscending"}
 # Re-sign a batch when less than this remains before its deadline.
 _DEADLINE_MARGIN = 120
@@ -46,7 +47,8 @@ class Batching:
     deadline_seconds: int
     # A co-signer refuses a batch with more records of one customer (its own limit, 20 by
     # default); more would block every later batch. Records over it wait for the next batch.
-    max_records_per_customer: int = 20
+    # None: no limit (no co-signer to refuse).
+    max_records_per_customer: int | None = None
 
 
 @dataclass
@@ -127,7 +129,9 @@ class Pipeline:
         # (which it would do if the oracle's clock ran ahead of the chain's).
         chain_time = self._chain_time
         opened = 0
-        while True:
+        # Bounded, so that signing and submitting follow within the step even behind a long
+        # backlog of one customer's records (the runner starts the next step at once).
+        while opened < _MAX_BATCHES_PER_STEP:
             count, oldest = self.outbox.eligible_backlog(self.brand_id)
             full = count >= self.batching.max_size
             old = count > 0 and oldest is not None and self.clock() - oldest >= self.batching.max_age
@@ -140,6 +144,7 @@ class Pipeline:
             if batch is None:
                 return opened
             opened += 1
+        return opened
 
     # ------------------------------------------------------------ signing
 

@@ -36,6 +36,7 @@ from oracle.redeem.relay_http import RelayEndpoint
 from oracle.redeem.relay_limit import RollingLimit
 from oracle.ingest.signatures import require_secret
 from oracle.cosign.client import RemoteCosigner
+from oracle.cosign.review import CosignLimits
 from oracle.startup_check import startup_problems
 from oracle.signer import PASSWORD_FILE_ENV, BatchSigner, Signer, keystore_password, load_keystore
 from oracle.store.outbox import Outbox
@@ -133,12 +134,20 @@ def build_oracle(
     outbox.observe_writer_waits(metrics.store_lock_wait_seconds.observe)
     identity = build_identity(config, outbox, environ)
     batching = Batching(config.batching.max_size, config.batching.max_age_seconds, config.batching.deadline_seconds,
-                        config.batching.max_records_per_customer)
+                        records_per_customer_limit(config))
     pipeline = Pipeline(outbox, policy, registry, signers, submitter, identity.address_for, batching, metrics, clock=clock)
     ingest = IngestConfig(brand_id=config.brand_id, max_body_bytes=config.server.max_body_bytes)
     relay = build_relay_endpoint(config, w3, outbox, environ, clock)
     app = create_app(outbox, ingest, build_sources(config, environ), metrics, clock=clock, relay=relay)
     return Oracle(config, outbox, policy, w3, registry, signers, submitter, pipeline, metrics, app)
+
+
+def records_per_customer_limit(config: OracleConfig) -> int | None:
+    """How many records of one customer a batch may hold: as configured, else the co-signers'
+    default limit when there are co-signers (more and they refuse the batch), else no limit."""
+    if config.batching.max_records_per_customer is not None:
+        return config.batching.max_records_per_customer
+    return CosignLimits().max_records_per_customer if config.cosigners else None
 
 
 def build_identity(config: OracleConfig, outbox: Outbox, environ: Mapping[str, str] | None = None) -> Identity:

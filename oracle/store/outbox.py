@@ -230,26 +230,18 @@ class Outbox(OutboxIngest, OutboxReads):
 
     @staticmethod
     def _within_customer_limit(connection: Connection, query: Any, max_size: int, max_per_customer: int) -> list[Any]:
-        """The lowest-seq eligible rows, at most `max_per_customer` per customer, up to `max_size`:
-        read in pages, so one customer's long backlog cannot hide everyone else's events."""
-        rows: list[Any] = []
-        per_customer: dict[str, int] = {}
-        page = max_size * 4
-        # A bounded scan: a backlog of one customer's events fills batches of `max_per_customer`
-        # without reading the whole backlog for each.
-        for offset in range(0, 10 * page, page):
-            if len(rows) == max_size:
-                break
-            candidates = connection.execute(query.order_by(events.c.seq).limit(page).offset(offset)).all()
-            for row in candidates:
-                if per_customer.get(row.customer_address, 0) < max_per_customer:
-                    per_customer[row.customer_address] = per_customer.get(row.customer_address, 0) + 1
-                    rows.append(row)
-                    if len(rows) == max_size:
-                        break
-            if len(candidates) < page:
-                break
-        return rows
+        """The lowest-seq eligible rows with at most `max_per_customer` per customer, up to
+        `max_size`, in one query: each row is ranked within its customer's, so however long one
+        customer's backlog, everyone else's events are in the next batch."""
+        ranked = query.add_columns(
+            func.row_number().over(partition_by=events.c.customer_address, order_by=events.c.seq).label("rank")
+        ).subquery()
+        return list(connection.execute(
+            select(*[ranked.c[column.name] for column in events.columns])
+            .where(ranked.c.rank <= max_per_customer)
+            .order_by(ranked.c.seq)
+            .limit(max_size)
+        ).all())
 
     def mark_signed(
         self, batch_id: int, policy_hash: bytes, deadline: int, digest: bytes, signatures: list[bytes]
@@ -343,39 +335,37 @@ class Outbox(OutboxIngest, OutboxReads):
 
     def requeue_skipped(
         self, policy: Policy, address_for: Callable[[str], str], dry_run: bool = False
-    ) -> dict[str, int]:
+    ) -> tuple[dict[str, int], dict[str, int]]:
         """Final events of the policy's brand that the registry skipped for a retryable reason
-        (RETRYABLE_SKIPS) go back to eligible, to be batched again; counts by reason. Each keeps
-        its sequence number, so the registry's record-once check still guards it: nothing can be
-        paid twice. Its address is resolved again (the customer may have linked a wallet since),
-        and a kind the current policy no longer rewards becomes ineligible instead, as a new
-        event would (a co-signer would refuse the batch). With `dry_run`, only the counts."""
+        (RETRYABLE_SKIPS) go back to eligible, to be batched again. Each keeps its sequence
+        number, so the registry's record-once check still guards it: nothing can be paid twice.
+        Its address is resolved again (the customer may have linked a wallet since). A kind the
+        current policy no longer rewards is left as it is (a co-signer would refuse it).
+        Returns (re-queued, left) counts by reason. With `dry_run`, only the counts."""
         skipped = (events.c.brand_id == policy.brand_id, events.c.state == "final",
                    events.c.reason.in_([NOT_REWARDED + reason for reason in RETRYABLE_SKIPS]))
-        counts: dict[str, int] = {}
+        requeued: dict[str, int] = {}
+        left: dict[str, int] = {}
         with self._transaction() as connection:
-            rows = connection.execute(select(events.c.event_id, events.c.customer_id, events.c.kind,
-                                             events.c.customer_address, events.c.reason).where(*skipped)).all()
+            rows = connection.execute(
+                select(events.c.event_id, events.c.customer_id, events.c.kind, events.c.reason).where(*skipped)
+            ).all()
             changes = []
             for row in rows:
                 reason = row.reason.removeprefix(NOT_REWARDED)
-                counts[reason] = counts.get(reason, 0) + 1
-                kind = FeedbackKind(row.kind)
-                if policy.rule_for(kind) is None:
-                    changes.append({"key": row.event_id, "new_state": "ineligible", "address": row.customer_address,
-                                    "why": f"kind {kind.name.lower()} is not rewarded by policy v{policy.version}"})
-                else:
-                    changes.append({"key": row.event_id, "new_state": "eligible",
-                                    "address": address_for(row.customer_id), "why": None})
+                if policy.rule_for(FeedbackKind(row.kind)) is None:
+                    left[reason] = left.get(reason, 0) + 1
+                    continue
+                requeued[reason] = requeued.get(reason, 0) + 1
+                changes.append({"key": row.event_id, "address": address_for(row.customer_id)})
             if not dry_run and changes:
                 connection.execute(
                     update(events)
                     .where(events.c.event_id == bindparam("key"), events.c.state == "final")
-                    .values(state=bindparam("new_state"), customer_address=bindparam("address"),
-                            reason=bindparam("why"), batch_id=None),
+                    .values(state="eligible", customer_address=bindparam("address"), reason=None, batch_id=None),
                     changes,
                 )
-        return counts
+        return requeued, left
 
     def resign(self, batch_id: int) -> None:
         """Signed but never mined, and its deadline is passing: back to open, to be signed

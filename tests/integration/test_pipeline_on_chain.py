@@ -243,6 +243,10 @@ def test_a_record_skipped_for_the_customer_cap_is_rewarded_by_a_retry_in_the_nex
         assert result.exit_code == 0, result.output
         return result.output
 
+    verify = CliRunner().invoke(cli, ["-c", str(oracle_files.config_path), "verify", "ev-511", "--source", "generic"],
+                                env=oracle_files.environ)
+    assert verify.exit_code == 5  # no record on chain
+    assert "the registry skipped it (CustomerCapReached) (`servicecoin retry-skipped` can send it again)" in verify.output
     assert "re-queued 1 record(s): CustomerCapReached 1" in retry()
     run_until(oracle, lambda: oracle.outbox.counts_by_state() == {"final": 2}, chain)
     assert oracle.outbox.event_row(second).reason == "not rewarded by this transaction: CustomerCapReached"

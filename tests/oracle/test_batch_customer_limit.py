@@ -53,3 +53,24 @@ def test_without_a_limit_the_lowest_seqs_fill_the_batch(outbox: Outbox, policy) 
         k: v.model_copy(update={"max_per_customer_per_day": None}) for k, v in policy.kinds.items()}})
     backlog(outbox, limitless, {"busy": 12})
     assert len(outbox.open_batch(brand_id=1, max_size=10, now=T0).records) == 10
+
+
+def test_a_backlog_far_longer_than_a_batch_does_not_hide_the_others(outbox: Outbox, policy) -> None:  # noqa: F811
+    limitless = policy.model_copy(update={"kinds": {
+        k: v.model_copy(update={"max_per_customer_per_day": None}) for k, v in policy.kinds.items()}})
+    backlog(outbox, limitless, {"busy": 600, "late": 1})
+    first = outbox.open_batch(brand_id=1, max_size=10, now=T0, max_per_customer=3)
+    assert customers_of(first) == {address_for("busy"): 3, address_for("late"): 1}
+
+
+def test_the_limit_applies_where_a_cosigner_would_refuse_or_when_set(tmp_path) -> None:
+    from oracle.config import OracleConfig
+    from oracle.service import records_per_customer_limit
+
+    base = {"brand_id": 1, "policy": "policy.yaml", "chain": {"rpc_url": "http://127.0.0.1:9", "chain_id": 1,
+            "registry": "0x" + "11" * 20}, "signers": [{"keystore": "oracle.json"}], "sources": {"generic": {"secret_env": "G"}}}
+    cosigner = {"url": "http://127.0.0.1:9", "address": "0x" + "22" * 20, "secret_env": "C"}
+    assert records_per_customer_limit(OracleConfig.model_validate(base)) is None
+    assert records_per_customer_limit(OracleConfig.model_validate({**base, "cosigners": [cosigner]})) == 20
+    assert records_per_customer_limit(OracleConfig.model_validate(
+        {**base, "cosigners": [cosigner], "batching": {"max_records_per_customer": 5}})) == 5

@@ -42,7 +42,7 @@ def test_cap_and_supply_skips_go_back_to_eligible_with_their_sequence_numbers(ou
     seqs = [outbox.event_row(e.id).seq for e in helpdesk]
     before = {r.event_id: r for r in outbox.batch_records(batch.batch_id)}
     counts = outbox.requeue_skipped(policy, address_for)
-    assert counts == {"CustomerCapReached": 1, "BrandCapReached": 1, "SupplyLimitReached": 1}
+    assert counts == ({"CustomerCapReached": 1, "BrandCapReached": 1, "SupplyLimitReached": 1}, {})
     assert outbox.counts_by_state() == {"eligible": 3, "final": 2}
     rows = [outbox.event_row(e.id) for e in helpdesk[:3]]
     assert [(r.state, r.seq, r.batch_id, r.reason) for r in rows] == [("eligible", s, None, None) for s in seqs[:3]]
@@ -54,21 +54,21 @@ def test_cap_and_supply_skips_go_back_to_eligible_with_their_sequence_numbers(ou
 
 def test_other_skips_and_rewarded_records_stay_final(outbox: Outbox, policy) -> None:  # noqa: F811
     helpdesk, _ = final_batch(outbox, policy, {0: "AlreadyRecorded", 1: "LifetimeLimitReached", 2: "ZeroCustomer"})
-    assert outbox.requeue_skipped(policy, address_for) == {}
+    assert outbox.requeue_skipped(policy, address_for) == ({}, {})
     assert outbox.counts_by_state() == {"final": 4}
     assert outbox.event_row(helpdesk[0].id).reason == NOT_REWARDED + "AlreadyRecorded"
 
 
 def test_a_dry_run_counts_and_changes_nothing(outbox: Outbox, policy) -> None:  # noqa: F811
     final_batch(outbox, policy, {0: "CustomerCapReached", 1: "CustomerCapReached"})
-    assert outbox.requeue_skipped(policy, address_for, dry_run=True) == {"CustomerCapReached": 2}
+    assert outbox.requeue_skipped(policy, address_for, dry_run=True) == ({"CustomerCapReached": 2}, {})
     assert outbox.counts_by_state() == {"final": 4}
 
 
 def test_another_brands_skips_are_left_alone(outbox: Outbox, policy) -> None:  # noqa: F811
     final_batch(outbox, policy, {0: "CustomerCapReached"})
     other_brand = policy.model_copy(update={"brand_id": 2})
-    assert outbox.requeue_skipped(other_brand, address_for) == {}
+    assert outbox.requeue_skipped(other_brand, address_for) == ({}, {})
     assert outbox.counts_by_state() == {"final": 4}
 
 
@@ -83,14 +83,14 @@ def test_a_retried_record_goes_to_the_wallet_linked_since(outbox: Outbox, policy
     assert outbox.open_batch(brand_id=1, max_size=10, now=T0 + 100).records[0].customer_address == wallet
 
 
-def test_a_kind_the_policy_no_longer_rewards_is_not_retried(outbox: Outbox, policy) -> None:  # noqa: F811
+def test_a_kind_the_policy_no_longer_rewards_is_left_as_it_is(outbox: Outbox, policy) -> None:  # noqa: F811
     """Decided under the policy of today, as a new event would be: a co-signer holding the
     current policy would refuse a batch carrying a kind it no longer rewards."""
     helpdesk, _ = final_batch(outbox, policy, {0: "CustomerCapReached", 1: "CustomerCapReached"})
     without_csat = policy.model_copy(update={"kinds": {k: v for k, v in policy.kinds.items() if k != "csat_rating"}})
-    assert outbox.requeue_skipped(without_csat, address_for) == {"CustomerCapReached": 2}
-    assert outbox.counts_by_state() == {"ineligible": 2, "final": 2}
-    assert outbox.event_row(helpdesk[0].id).reason == f"kind csat_rating is not rewarded by policy v{policy.version}"
+    assert outbox.requeue_skipped(without_csat, address_for) == ({}, {"CustomerCapReached": 2})
+    assert outbox.counts_by_state() == {"final": 4}  # left as they were, reason and all
+    assert outbox.event_row(helpdesk[0].id).reason == NOT_REWARDED + "CustomerCapReached"
 
 
 def test_the_command_reports_what_it_requeued(installation) -> None:  # noqa: F811
