@@ -55,8 +55,8 @@ from oracle.signer import BatchSigner
 from oracle.typed_data import Domain
 from oracle.service import build_oracle, build_sources, connect, load_policy_for, load_signer_account, open_outbox
 from oracle.service import build_identity, build_redemptions
-from oracle.store.submitter_lock import hold_submitter_lock
 from oracle.service import build_notes_worker, build_ops_sender, build_wallet_linker
+from oracle.store.submitter_lock import hold_submitter_lock
 from oracle.redeem.commands import register as register_redemption_commands
 from oracle.redeem.relay_cli import register as register_relay_commands
 # verify's exit statuses, re-exported: scripts and tests import them from here.

@@ -30,8 +30,9 @@ log = logging.getLogger("servicecoin.pipeline")
 _TRANSIENT_REVERTS = {"EnforcedPause", "BrandNotActive"}
 # Refusals of a batch's signatures: after a quorum raised or a key rotated, the batch was signed
 # by a set of keys the registry no longer accepts.
-_MAX_BATCHES_PER_STEP = 20
 _SIGNATURE_REVERTS = {"QuorumNotReached", "UnknownSigner", "SignersNotAscending"}
+# Batches opened per step at most, before signing and submitting.
+_MAX_BATCHES_PER_STEP = 20
 # Re-sign a batch when less than this remains before its deadline.
 _DEADLINE_MARGIN = 120
 # Events decided per step, in transactions of at most this many: each holds the outbox's write
@@ -209,7 +210,6 @@ class Pipeline:
                 break  # later batches would fail the same way; retry on the next step
             submitted += 1
         return submitted
-
 
     def _signed_by_other_keys(self, digest: bytes, signatures: list[bytes]) -> bool:
         """Whether stored signatures come from another set of keys than the oracle's signers

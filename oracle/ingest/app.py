@@ -33,14 +33,14 @@ from oracle.ingest.sources import Delivery, PayloadError, Source
 from oracle.ingest.strict_json import MalformedJSON, parse_object
 from oracle.metrics import OracleMetrics
 from oracle.store.outbox import EventIdConflict, Outbox
-
-log = logging.getLogger("servicecoin.ingest")
-# Whose ids are the brand's own: a reused one is refused (409) rather than ignored.
-GENERIC_SOURCE = "generic"
 from oracle.validation import describe
 
 if TYPE_CHECKING:  # the relay's module imports this one's helpers
     from oracle.redeem.relay_http import RelayEndpoint
+
+log = logging.getLogger("servicecoin.ingest")
+# Whose ids are the brand's own: a reused one is refused (409) rather than ignored.
+GENERIC_SOURCE = "generic"
 
 DEFAULT_MAX_BODY = 64 * 1024
 
