@@ -166,11 +166,7 @@ def set_quorum(obj: dict[str, Any], brand_id: int, quorum: int) -> None:
 def deactivate_brand(obj: dict[str, Any], brand_id: int) -> None:
     """Refuse a brand's batches (its key compromised, or the brand rewarding other brands'
     customers); every other brand goes on. `pause registry` stops them all."""
-    registry = recorded("FeedbackRegistry")
-    if not registered_brand(registry, brand_id)["active"]:
-        click.echo(f"brand {brand_id} is already inactive: nothing sent")
-        return
-    sent(registry.setBrandActive(brand_id, False, {"from": obj["deployer"]}))
+    set_brand_active(obj, brand_id, False)
 
 
 @cli.command("activate-brand")
@@ -178,11 +174,15 @@ def deactivate_brand(obj: dict[str, Any], brand_id: int) -> None:
 @click.pass_obj
 def activate_brand(obj: dict[str, Any], brand_id: int) -> None:
     """Accept a deactivated brand's batches again."""
+    set_brand_active(obj, brand_id, True)
+
+
+def set_brand_active(obj: dict[str, Any], brand_id: int, active: bool) -> None:
     registry = recorded("FeedbackRegistry")
-    if registered_brand(registry, brand_id)["active"]:
-        click.echo(f"brand {brand_id} is already active: nothing sent")
+    if registered_brand(registry, brand_id)["active"] == active:
+        click.echo(f"brand {brand_id} is already {'active' if active else 'inactive'}: nothing sent")
         return
-    sent(registry.setBrandActive(brand_id, True, {"from": obj["deployer"]}))
+    sent(registry.setBrandActive(brand_id, active, {"from": obj["deployer"]}))
 
 
 @cli.command("announce-price")

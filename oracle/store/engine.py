@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 
 
 def create_outbox_engine(url: str) -> Engine:
@@ -81,12 +81,18 @@ class WriterLock:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
-def _lock_path(engine: Engine) -> str | None:
-    """The lock file of an SQLite database file; None for in-memory SQLite and other databases."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
+def sqlite_file(url: URL) -> str | None:
+    """The file of an SQLite database; None for in-memory SQLite and other databases."""
+    database = url.database if url.get_backend_name() == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return database + "-writer.lock"
+    return database
+
+
+def _lock_path(engine: Engine) -> str | None:
+    """The writers' lock file beside an SQLite database file (None: nothing to lock)."""
+    database = sqlite_file(engine.url)
+    return None if database is None else database + "-writer.lock"
 
 
 _WRITE_OPTION = "servicecoin_write"

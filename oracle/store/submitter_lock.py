@@ -14,6 +14,7 @@ import os
 from sqlalchemy.engine import make_url
 
 from oracle.errors import OracleError
+from oracle.store.engine import sqlite_file
 
 
 class SubmitterLockError(OracleError):
@@ -24,9 +25,8 @@ def hold_submitter_lock(store_url: str) -> int | None:
     """Takes the submitter lock of the outbox at `store_url` for this process (the returned
     descriptor holds it; keep it open), or raises SubmitterLockError naming the holder's pid.
     None: not an SQLite file, nothing to lock."""
-    url = make_url(store_url)
-    database = url.database if url.get_backend_name() == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
+    database = sqlite_file(make_url(store_url))
+    if database is None:
         return None
     # The real file: two spellings of one database (a symlink, a relative path) share one lock.
     database = os.path.realpath(database)
