@@ -30,6 +30,13 @@ NETWORK_SETTINGS = {
     "development": {"evm_version": "shanghai"},
     "ganache-cli": {"evm_version": "shanghai"},
 }
+# Anvil keeps the states of its last few hundred blocks in memory and, by default, writes the
+# older ones to ~/.foundry/anvil/tmp, a full copy of the state per block, never removed when
+# brownie stops it: one `make test` wrote 8.4 GB there, and a full disk failed the suite.
+# The tests never read a state that old, so nothing is written to disk. Brownie has no
+# setting for the flag (its anvil settings are a fixed list), so it goes in the command.
+ANVIL_COMMAND = "anvil --max-persisted-states 0"
+NETWORK_COMMANDS = {"development": ANVIL_COMMAND}
 
 
 class SetupError(RuntimeError):
@@ -94,6 +101,9 @@ def configure_brownie_networks() -> None:
     for network_id, wanted in NETWORK_SETTINGS.items():
         current = CONFIG.networks[network_id].get("cmd_settings") or {}
         changes = [f"{key}={value}" for key, value in wanted.items() if current.get(key) != value]
+        command = NETWORK_COMMANDS.get(network_id)
+        if command is not None and CONFIG.networks[network_id].get("cmd") != command:
+            changes.append(f"cmd={command}")
         if not changes:
             continue
         subprocess.run(

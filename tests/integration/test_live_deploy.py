@@ -30,7 +30,7 @@ def testnet():
     port = free_port()
     anvil = subprocess.Popen(
         ["anvil", "--port", str(port), "--chain-id", str(SEPOLIA), "--block-time", "1", "--hardfork", "shanghai",
-         "--silent"],
+         "--max-persisted-states", "0", "--silent"],  # nothing left in ~/.foundry (tools/setup_toolchain.py)
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

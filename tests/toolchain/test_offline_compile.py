@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,36 @@ def test_setup_configures_ganache_and_anvil_for_shanghai(setup_output, fresh_hom
     settings = {net["id"]: net.get("cmd_settings") or {} for net in config["development"]}
     assert settings["ganache-cli"]["evm_version"] == "shanghai"
     assert settings["development"]["evm_version"] == "shanghai"
+
+
+def test_the_configured_anvil_leaves_no_block_states_on_disk(setup_output, fresh_home) -> None:
+    """Anvil's default writes a copy of the state per block to ~/.foundry/anvil/tmp and never
+    removes it: a whole `make test` once filled the disk. The command `make setup` configures
+    keeps none there, and still answers for the recent blocks the oracle and the tests read."""
+    from web3 import HTTPProvider, Web3
+
+    from oracle.ingest.server import free_port
+
+    config = yaml.safe_load((Path(fresh_home["HOME"]) / ".brownie" / "network-config.yaml").read_text())
+    command = next(net["cmd"] for net in config["development"] if net["id"] == "development").split(" ")
+    port = free_port()
+    anvil = subprocess.Popen([*command, "--port", str(port), "--silent"], env=fresh_home,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        w3 = Web3(HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 60}))
+        deadline = time.monotonic() + 20
+        while not w3.is_connected():
+            assert time.monotonic() < deadline and anvil.poll() is None, "anvil did not start"
+            time.sleep(0.1)
+        sender, receiver = w3.eth.accounts[:2]
+        w3.eth.send_transaction({"from": sender, "to": receiver, "value": 1})
+        assert w3.provider.make_request("anvil_mine", [hex(1000)]).get("error") is None  # default: ~990 files
+        assert w3.eth.get_balance(receiver, block_identifier=w3.eth.block_number - 300) > 0
+    finally:
+        anvil.terminate()
+        anvil.wait(timeout=30)
+    states = Path(fresh_home["HOME"]) / ".foundry" / "anvil" / "tmp"
+    assert not states.exists() or not any(path.is_file() for path in states.rglob("*"))
 
 
 def test_setup_is_idempotent(setup_output, fresh_home) -> None:

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from setup_toolchain import ANVIL_COMMAND  # noqa: E402 - the same Anvil command as `development`
+
 BROWNIE = Path(sys.executable).with_name("brownie")
 NETWORK = "audit-coverage"
 SETTINGS = {
@@ -31,9 +34,11 @@ def main() -> int:
 
     settings = [f"{key}={str(value).lower() if isinstance(value, bool) else value}" for key, value in SETTINGS.items()]
     if NETWORK not in CONFIG.networks:
-        command = ["networks", "add", "Development", NETWORK, "cmd=anvil", "host=http://127.0.0.1", *settings]
-    elif (CONFIG.networks[NETWORK].get("cmd_settings") or {}) != SETTINGS:
-        command = ["networks", "modify", NETWORK, "cmd=anvil", *settings]
+        command = ["networks", "add", "Development", NETWORK, f"cmd={ANVIL_COMMAND}", "host=http://127.0.0.1", *settings]
+    elif (CONFIG.networks[NETWORK].get("cmd_settings") or {}, CONFIG.networks[NETWORK].get("cmd")) != (
+        SETTINGS, ANVIL_COMMAND
+    ):
+        command = ["networks", "modify", NETWORK, f"cmd={ANVIL_COMMAND}", *settings]
     else:
         return 0
     subprocess.run([str(BROWNIE), *command], check=True, capture_output=True, cwd=ROOT)
