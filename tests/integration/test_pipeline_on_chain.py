@@ -304,6 +304,7 @@ def test_a_batch_signed_before_the_quorum_rose_is_signed_again_by_the_new_keys(
     deployment.registry.setQuorum(1, 2, {"from": accounts[0]})
     with serving(before.app) as url, httpx.Client(base_url=url, timeout=10) as client:
         assert generic_event(client, 650, customer="raised-quorum").status_code == 202
+    chain.mine()  # the chain's clock passes the event's time (batches wait for that)
     problems = step_until_problem(before, steps=40, pause=0.1)
     assert any("QuorumNotReached(1, 2)" in p for p in problems), problems
     key = event_id(1, "generic", "ev-650")
