@@ -6,6 +6,7 @@ file; reading ones take no lock. The same code runs on PostgreSQL, where row loc
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import threading
 import time
@@ -122,3 +123,23 @@ def chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
     """`values` in slices small enough for one IN (...) clause: SQLite binds at most 32766
     parameters per statement."""
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+# Keys of the PostgreSQL advisory locks the outbox takes (the first of the two 32-bit keys;
+# the second names the brand, or 0). Any constant works, as long as each purpose has its own.
+MIGRATION_LOCK = 0x5C01
+DECISION_LOCK = 0x5C02
+SUBMITTER_LOCK = 0x5C03
+RELAY_LIMIT_LOCK = 0x5C04
+
+
+def serialise(connection: Connection, purpose: int, key: int | str = 0) -> None:
+    """Makes the rest of this writing transaction run alone among those of the same purpose
+    and key (a brand id, a customer). On SQLite every writing transaction already does (the
+    writer lock above); on PostgreSQL two could read the same rows before either writes, so
+    this takes a transaction-scoped advisory lock, released at commit or rollback, even if the
+    process dies."""
+    if connection.dialect.name == "postgresql":
+        if isinstance(key, str):  # the lock's second key is a 32-bit integer
+            key = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (purpose, key))

@@ -27,7 +27,15 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from oracle.kinds import FeedbackKind
 from oracle.policy import Decision, Event, Policy, decide
 from oracle.privacy import ContentVault
-from oracle.store.engine import chunks, create_outbox_engine, observe_writer_waits, write_transaction
+from oracle.store.engine import (
+    DECISION_LOCK,
+    MIGRATION_LOCK,
+    chunks,
+    create_outbox_engine,
+    observe_writer_waits,
+    serialise,
+    write_transaction,
+)
 from oracle.store.errors import EventIdConflict, IllegalTransition, StoreError  # noqa: F401 - re-exported
 from oracle.store.history import History
 from oracle.store.outbox_ingest import OutboxIngest, utc_day  # noqa: F401 - utc_day re-exported
@@ -100,6 +108,7 @@ class Outbox(OutboxIngest, OutboxReads):
         # on a new outbox (`servicecoin serve` and `servicecoin work`) queue here; with the tables
         # created outside it, the second failed with "database is locked".
         with self._transaction() as connection:
+            serialise(connection, MIGRATION_LOCK)  # PostgreSQL: else two CREATE TABLEs race
             metadata.create_all(connection)
             current = connection.execute(select(func.max(schema_version.c.version))).scalar()
             if current is not None and current > SCHEMA_VERSION:
@@ -123,6 +132,9 @@ class Outbox(OutboxIngest, OutboxReads):
         The history is read once for the group and the decisions written with executemany."""
         decisions = []
         with self._transaction() as connection:
+            # First: on PostgreSQL, another decider's rows and history would otherwise be read
+            # before it commits, and decided (and numbered) twice.
+            serialise(connection, DECISION_LOCK, policy.brand_id)
             rows = connection.execute(
                 select(events)
                 .where(events.c.state == "received", events.c.brand_id == policy.brand_id)
