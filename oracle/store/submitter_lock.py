@@ -1,31 +1,41 @@
 """One process submits batches from an outbox: `servicecoin run` or `work`, never two. Two would
 race for the signer's nonces and for the same batches (each seeing the other's state changes as
-illegal transitions). An flock(2) on a file beside an SQLite outbox, held for the process's
-life: the kernel releases it when the holder dies, so a crash never leaves it stale.
-
-PostgreSQL outboxes are not locked here: run one `work` per outbox and signer key by hand
-(docs/brand-integration.md §10)."""
+illegal transitions). The lock is held for the process's life and dies with it, so a crash never
+leaves it stale:
+- SQLite: an flock(2) on a file beside the database; the kernel releases it with the process.
+- PostgreSQL: a session advisory lock on a connection of its own; the server releases it when
+  that connection ends, the process's exit or death included. The connection names the
+  holder's pid and host (application_name), which the refusal quotes.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import socket
 
+from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from oracle.errors import OracleError
-from oracle.store.engine import sqlite_file
+from oracle.store.engine import SUBMITTER_LOCK, sqlite_file
 
 
 class SubmitterLockError(OracleError):
     """Another process already submits from this outbox, or its lock file cannot be made."""
 
 
-def hold_submitter_lock(store_url: str) -> int | None:
-    """Takes the submitter lock of the outbox at `store_url` for this process (the returned
-    descriptor holds it; keep it open), or raises SubmitterLockError naming the holder's pid.
-    None: not an SQLite file, nothing to lock."""
-    database = sqlite_file(make_url(store_url))
+def hold_submitter_lock(store_url: str) -> int | Connection | None:
+    """Takes the submitter lock of the outbox at `store_url` for this process, or raises
+    SubmitterLockError naming the holder. What is returned holds the lock: keep it open (a
+    descriptor for SQLite, a connection for PostgreSQL). None: an in-memory SQLite outbox,
+    which no other process can open."""
+    url = make_url(store_url)
+    if url.get_backend_name() == "postgresql":
+        return _hold_on_postgresql(store_url)
+    database = sqlite_file(url)
     if database is None:
         return None
     # The real file: two spellings of one database (a symlink, a relative path) share one lock.
@@ -47,3 +57,25 @@ def hold_submitter_lock(store_url: str) -> int | None:
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     return fd
+
+
+def _hold_on_postgresql(store_url: str) -> Connection:
+    holder = f"servicecoin submitter pid {os.getpid()} on {socket.gethostname()}"
+    engine = create_engine(store_url, poolclass=NullPool, connect_args={"application_name": holder[:63]})
+    try:
+        connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        taken = connection.exec_driver_sql("SELECT pg_try_advisory_lock(%s, 0)", (SUBMITTER_LOCK,)).scalar()
+        if taken:
+            return connection
+        other = connection.exec_driver_sql(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = 0 AND l.granted",
+            (SUBMITTER_LOCK,),
+        ).scalar()
+        connection.close()
+    except SQLAlchemyError as exc:
+        raise SubmitterLockError(f"cannot take the submitter lock in the outbox database: {exc.__cause__ or exc}") from None
+    raise SubmitterLockError(
+        f"another `servicecoin run` or `work` ({other or 'unknown'}) is submitting from this outbox "
+        f"({make_url(store_url).render_as_string(hide_password=True)}): run one per outbox and signer key"
+    )

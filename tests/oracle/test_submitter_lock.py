@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,44 @@ def test_a_lock_that_cannot_be_created_says_so(tmp_path: Path) -> None:
         hold_submitter_lock(f"sqlite:///{tmp_path / 'missing-dir' / 'outbox.db'}")
 
 
-def test_databases_other_than_an_sqlite_file_are_not_locked() -> None:
-    assert hold_submitter_lock("sqlite://") is None
-    assert hold_submitter_lock("postgresql+psycopg://user@host/servicecoin") is None
+def test_an_in_memory_outbox_is_not_locked() -> None:
+    assert hold_submitter_lock("sqlite://") is None  # no other process can open it
+
+
+def test_on_postgresql_a_second_holder_is_refused_naming_the_first(postgres_url: str) -> None:
+    first = hold_submitter_lock(postgres_url)
+    try:
+        with pytest.raises(SubmitterLockError, match=rf"submitter pid {os.getpid()} on .*\) is submitting from this outbox"):
+            hold_submitter_lock(postgres_url)
+    finally:
+        first.close()  # the holder goes away: the next one may start
+    hold_submitter_lock(postgres_url).close()
+
+
+def test_on_postgresql_the_lock_dies_with_a_killed_holder(postgres_url: str) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from oracle.store.submitter_lock import hold_submitter_lock; "
+         "lock = hold_submitter_lock(sys.argv[1]); print('held', flush=True); time.sleep(60)", postgres_url],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(SubmitterLockError, match=f"pid {holder.pid} "):
+        hold_submitter_lock(postgres_url)
+    holder.kill()  # SIGKILL: no clean-up runs; the server ends the session with the socket
+    holder.wait()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            hold_submitter_lock(postgres_url).close()
+            break
+        except SubmitterLockError:
+            assert time.monotonic() < deadline, "the lock outlived its killed holder"
+            time.sleep(0.1)
+
+
+def test_an_unreachable_postgresql_outbox_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SubmitterLockError, match="cannot take the submitter lock in the outbox database"):
+        hold_submitter_lock(f"postgresql+psycopg://postgres@/servicecoin?host={tmp_path}")  # no server there
 
 
 def test_work_refuses_to_start_beside_another_submitter(installation) -> None:  # noqa: F811
