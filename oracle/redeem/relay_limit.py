@@ -16,7 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, delete, func, insert, select
 
 from oracle.errors import OracleError
-from oracle.store.engine import write_transaction
+from oracle.store.engine import RELAY_LIMIT_LOCK, serialise, write_transaction
 from oracle.store.schema import relay_uses
 
 DAY = 86_400
@@ -44,6 +44,8 @@ class RollingLimit:
         now = self.clock()
         key = key.lower()
         with write_transaction(self.engine) as connection:
+            # PostgreSQL: else two `serve` processes could both count the last free slot.
+            serialise(connection, RELAY_LIMIT_LOCK, key)
             connection.execute(delete(relay_uses).where(relay_uses.c.customer == key,
                                                         relay_uses.c.used_at <= now - self.window))
             used, oldest = connection.execute(

@@ -6,6 +6,7 @@ signatures verify on chain is pinned by tests/contracts/redemption/test_gasless_
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from oracle.redeem.relay import (
     StaleSignature,
     require_signer,
 )
+from oracle.store.engine import create_outbox_engine
 from oracle.store.outbox import Outbox
 from oracle.redeem.relay_limit import RateLimited, RollingLimit
 from oracle.redeem.signed_messages import (
@@ -175,8 +177,8 @@ def test_an_order_takes_a_lowercase_address_and_checksums_it() -> None:
 
 class TestRollingLimit:
     @pytest.fixture
-    def engine(self, tmp_path: Path):
-        return Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", b"\0" * 32).engine
+    def engine(self, outbox_url: str):
+        return Outbox.open(outbox_url, b"\0" * 32).engine  # SQLite and PostgreSQL
 
     def test_the_limit_holds_per_customer_over_any_day(self, engine) -> None:
         now = [1000.0]
@@ -199,6 +201,29 @@ class TestRollingLimit:
         RollingLimit(engine, 2, clock=lambda: now[0]).acquire(CUSTOMER)  # another process, same database
         with pytest.raises(RateLimited):
             RollingLimit(engine, 2, clock=lambda: now[0]).acquire(CUSTOMER)  # after a restart
+
+    def test_processes_racing_for_the_last_slots_never_exceed_the_limit(self, outbox_url: str) -> None:
+        """Several `serve` processes, each with its own connections, relay for one customer at
+        the same instant: exactly `limit` get through."""
+        Outbox.open(outbox_url, b"\0" * 32)  # the tables
+        engines = [create_outbox_engine(outbox_url) for _ in range(8)]
+        start = threading.Barrier(len(engines))
+        outcomes: list[str] = []
+
+        def relay(engine) -> None:
+            start.wait()
+            try:
+                RollingLimit(engine, 3, clock=lambda: 7000.0).acquire(CUSTOMER)
+                outcomes.append("relayed")
+            except RateLimited:
+                outcomes.append("limited")
+
+        threads = [threading.Thread(target=relay, args=(engine,)) for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["limited"] * 5 + ["relayed"] * 3
 
     def test_a_limit_below_one_is_refused(self, engine) -> None:
         with pytest.raises(ValueError):
