@@ -94,9 +94,9 @@ def brand():
 
 
 @pytest.fixture
-def setup(tmp_path, brand):
+def setup(outbox_url, brand):
     master = secrets.token_bytes(32)
-    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    url = outbox_url  # SQLite and PostgreSQL
     chain = FakeRedemptionChain()
     clock = Clock()
 

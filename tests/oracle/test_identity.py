@@ -27,8 +27,8 @@ OTHER_WALLET = Account.from_key(keccak(text="bob's own wallet")).address
 
 
 @pytest.fixture
-def outbox(tmp_path: Path) -> Outbox:
-    return Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", secrets.token_bytes(32))
+def outbox(outbox_url: str) -> Outbox:
+    return Outbox.open(outbox_url, secrets.token_bytes(32))  # SQLite and PostgreSQL
 
 
 @pytest.fixture

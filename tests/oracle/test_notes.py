@@ -116,8 +116,8 @@ class Clock:
 
 
 @pytest.fixture
-def outbox(tmp_path: Path) -> Outbox:
-    return Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", secrets.token_bytes(32))
+def outbox(outbox_url: str) -> Outbox:
+    return Outbox.open(outbox_url, secrets.token_bytes(32))  # SQLite and PostgreSQL
 
 
 def make_final(outbox: Outbox, *helpdesk_ids: str, source: str = "zendesk") -> list[bytes]:

@@ -29,8 +29,8 @@ def redeemed(rid: int, block: int, customer: str = ALICE, item: int = 0) -> Chai
 
 
 @pytest.fixture
-def store(tmp_path) -> RedemptionStore:
-    return RedemptionStore(Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", secrets.token_bytes(32)).engine)
+def store(outbox_url: str) -> RedemptionStore:
+    return RedemptionStore(Outbox.open(outbox_url, secrets.token_bytes(32)).engine)  # SQLite and PostgreSQL
 
 
 def apply(store: RedemptionStore, *logs: ChainLog, watcher: RedemptionWatcher | None = None) -> None:

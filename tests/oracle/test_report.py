@@ -21,8 +21,8 @@ SURVEY, REVIEW, QUESTION = FeedbackKind.SURVEY_RESPONSE, FeedbackKind.PRODUCT_RE
 
 
 @pytest.fixture
-def outbox(tmp_path) -> Outbox:
-    return Outbox.open(f"sqlite:///{tmp_path / 'outbox.db'}", keccak(text="master"))
+def outbox(outbox_url: str) -> Outbox:
+    return Outbox.open(outbox_url, keccak(text="master"))  # SQLite and PostgreSQL
 
 
 class Events:
