@@ -1,7 +1,7 @@
 """The outbox's database engine: SQLite in WAL mode whose writing transactions take the write
 lock at their start (BEGIN IMMEDIATE) and queue first on a lock shared by every process on the
-file; reading ones take no lock. The same code runs on PostgreSQL, where row locks
-(SELECT ... FOR UPDATE) serialise what must be."""
+file; reading ones take no lock. The same code runs on PostgreSQL, where
+transaction-scoped advisory locks (`serialise`, below) serialise what must be."""
 
 from __future__ import annotations
 

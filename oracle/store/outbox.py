@@ -10,7 +10,7 @@ restart needs: the signed transaction's bytes, hash and nonce once submitted; th
 confirmed.
 
 SQLite (WAL, one writer at a time: every transaction begins IMMEDIATE) is the default; the
-same code runs on PostgreSQL, where `with_for_update` locks the sequence counter row.
+same code runs on PostgreSQL, where deciders of a brand take an advisory lock (engine.serialise).
 """
 
 from __future__ import annotations

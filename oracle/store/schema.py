@@ -1,5 +1,5 @@
 """Tables of the outbox, in SQLAlchemy Core so that one codebase runs on SQLite (default, one
-oracle instance) and PostgreSQL (several instances: row locks serialise sequence numbers).
+oracle instance) and PostgreSQL (several instances: advisory locks serialise deciders).
 
 Amounts are integers in coin units (18 decimals), stored as decimal strings: SQLite's integers
 are 64-bit (10 coins is already 10**19 units) and its NUMERIC would silently fall back to a
