@@ -140,6 +140,16 @@ def serialise(connection: Connection, purpose: int, key: int | str = 0) -> None:
     this takes a transaction-scoped advisory lock, released at commit or rollback, even if the
     process dies."""
     if connection.dialect.name == "postgresql":
-        if isinstance(key, str):  # the lock's second key is a 32-bit integer
-            key = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (purpose, key))
+        connection.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(CAST(%s AS integer), CAST(%s AS integer))", (purpose, lock_key(key))
+        )
+
+
+def lock_key(key: int | str) -> int:
+    """The advisory lock's second key, a signed 32-bit integer: a brand id (uint32, as on
+    chain) wrapped into that range one to one, or 32 bits of a string's SHA-256."""
+    if isinstance(key, str):
+        return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+    if not 0 <= key < 2**32:
+        raise ValueError(f"lock key {key} is not a uint32")
+    return key - 2**32 if key >= 2**31 else key

@@ -149,6 +149,15 @@ def test_sequence_numbers_are_per_brand(outbox: Outbox, policy) -> None:
     assert (outbox.event_row(first.id).seq, outbox.event_row(other.id).seq) == (1, 1)
 
 
+def test_a_brand_id_beyond_31_bits_is_decided(outbox: Outbox, policy) -> None:
+    # Brand ids are uint32, as on chain; PostgreSQL's advisory lock keys are signed 32-bit.
+    big = policy.model_copy(update={"brand_id": 4_000_000_000})
+    event = helpdesk_event(1, brand=4_000_000_000)
+    receive(outbox, event)
+    assert [decision.eligible for _, decision in outbox.decide_received(big, address_for)] == [True]
+    assert outbox.event_row(event.id).seq == 1
+
+
 def test_a_failure_mid_decision_rolls_everything_back(outbox: Outbox, policy) -> None:
     receive(outbox, *[helpdesk_event(n, customer=f"c{n}") for n in range(1, 4)])
 
