@@ -39,6 +39,10 @@ class CustodialWallets:
         self._brand_id = brand_id
         self.address_for = lru_cache(maxsize=65536)(self._address_for)
 
+    @property
+    def brand_id(self) -> int:
+        return self._brand_id
+
     def account_for(self, customer_id: str) -> LocalAccount:
         counter = 0
         while True:

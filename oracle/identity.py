@@ -6,7 +6,8 @@ holds yet, so every reward decided from then on goes to the wallet. The coins an
 already at the custodial address move on chain afterwards (oracle/linking.py).
 
 Why requests cannot race the pipeline: the pipeline resolves addresses inside its deciding
-transaction, which holds the outbox's write lock (SQLite: BEGIN IMMEDIATE). A link committed
+transaction, which holds the outbox's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the
+brand's decision lock, which a request takes too). A link committed
 before that transaction began is seen by `address_for` (it reads the latest commit); a link
 committed after it waited for the lock, and then re-addressed what the decision made eligible.
 """
@@ -23,7 +24,7 @@ from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from oracle.custody import CustodialWallets
 from oracle.errors import OracleError
-from oracle.store.engine import write_transaction
+from oracle.store.engine import DECISION_LOCK, serialise, write_transaction
 from oracle.store.schema import events, wallet_links
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -114,6 +115,9 @@ class Identity:
                 raise LinkRefused(f"{wallet} is {what}, not a customer's wallet")
         now = int(self._clock())
         with write_transaction(self._engine) as connection:
+            # PostgreSQL: wait for a decision in progress, whose events would otherwise be made
+            # eligible at the custodial address just after this re-addressed none of them.
+            serialise(connection, DECISION_LOCK, self._wallets.brand_id)
             existing = connection.execute(select(wallet_links).where(wallet_links.c.customer_id == customer_id)).first()
             if existing is not None:
                 if existing.address.lower() == wallet.lower():
@@ -218,6 +222,16 @@ class _LinkLookup:
         self._local = threading.local()
 
     def wallet_of(self, customer_id: str) -> str | None:
+        try:
+            return self._read(customer_id)
+        except self._engine.dialect.loaded_dbapi.Error:
+            # The kept connection may be dead (a database restart, a failover) or stuck in an
+            # aborted transaction: drop it and read once more on a new one, which raises if the
+            # database is really unreachable. Kept, it would fail every later lookup.
+            self._discard()
+            return self._read(customer_id)
+
+    def _read(self, customer_id: str) -> str | None:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self._engine.raw_connection()
@@ -230,3 +244,8 @@ class _LinkLookup:
         if self._engine.dialect.name != "sqlite":
             connection.commit()  # end the read transaction the driver opened
         return None if row is None else str(row[0])
+
+    def _discard(self) -> None:
+        connection, self._local.connection = getattr(self._local, "connection", None), None
+        if connection is not None:
+            connection.invalidate()  # closed, and never handed back to the pool

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,43 @@ def earn(outbox: Outbox, identity: Identity, policy, *events: HelpdeskEvent) -> 
 def links(outbox: Outbox) -> list:
     with outbox.engine.connect() as connection:
         return connection.execute(select(wallet_links)).all()
+
+
+def test_a_link_requested_during_a_decision_readdresses_what_it_decided(
+    outbox_url: str, outbox: Outbox, wallets: CustodialWallets, policy
+) -> None:
+    """`servicecoin wallet link` (another process, its own connections) while the pipeline is
+    between reading the customer's address and committing: the link waits for the decision,
+    then re-addresses its event. Without waiting it would re-address nothing, and the reward
+    would go to the custodial address after all."""
+    decider = Identity(outbox.engine, wallets, clock=lambda: T0)
+    linker = Identity(Outbox.open(outbox_url, secrets.token_bytes(32)).engine, wallets, clock=lambda: T0)
+    outbox.receive(rating(1, "zendesk:race"), {"rating": "good"}, received_at=T0)
+    requested = []
+    link = threading.Thread(target=lambda: requested.append(linker.request_link("zendesk:race", WALLET)))
+
+    def address_for(customer_id: str) -> str:
+        address = decider.address_for(customer_id)  # no link yet: the custodial address
+        link.start()
+        link.join(timeout=1.0)  # it finishes here only if it does not wait for this decision
+        return address
+
+    outbox.decide_received(policy, address_for)
+    link.join(timeout=30)
+    assert requested[0].readdressed == 1
+    assert outbox.event_row(rating(1, "zendesk:race").id).customer_address == WALLET
+
+
+def test_the_wallet_lookup_survives_a_lost_database_connection(postgres_url: str, wallets: CustodialWallets) -> None:
+    outbox = Outbox.open(postgres_url, secrets.token_bytes(32))
+    identity = Identity(outbox.engine, wallets, clock=lambda: T0)
+    identity.request_link("zendesk:7881", WALLET)
+    assert identity.address_for("zendesk:7881") == WALLET  # the lookup now keeps a connection
+    with outbox.engine.connect() as connection:  # as a server restart or a failover would
+        connection.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    assert identity.address_for("zendesk:7881") == WALLET
+    assert identity.address_for("zendesk:7881") == WALLET
 
 
 def test_an_unlinked_customer_is_paid_at_the_custodial_address(identity: Identity, wallets: CustodialWallets) -> None:
