@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -56,7 +57,7 @@ from oracle.typed_data import Domain
 from oracle.service import build_oracle, build_sources, connect, load_policy_for, load_signer_account, open_outbox
 from oracle.service import build_identity, build_redemptions
 from oracle.service import build_notes_worker, build_ops_sender, build_wallet_linker
-from oracle.store.submitter_lock import hold_submitter_lock
+from oracle.store.submitter_lock import PostgresSubmitterLock, hold_submitter_lock
 from oracle.redeem.commands import register as register_redemption_commands
 from oracle.redeem.relay_cli import register as register_relay_commands
 # verify's exit statuses, re-exported: scripts and tests import them from here.
@@ -67,8 +68,10 @@ from oracle.runner import StepRunner
 from oracle.startup_check import startup_problems
 
 log = logging.getLogger("servicecoin")
-# The submitter lock's descriptor, held for the life of the process.
-_SUBMITTER_LOCKS: list[int | None] = []
+# The submitter lock (a descriptor, or a PostgreSQL connection), held for the life of the process.
+_SUBMITTER_LOCKS: list[int | PostgresSubmitterLock | None] = []
+# Set when a PostgreSQL submitter lock was lost: the process stops, and exits 1.
+_SUBMITTER_LOCK_LOST = threading.Event()
 
 
 class Failure(click.ClickException):
@@ -157,6 +160,8 @@ def work(ctx: click.Context, metrics_port: int | None) -> None:
         stop.wait()
     finally:
         _stop(loops)
+    if _SUBMITTER_LOCK_LOST.is_set():
+        raise Failure("stopped: the submitter lock was lost; start `work` again once the database is back")
 
 
 def _checked_oracle(ctx: click.Context) -> tuple[OracleConfig, Any]:
@@ -165,7 +170,10 @@ def _checked_oracle(ctx: click.Context) -> tuple[OracleConfig, Any]:
     configure_logging(config.log_format)
     # `run` and `work` are the outbox's one submitter. Never closed here: released when the
     # process exits, after its last loop thread, not when the command returns.
-    _SUBMITTER_LOCKS.append(_guard(lambda: hold_submitter_lock(config.store.url)))
+    lock = _guard(lambda: hold_submitter_lock(config.store.url))
+    _SUBMITTER_LOCKS.append(lock)
+    if isinstance(lock, PostgresSubmitterLock):
+        lock.watch(_stop_for_lost_lock)
     oracle = _guard(lambda: build_oracle(config))
     problems = _guard(oracle.self_check)
     if problems:
@@ -189,6 +197,14 @@ def _background_loops(config: OracleConfig, oracle: Any) -> list[StepRunner]:
     if redemptions:
         loops.append(StepRunner(redemptions.step, config.chain.poll_seconds, "redemptions"))
     return loops + _customer_loops(config, oracle, sender)
+
+
+def _stop_for_lost_lock(message: str) -> None:
+    """Another `work` may start once the lock is gone: this one must not go on submitting.
+    SIGTERM stops `run` (uvicorn's handler) and `work` (its own) as Ctrl-C would."""
+    log.critical(message)
+    _SUBMITTER_LOCK_LOST.set()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stop(loops: list[StepRunner]) -> None:

@@ -5,7 +5,8 @@ leaves it stale:
 - SQLite: an flock(2) on a file beside the database; the kernel releases it with the process.
 - PostgreSQL: a session advisory lock on a connection of its own; the server releases it when
   that connection ends, the process's exit or death included. The connection names the
-  holder's pid and host (application_name), which the refusal quotes.
+  holder's pid and host (application_name), which the refusal quotes. A lost connection loses
+  the lock, so the holder watches it and stops (PostgresSubmitterLock.watch).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import threading
+import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
@@ -27,10 +31,10 @@ class SubmitterLockError(OracleError):
     """Another process already submits from this outbox, or its lock file cannot be made."""
 
 
-def hold_submitter_lock(store_url: str) -> int | Connection | None:
+def hold_submitter_lock(store_url: str) -> int | PostgresSubmitterLock | None:
     """Takes the submitter lock of the outbox at `store_url` for this process, or raises
     SubmitterLockError naming the holder. What is returned holds the lock: keep it open (a
-    descriptor for SQLite, a connection for PostgreSQL). None: an in-memory SQLite outbox,
+    descriptor for SQLite; for PostgreSQL, a lock to `watch`). None: an in-memory SQLite outbox,
     which no other process can open."""
     url = make_url(store_url)
     if url.get_backend_name() == "postgresql":
@@ -59,17 +63,72 @@ def hold_submitter_lock(store_url: str) -> int | Connection | None:
     return fd
 
 
-def _hold_on_postgresql(store_url: str) -> Connection:
+# How often `run` and `work` check that their PostgreSQL lock is still held (seconds).
+WATCH_SECONDS = 5.0
+
+
+class PostgresSubmitterLock:
+    """The session advisory lock, on a connection of its own kept for the process's life.
+
+    The server drops the lock with the session: at the process's exit, but also if the
+    connection is lost (a server restart, a failover, an administrator's pg_terminate_backend).
+    Then another `work` may start, so `watch` stops this one. Keepalives on both ends bound how
+    long a vanished peer keeps the session: about a minute, not the system's two hours."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def held(self) -> bool:
+        try:
+            return bool(self.connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
+                "AND classid = %s AND objid = 0 AND objsubid = 2 AND granted", (SUBMITTER_LOCK,),
+            ).scalar())
+        except SQLAlchemyError:
+            return False
+
+    def watch(self, on_lost: Callable[[str], None], interval: float = WATCH_SECONDS) -> threading.Thread:
+        """Checks the lock every `interval` seconds in a daemon thread; calls `on_lost` once if
+        it is gone, and ends."""
+
+        def check() -> None:
+            while self.held():
+                time.sleep(interval)
+            on_lost("the submitter lock in the outbox database was lost (the connection holding it ended): "
+                    "stopping, since another `run` or `work` may now submit")
+
+        thread = threading.Thread(target=check, name="submitter-lock", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+# libpq's client keepalives: a dead server connection is noticed in about a minute.
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+# The same for the server, about this client; and no idle timeout on a connection that only holds a lock.
+_SESSION_SETTINGS = ("SET tcp_keepalives_idle = 30", "SET tcp_keepalives_interval = 10",
+                     "SET tcp_keepalives_count = 3")
+
+
+def _hold_on_postgresql(store_url: str) -> PostgresSubmitterLock:
     holder = f"servicecoin submitter pid {os.getpid()} on {socket.gethostname()}"
-    engine = create_engine(store_url, poolclass=NullPool, connect_args={"application_name": holder[:63]})
+    engine = create_engine(store_url, poolclass=NullPool,
+                           connect_args={"application_name": holder[:63], **_KEEPALIVES})
     try:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        taken = connection.exec_driver_sql("SELECT pg_try_advisory_lock(%s, 0)", (SUBMITTER_LOCK,)).scalar()
+        for setting in _SESSION_SETTINGS:
+            connection.exec_driver_sql(setting)
+        if connection.exec_driver_sql("SELECT current_setting('server_version_num')::int").scalar() >= 140000:
+            connection.exec_driver_sql("SET idle_session_timeout = 0")  # the setting exists from PostgreSQL 14
+        taken = connection.exec_driver_sql("SELECT pg_try_advisory_lock(CAST(%s AS integer), 0)", (SUBMITTER_LOCK,)).scalar()
         if taken:
-            return connection
+            return PostgresSubmitterLock(connection)
         other = connection.exec_driver_sql(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = 0 AND l.granted",
+            "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = 0 AND l.objsubid = 2 AND l.granted "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (SUBMITTER_LOCK,),
         ).scalar()
         connection.close()

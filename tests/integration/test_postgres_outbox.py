@@ -1,6 +1,7 @@
 """Several oracle instances on one PostgreSQL outbox, as the brand guide (§10) describes: two
 `servicecoin serve` processes take webhooks behind a load balancer, one `servicecoin work`
-submits, and a second `work` is refused at start. Each event is stored once, whichever
+submits, and a second `work` is refused at start (and the first stops if its lock's connection
+ends). Each event is stored once, whichever
 instance received it (or both), and rewarded once on chain."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 
 import httpx
 import yaml
+from sqlalchemy import create_engine
 
 from oracle.events import event_id
 from oracle.ingest.server import free_port
@@ -59,11 +61,20 @@ def test_two_serve_instances_and_one_work_on_postgresql_reward_each_event_once(
         assert second.wait(timeout=60) == 1
         refusal = second.stderr.read().decode()
         assert f"submitter pid {worker.pid} on" in refusal and "is submitting from this outbox" in refusal, refusal
+
+        # The lock's connection ends (a server restart, a failover): the lock is gone with it,
+        # so `work` must stop rather than submit beside a successor.
+        with create_engine(postgres_url).connect() as admin:
+            admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE application_name LIKE 'servicecoin submitter%%'")
+        assert worker.wait(timeout=60) == 1
+        assert "the submitter lock was lost" in worker.stderr.read().decode()
     finally:
         for process in processes:
-            process.send_signal(signal.SIGTERM)
-        codes = [process.wait(timeout=30) for process in processes]
-    assert codes[2] == 0, worker.stderr.read().decode()[-1000:]
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
     logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
     assert sorted(bytes(log.args.eventId) for log in logs) == sorted(event_id(1, "generic", f"pg-{n}") for n in range(12))
     assert sorted(log.args.seq for log in logs) == list(range(1, 13))  # dense, each once

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
 from oracle.store.submitter_lock import SubmitterLockError, hold_submitter_lock
 from tests.oracle.test_cli import installation, invoke  # noqa: F401 - the fixture is used by name
@@ -94,6 +96,20 @@ def test_on_postgresql_the_lock_dies_with_a_killed_holder(postgres_url: str) -> 
         except SubmitterLockError:
             assert time.monotonic() < deadline, "the lock outlived its killed holder"
             time.sleep(0.1)
+
+
+def test_on_postgresql_a_lost_lock_connection_is_noticed(postgres_url: str) -> None:
+    lock = hold_submitter_lock(postgres_url)
+    lost: list[str] = []
+    noticed = threading.Event()
+    lock.watch(lambda message: (lost.append(message), noticed.set()), interval=0.1)
+    assert not noticed.wait(0.5)  # held: nothing to report
+    with create_engine(postgres_url).connect() as admin:  # as a server restart or a failover would
+        admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name LIKE 'servicecoin submitter%%'")
+    assert noticed.wait(10)
+    assert "the submitter lock in the outbox database was lost" in lost[0]
+    hold_submitter_lock(postgres_url).close()  # indeed free: another `work` could start
 
 
 def test_an_unreachable_postgresql_outbox_is_a_clear_error(tmp_path: Path) -> None:
