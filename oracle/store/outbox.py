@@ -359,6 +359,9 @@ class Outbox(OutboxIngest, OutboxReads):
         requeued: dict[str, int] = {}
         left: dict[str, int] = {}
         with self._transaction() as connection:
+            # Addresses are resolved here as in a decision: a wallet link waits for this, then
+            # re-addresses what it made eligible (oracle/identity.py).
+            serialise(connection, DECISION_LOCK, policy.brand_id)
             rows = connection.execute(
                 select(events.c.event_id, events.c.customer_id, events.c.kind, events.c.reason).where(*skipped)
             ).all()

@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
 from pathlib import Path
 
+from eth_utils import to_checksum_address
+
+from oracle.custody import CustodialWallets
+from oracle.identity import Identity
 from oracle.store.outbox import NOT_REWARDED, Outbox
 from tests.oracle.test_cli import installation, invoke  # noqa: F401 - the fixture is used by name
 from tests.oracle.test_outbox import (  # noqa: F401 - fixtures used by name
@@ -81,6 +87,30 @@ def test_a_retried_record_goes_to_the_wallet_linked_since(outbox: Outbox, policy
     row = outbox.event_row(helpdesk[0].id)
     assert (row.state, row.customer_address) == ("eligible", wallet)
     assert outbox.open_batch(brand_id=1, max_size=10, now=T0 + 100).records[0].customer_address == wallet
+
+
+def test_a_link_requested_during_a_retry_readdresses_the_retried_record(
+    url: str, outbox: Outbox, policy  # noqa: F811
+) -> None:
+    """`servicecoin wallet link` (its own connections) between the retry's address lookup and
+    its commit: the link waits for the retry, then re-addresses the record it made eligible."""
+    helpdesk, _ = final_batch(outbox, policy, {0: "CustomerCapReached"})
+    wallets = CustodialWallets(secrets.token_bytes(32), brand_id=1)
+    linker = Identity(Outbox.open(url, MASTER_KEY).engine, wallets)
+    wallet = "0x" + "5b" * 20
+    requested = []
+    link = threading.Thread(target=lambda: requested.append(linker.request_link(helpdesk[0].customer_id,
+                                                                               to_checksum_address(wallet))))
+
+    def address_during_a_link(customer_id: str) -> str:
+        link.start()
+        link.join(timeout=1.0)  # it finishes here only if it does not wait for the retry
+        return address_for(customer_id)
+
+    outbox.requeue_skipped(policy, address_during_a_link)
+    link.join(timeout=30)
+    assert requested[0].readdressed == 1
+    assert outbox.event_row(helpdesk[0].id).customer_address == to_checksum_address(wallet)
 
 
 def test_a_kind_the_policy_no_longer_rewards_is_left_as_it_is(outbox: Outbox, policy) -> None:  # noqa: F811
