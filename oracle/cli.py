@@ -72,6 +72,9 @@ log = logging.getLogger("servicecoin")
 _SUBMITTER_LOCKS: list[int | PostgresSubmitterLock | None] = []
 # Set when a PostgreSQL submitter lock was lost: the process stops, and exits 1.
 _SUBMITTER_LOCK_LOST = threading.Event()
+_LOCK_LOST_MESSAGE = "stopped: the submitter lock was lost; start it again once the database is back"
+# The loops of `run` or `work` once started: stopped at once if the lock is lost.
+_RUNNING_LOOPS: list[StepRunner] = []
 
 
 class Failure(click.ClickException):
@@ -113,9 +116,8 @@ def run(ctx: click.Context) -> None:
     """Serve webhooks and submit batches until interrupted (Ctrl-C or SIGTERM)."""
     config, oracle = _checked_oracle(ctx)
     loops = _background_loops(config, oracle)
-    for loop in loops:
-        loop.start()
     try:
+        _start(loops)
         uvicorn.run(oracle.app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
     finally:
         _stop(loops)
@@ -154,14 +156,13 @@ def work(ctx: click.Context, metrics_port: int | None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    for loop in loops:
-        loop.start()
     try:
+        _start(loops)
         stop.wait()
     finally:
         _stop(loops)
     if _SUBMITTER_LOCK_LOST.is_set():
-        raise Failure("stopped: the submitter lock was lost; start `work` again once the database is back")
+        raise Failure(_LOCK_LOST_MESSAGE)
 
 
 def _checked_oracle(ctx: click.Context) -> tuple[OracleConfig, Any]:
@@ -173,6 +174,7 @@ def _checked_oracle(ctx: click.Context) -> tuple[OracleConfig, Any]:
     lock = _guard(lambda: hold_submitter_lock(config.store.url))
     _SUBMITTER_LOCKS.append(lock)
     if isinstance(lock, PostgresSubmitterLock):
+        signal.signal(signal.SIGTERM, _terminated)  # before the watch can send it
         lock.watch(_stop_for_lost_lock)
     oracle = _guard(lambda: build_oracle(config))
     problems = _guard(oracle.self_check)
@@ -200,16 +202,36 @@ def _background_loops(config: OracleConfig, oracle: Any) -> list[StepRunner]:
 
 
 def _stop_for_lost_lock(message: str) -> None:
-    """Another `work` may start once the lock is gone: this one must not go on submitting.
-    SIGTERM stops `run` (uvicorn's handler) and `work` (its own) as Ctrl-C would."""
+    """Another `work` may start once the lock is gone: this one must not go on submitting. Its
+    loops stop at once (each finishes the step it is in), then SIGTERM ends the process: `work`
+    through its own handler, `run` through uvicorn's, which re-raises it into `_terminated`
+    once the server has shut down. Either way the exit status is 1, for a supervisor."""
     log.critical(message)
     _SUBMITTER_LOCK_LOST.set()
+    _stop(list(_RUNNING_LOOPS))
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM while a PostgreSQL submitter lock is held, outside `work`'s own handler (during
+    start-up, or re-raised by uvicorn in `run`): exit 1 if the lock was lost, else die of
+    the signal as before."""
+    if _SUBMITTER_LOCK_LOST.is_set():
+        raise Failure(_LOCK_LOST_MESSAGE)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _start(loops: list[StepRunner]) -> None:
+    for loop in loops:
+        loop.start()
+        _RUNNING_LOOPS.append(loop)
 
 
 def _stop(loops: list[StepRunner]) -> None:
     for loop in loops:
-        loop.stop()
+        if loop in _RUNNING_LOOPS:  # a loop never started cannot be joined
+            loop.stop()
     log.info("oracle stopped")
 
 

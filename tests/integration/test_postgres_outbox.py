@@ -80,3 +80,23 @@ def test_two_serve_instances_and_one_work_on_postgresql_reward_each_event_once(
     assert sorted(log.args.seq for log in logs) == list(range(1, 13))  # dense, each once
     for c in range(4):
         assert deployment.coin.balanceOf(oracle_files.custodial_address(f"pg-{c}")) == (5 * 3 + 5) * COIN
+
+
+def test_run_exits_1_when_its_lock_connection_ends(oracle_files, deployment, postgres_url) -> None:
+    """`run` serves webhooks in uvicorn's main loop: its lost lock must still end it with status
+    1 (a supervisor restarts a failed process, not one killed by a signal)."""
+    settings = yaml.safe_load(oracle_files.config_path.read_text())
+    settings["store"] = {"url": postgres_url}
+    settings["server"]["port"] = port = free_port()
+    oracle_files.config_path.write_text(yaml.safe_dump(settings))
+    process = start(oracle_files, "run")
+    try:
+        wait_healthy(port, process)
+        with create_engine(postgres_url).connect() as admin:
+            admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE application_name LIKE 'servicecoin submitter%%'")
+        assert process.wait(timeout=60) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "the submitter lock was lost" in process.stderr.read().decode()
