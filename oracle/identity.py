@@ -14,6 +14,7 @@ committed after it waited for the lock, and then re-addressed what the decision 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from oracle.errors import OracleError
 from oracle.store.engine import DECISION_LOCK, serialise, write_transaction
 from oracle.store.schema import events, wallet_links
 
+log = logging.getLogger("servicecoin.identity")
 ZERO_ADDRESS = "0x" + "00" * 20
 # Events whose reward is decided but not final: a coin or history still on its way to the address.
 IN_FLIGHT_STATES = ("eligible", "batched", "submitted", "confirmed")
@@ -224,10 +226,11 @@ class _LinkLookup:
     def wallet_of(self, customer_id: str) -> str | None:
         try:
             return self._read(customer_id)
-        except self._engine.dialect.loaded_dbapi.Error:
+        except self._engine.dialect.loaded_dbapi.Error as exc:
             # The kept connection may be dead (a database restart, a failover) or stuck in an
             # aborted transaction: drop it and read once more on a new one, which raises if the
             # database is really unreachable. Kept, it would fail every later lookup.
+            log.warning("wallet lookup: %s; reading again on a new connection", exc)
             self._discard()
             return self._read(customer_id)
 
@@ -248,4 +251,4 @@ class _LinkLookup:
     def _discard(self) -> None:
         connection, self._local.connection = getattr(self._local, "connection", None), None
         if connection is not None:
-            connection.invalidate()  # closed, and never handed back to the pool
+            connection.invalidate()  # its driver connection closed; the pool opens a new one

@@ -72,8 +72,9 @@ class PostgresSubmitterLock:
 
     The server drops the lock with the session: at the process's exit, but also if the
     connection is lost (a server restart, a failover, an administrator's pg_terminate_backend).
-    Then another `work` may start, so `watch` stops this one. Keepalives on both ends bound how
-    long a vanished peer keeps the session: about a minute, not the system's two hours."""
+    Then another `work` may start, so `watch` stops this one. Keepalives and TCP user timeouts
+    on both ends bound how long a vanished peer keeps the session: about a minute, not TCP's
+    defaults (two hours idle, some fifteen minutes sending)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -84,7 +85,7 @@ class PostgresSubmitterLock:
                 "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
                 "AND classid = %s AND objid = 0 AND objsubid = 2 AND granted", (SUBMITTER_LOCK,),
             ).scalar())
-        except SQLAlchemyError:
+        except Exception:  # noqa: BLE001 - any failure to confirm it counts as lost: stopping is the safe side
             return False
 
     def watch(self, on_lost: Callable[[str], None], interval: float = WATCH_SECONDS) -> threading.Thread:
@@ -105,23 +106,27 @@ class PostgresSubmitterLock:
         self.connection.close()
 
 
-# libpq's client keepalives: a dead server connection is noticed in about a minute.
-_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-# The same for the server, about this client; and no idle timeout on a connection that only holds a lock.
-_SESSION_SETTINGS = ("SET tcp_keepalives_idle = 30", "SET tcp_keepalives_interval = 10",
-                     "SET tcp_keepalives_count = 3")
+# libpq's client side: keepalives for an idle connection, and a bound on unacknowledged data
+# for one sending the watch's query (else a vanished server holds it for TCP's ~15 minutes).
+_CLIENT_SETTINGS = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+                    "tcp_user_timeout": 60_000}
+# The server's side, about this client, by the first server version that has each setting;
+# no idle timeout on a connection that only holds a lock.
+_SESSION_SETTINGS = ((90300, "SET tcp_keepalives_idle = 30"), (90300, "SET tcp_keepalives_interval = 10"),
+                     (90300, "SET tcp_keepalives_count = 3"), (120000, "SET tcp_user_timeout = 60000"),
+                     (140000, "SET idle_session_timeout = 0"))
 
 
 def _hold_on_postgresql(store_url: str) -> PostgresSubmitterLock:
     holder = f"servicecoin submitter pid {os.getpid()} on {socket.gethostname()}"
     engine = create_engine(store_url, poolclass=NullPool,
-                           connect_args={"application_name": holder[:63], **_KEEPALIVES})
+                           connect_args={"application_name": holder[:63], **_CLIENT_SETTINGS})
     try:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        for setting in _SESSION_SETTINGS:
-            connection.exec_driver_sql(setting)
-        if connection.exec_driver_sql("SELECT current_setting('server_version_num')::int").scalar() >= 140000:
-            connection.exec_driver_sql("SET idle_session_timeout = 0")  # the setting exists from PostgreSQL 14
+        version = connection.exec_driver_sql("SELECT current_setting('server_version_num')::int").scalar()
+        for since, setting in _SESSION_SETTINGS:
+            if version >= since:
+                connection.exec_driver_sql(setting)
         taken = connection.exec_driver_sql("SELECT pg_try_advisory_lock(CAST(%s AS integer), 0)", (SUBMITTER_LOCK,)).scalar()
         if taken:
             return PostgresSubmitterLock(connection)
