@@ -54,6 +54,15 @@ class OutboxIngest:
         commitment goes on-chain) in one transaction. True if new; False if the same helpdesk
         event was already stored (a redelivery changes nothing). Acknowledge only after this.
         Raises EventIdConflict for a different event under a stored event's id."""
+        try:
+            return self._receive_once(helpdesk_event, content, received_at)
+        except IntegrityError:
+            # Raised only when this event is not stored: another instance stored a first event
+            # of the same new customer, and with it the customer's content key, between our
+            # read and insert (PostgreSQL). The key is there now; the second attempt uses it.
+            return self._receive_once(helpdesk_event, content, received_at)
+
+    def _receive_once(self, helpdesk_event: HelpdeskEvent, content: dict[str, Any], received_at: int) -> bool:
         event_key = helpdesk_event.id
         try:
             with self._transaction() as connection:

@@ -324,6 +324,32 @@ def test_an_unknown_state_cannot_be_written(outbox: Outbox) -> None:
             connection.execute(text("UPDATE events SET state = 'paid'"))
 
 
+def test_two_instances_storing_a_new_customers_first_events_at_once_both_succeed(postgres_url: str) -> None:
+    """PostgreSQL, two `serve` instances: the other instance stores the customer's first event,
+    and with it the customer's content key, while this one is between reading "no key" and
+    inserting its own (the key wrap in between is where the test lets the other commit)."""
+    first, other = Outbox.open(postgres_url, MASTER_KEY), Outbox.open(postgres_url, MASTER_KEY)
+    raced = []
+
+    class WrapAfterTheOtherInstance:
+        def __init__(self, master) -> None:
+            self.master = master
+
+        def encrypt(self, *args):
+            if not raced:  # the first attempt only
+                raced.append(other.receive(helpdesk_event(2, customer="new-customer"), {"comment": "b"}, T0))
+            return self.master.encrypt(*args)
+
+        def decrypt(self, *args):
+            return self.master.decrypt(*args)
+
+    first.vault._master = WrapAfterTheOtherInstance(first.vault._master)
+    assert first.receive(helpdesk_event(1, customer="new-customer"), {"comment": "a"}, received_at=T0) is True
+    assert raced == [True]
+    assert first.counts_by_state() == {"received": 2}
+    assert first.vault.open(helpdesk_event(1, customer="new-customer").id).content == {"comment": "a"}
+
+
 def test_a_group_is_stored_in_one_transaction_each_event_once(outbox: Outbox) -> None:
     receive(outbox, helpdesk_event(1))  # already stored before the group
     group = [helpdesk_event(1), helpdesk_event(2), helpdesk_event(3), helpdesk_event(2)]
