@@ -32,6 +32,15 @@ class PostgresUnavailable(RuntimeError):
     """No PostgreSQL server binaries or driver here, or the server would not start."""
 
 
+def end_submitter_lock_connections(url: str) -> None:
+    """Ends the connections holding a submitter lock, as a server restart or a failover would."""
+    from sqlalchemy import create_engine
+
+    with create_engine(url).connect() as admin:
+        admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name LIKE 'servicecoin submitter%%'")
+
+
 def server_binaries() -> Path:
     candidates = [os.environ.get("SERVICECOIN_PG_BIN", "")]
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)  # Debian's layout, newest first

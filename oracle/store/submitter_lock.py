@@ -65,6 +65,8 @@ def hold_submitter_lock(store_url: str) -> int | PostgresSubmitterLock | None:
 
 # How often `run` and `work` check that their PostgreSQL lock is still held (seconds).
 WATCH_SECONDS = 5.0
+# pg_locks' row of a granted submitter lock (pg_try_advisory_lock(int, int) sets objsubid 2).
+_LOCK_ROW = "locktype = 'advisory' AND classid = %s AND objid = 0 AND objsubid = 2 AND granted"
 
 
 class PostgresSubmitterLock:
@@ -82,8 +84,7 @@ class PostgresSubmitterLock:
     def held(self) -> bool:
         try:
             return bool(self.connection.exec_driver_sql(
-                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
-                "AND classid = %s AND objid = 0 AND objsubid = 2 AND granted", (SUBMITTER_LOCK,),
+                f"SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND {_LOCK_ROW}", (SUBMITTER_LOCK,),
             ).scalar())
         except Exception:  # noqa: BLE001 - any failure to confirm it counts as lost: stopping is the safe side
             return False
@@ -131,9 +132,8 @@ def _hold_on_postgresql(store_url: str) -> PostgresSubmitterLock:
         if taken:
             return PostgresSubmitterLock(connection)
         other = connection.exec_driver_sql(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = 0 AND l.objsubid = 2 AND l.granted "
-            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            f"SELECT application_name FROM pg_locks JOIN pg_stat_activity USING (pid) WHERE {_LOCK_ROW} "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (SUBMITTER_LOCK,),
         ).scalar()
         connection.close()

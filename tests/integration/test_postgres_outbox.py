@@ -12,7 +12,6 @@ import time
 
 import httpx
 import yaml
-from sqlalchemy import create_engine
 
 from oracle.events import event_id
 from oracle.ingest.server import free_port
@@ -22,6 +21,7 @@ from scripts.local_oracle import GENERIC_SECRET, BlockTicker
 from tests.integration.test_crash_recovery import wait_healthy
 from tests.integration.test_pipeline_on_chain import COIN
 from tests.integration.test_split_processes import start
+from tests.pg_server import end_submitter_lock_connections
 
 
 def post(port: int, n: int) -> int:
@@ -64,9 +64,7 @@ def test_two_serve_instances_and_one_work_on_postgresql_reward_each_event_once(
 
         # The lock's connection ends (a server restart, a failover): the lock is gone with it,
         # so `work` must stop rather than submit beside a successor.
-        with create_engine(postgres_url).connect() as admin:
-            admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE application_name LIKE 'servicecoin submitter%%'")
+        end_submitter_lock_connections(postgres_url)
         assert worker.wait(timeout=60) == 1
         assert "the submitter lock was lost" in worker.stderr.read().decode()
     finally:
@@ -92,9 +90,7 @@ def test_run_exits_1_when_its_lock_connection_ends(oracle_files, deployment, pos
     process = start(oracle_files, "run")
     try:
         wait_healthy(port, process)
-        with create_engine(postgres_url).connect() as admin:
-            admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE application_name LIKE 'servicecoin submitter%%'")
+        end_submitter_lock_connections(postgres_url)
         assert process.wait(timeout=60) == 1
     finally:
         if process.poll() is None:

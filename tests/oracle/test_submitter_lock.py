@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from oracle.store.submitter_lock import SubmitterLockError, hold_submitter_lock
 from tests.oracle.test_cli import installation, invoke  # noqa: F401 - the fixture is used by name
+from tests.pg_server import end_submitter_lock_connections
 
 
 def test_a_second_holder_is_refused_with_the_first_pid(tmp_path: Path) -> None:
@@ -104,9 +104,7 @@ def test_on_postgresql_a_lost_lock_connection_is_noticed(postgres_url: str) -> N
     noticed = threading.Event()
     lock.watch(lambda message: (lost.append(message), noticed.set()), interval=0.1)
     assert not noticed.wait(0.5)  # held: nothing to report
-    with create_engine(postgres_url).connect() as admin:  # as a server restart or a failover would
-        admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE application_name LIKE 'servicecoin submitter%%'")
+    end_submitter_lock_connections(postgres_url)
     assert noticed.wait(10)
     assert "the submitter lock in the outbox database was lost" in lost[0]
     hold_submitter_lock(postgres_url).close()  # indeed free: another `work` could start
