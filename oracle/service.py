@@ -39,6 +39,7 @@ from oracle.cosign.client import RemoteCosigner
 from oracle.cosign.review import CosignLimits
 from oracle.startup_check import startup_problems
 from oracle.signer import PASSWORD_FILE_ENV, BatchSigner, Signer, keystore_password, load_keystore
+from oracle.store.ops_lock import ops_account_lock
 from oracle.store.outbox import Outbox
 
 
@@ -166,8 +167,10 @@ def build_ops_sender(
         max_fee=int(chain.max_fee_gwei * GWEI), priority_fee=int(chain.priority_fee_gwei * GWEI),
         replace_after=chain.replace_after_seconds, confirmations=chain.confirmations, finality_depth=chain.finality_depth,
     )
-    return OpsSender(w3, load_signer_account(config.operations, environ), settings,
-                     poll_seconds=min(chain.poll_seconds, 1.0), wait_seconds=wait_seconds)
+    account = load_signer_account(config.operations, environ)
+    # The oracle's other processes (serve, work, the CLI) send from this account too.
+    return OpsSender(w3, account, settings, poll_seconds=min(chain.poll_seconds, 1.0), wait_seconds=wait_seconds,
+                     process_lock=ops_account_lock(config.store.url, str(account.address)))
 
 
 def build_wallet_linker(

@@ -2,7 +2,8 @@
 
 They go out from their own *operations* account, never from the batch submitter's: each account
 then has exactly one owner of its nonces (the submitter's come from the outbox; these from the
-node's pending count, one transaction at a time under a lock).
+node's pending count, one transaction at a time under a lock, which the oracle's processes on one
+outbox share: oracle.store.ops_lock).
 
 `send` is synchronous: it checks the call would succeed (a revert costs nothing and raises
 `OpsRejected` with the contract's error), signs, broadcasts, replaces the transaction with
@@ -26,7 +27,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +40,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFou
 from oracle.chain.reverts import DecodedRevert, decode_revert
 from oracle.chain.submitter import NONCE_TAKEN_GRACE, SubmitSettings, bumped, eip1559_price, revert_data
 from oracle.errors import OracleError
+from oracle.store.ops_lock import OpsLockUnavailable, ProcessLock
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +60,15 @@ class OpsTimeout(OracleError):
     """No receipt within the wait: the transaction may still be mined later."""
 
 
+class OpsBusy(OpsTimeout):
+    """The operations account stayed busy with another process's transaction for the whole
+    wait (or its cross-process lock could not be taken): unlike a plain OpsTimeout, nothing
+    was sent."""
+
+
 class OpsNonceTaken(OracleError):
-    """Another transaction of this account (another process: the CLI beside `servicecoin run`)
-    was mined at our nonce. Ours can never be mined now; the caller re-reads the chain's state
+    """Another transaction of this account was mined at our nonce: sent by something that does
+    not take the outbox's account lock (another oracle, a wallet holding the same key). Ours can never be mined now; the caller re-reads the chain's state
     on its next step and acts again only if the action is still needed."""
 
 
@@ -111,6 +120,7 @@ class OpsSender:
         sleep: Callable[[float], None] = time.sleep,
         poll_seconds: float = 0.2,
         wait_seconds: float = 600.0,
+        process_lock: ProcessLock | None = None,
     ) -> None:
         self.w3 = w3
         self.account = account
@@ -121,6 +131,8 @@ class OpsSender:
         self.wait_seconds = wait_seconds
         self._chain_id: int | None = None
         self._lock = _account_lock(str(account.address))
+        # Other processes sending from this account (oracle.store.ops_lock); None: none can.
+        self._process_lock = process_lock
         with _ACCOUNT_LOCKS_GUARD:
             self._flights = _ACCOUNT_FLIGHTS.setdefault(str(account.address).lower(), {})
 
@@ -143,7 +155,7 @@ class OpsSender:
 
     def send(self, to: str, data: bytes, what: str) -> Any:
         """Sends one transaction and returns its receipt once confirmed (see the module doc)."""
-        with self._lock:
+        with self._lock, self._across_processes():
             key = _call_key(to, data)
             flight = self._flights.get(key)
             self._forget_settled_flights(keep=key)
@@ -179,6 +191,18 @@ class OpsSender:
             self._await_confirmations(receipt, deadline, what)
             del self._flights[key]
             return receipt
+
+    @contextmanager
+    def _across_processes(self) -> Iterator[None]:
+        """Holds the account against the oracle's other processes, for as long as this process
+        may itself wait for a receipt."""
+        with ExitStack() as held:
+            if self._process_lock is not None:
+                try:
+                    held.enter_context(self._process_lock(self.wait_seconds))
+                except OpsLockUnavailable as exc:
+                    raise OpsBusy(str(exc)) from None
+            yield
 
     def _new_flight(self, to: str, data: bytes, what: str) -> _Flight:
         gas = self._estimate(to, data, what)

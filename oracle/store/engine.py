@@ -131,6 +131,7 @@ MIGRATION_LOCK = 0x5C01
 DECISION_LOCK = 0x5C02
 SUBMITTER_LOCK = 0x5C03
 RELAY_LIMIT_LOCK = 0x5C04
+OPS_ACCOUNT_LOCK = 0x5C05
 
 
 def serialise(connection: Connection, purpose: int, key: int | str = 0) -> None:
