@@ -19,7 +19,9 @@ import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 /// - the coins it holds equal the sum of `pricePaid` over Pending, Fulfilled and Disputed
 ///   redemptions (escrow), so every refund is covered and none exceeds what was paid;
 /// - an item's units redeemed and not refunded never exceed the stock it was given;
-/// - a price applies only from its announcement's `effectiveAt` on.
+/// - a price applies only from its announcement's `effectiveAt` on, pushed back by any pause
+///   since the announcement, and while a rise waits no update makes the item harder to get: a
+///   customer can redeem at the old price and terms for the whole notice period.
 /// @dev State changes come before the external coin calls (checks-effects-interactions), and
 /// the coin is our own OpenZeppelin ERC20 with no transfer callbacks, so no call here can
 /// re-enter this contract.
@@ -47,6 +49,15 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @inheritdoc ITierRedemption
     uint256 public immutable DISPUTE_WINDOW;
 
+    /// @dev An announced price, with the effect time as announced and the contract's paused
+    /// seconds then: a pause after the announcement pushes the effect back by its length
+    /// (`_effectiveAt`), as it extends dispute windows. One slot.
+    struct PendingPrice {
+        uint96 newPrice;
+        uint40 announcedEffectiveAt;
+        uint40 pauseClockAtAnnounce;
+    }
+
     /// @dev A tier in 128 bits, `threshold << 32 | multiplierBps`, so that two tiers share a
     /// storage slot: the registry reads the whole schedule on every batch, and each slot is a
     /// cold read. Lifetime earnings are uint96 in the registry, so no reachable threshold is
@@ -54,7 +65,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     uint128[] private _tiers;
     Item[] private _items;
     Redemption[] private _redemptions;
-    mapping(uint256 itemId => PriceChange) private _priceChanges;
+    mapping(uint256 itemId => PendingPrice) private _priceChanges;
     mapping(uint256 itemId => mapping(address customer => uint256)) public redeemedBy;
     /// @dev Seconds this contract has spent paused, over its whole life, and when the current
     /// pause began. Dispute windows are extended by pauses, so a pause never costs a customer
@@ -153,6 +164,12 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         uint96 price = uint96(_applyDuePrice(itemId)); // the price changes only through announcePrice
         _checkWindow(item);
         Item storage stored = _items[itemId];
+        // Withdrawing the item (or starving it) during a rise's notice, then restoring it once the
+        // rise is in force, would leave customers no moment to redeem at the announced-before price.
+        PendingPrice memory change = _priceChanges[itemId];
+        if (change.announcedEffectiveAt != 0 && change.newPrice > price && _harderToGet(stored, item)) {
+            revert ItemTermsLocked(itemId, _effectiveAt(change));
+        }
         _items[itemId] = item;
         stored.price = price;
         emit ItemUpdated(itemId, stored);
@@ -163,7 +180,11 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         if (newPrice > type(uint96).max) revert PriceTooLarge(newPrice, type(uint96).max);
         uint256 oldPrice = _applyDuePrice(itemId);
         uint256 effectiveAt = block.timestamp + PRICE_NOTICE_PERIOD;
-        _priceChanges[itemId] = PriceChange({newPrice: uint96(newPrice), effectiveAt: uint40(effectiveAt)});
+        _priceChanges[itemId] = PendingPrice({
+            newPrice: uint96(newPrice),
+            announcedEffectiveAt: uint40(effectiveAt),
+            pauseClockAtAnnounce: uint40(_pausedSecondsNow())
+        });
         emit PriceChangeAnnounced(itemId, oldPrice, newPrice, effectiveAt);
     }
 
@@ -171,7 +192,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     function cancelPriceChange(uint256 itemId) external onlyRole(CATALOG_ROLE) {
         _applyDuePrice(itemId);
         // Nothing announced, or the change already took effect: there is nothing to withdraw.
-        if (_priceChanges[itemId].effectiveAt == 0) revert NoPendingPriceChange(itemId);
+        if (_priceChanges[itemId].announcedEffectiveAt == 0) revert NoPendingPriceChange(itemId);
         delete _priceChanges[itemId];
         emit PriceChangeCancelled(itemId);
     }
@@ -277,8 +298,8 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
 
     /// @inheritdoc ITierRedemption
     function priceOf(uint256 itemId) public view returns (uint256) {
-        PriceChange memory change = _priceChanges[itemId];
-        if (change.effectiveAt != 0 && block.timestamp >= change.effectiveAt) return change.newPrice;
+        PendingPrice memory change = _priceChanges[itemId];
+        if (_isDue(change)) return change.newPrice;
         return _item(itemId).price;
     }
 
@@ -294,8 +315,10 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     }
 
     /// @inheritdoc ITierRedemption
-    function pendingPriceChange(uint256 itemId) external view returns (PriceChange memory) {
-        return _priceChanges[itemId];
+    function pendingPriceChange(uint256 itemId) external view returns (PriceChange memory change) {
+        PendingPrice memory pending = _priceChanges[itemId];
+        if (pending.announcedEffectiveAt == 0) return change;
+        change = PriceChange({newPrice: pending.newPrice, effectiveAt: uint40(_effectiveAt(pending))});
     }
 
     /// @inheritdoc ITierRedemption
@@ -387,12 +410,40 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @dev Makes a due announced price the item's price and returns the current price.
     function _applyDuePrice(uint256 itemId) private returns (uint256 price) {
         Item storage item = _item(itemId);
-        PriceChange memory change = _priceChanges[itemId];
-        if (change.effectiveAt != 0 && block.timestamp >= change.effectiveAt) {
+        PendingPrice memory change = _priceChanges[itemId];
+        if (_isDue(change)) {
             item.price = change.newPrice;
             delete _priceChanges[itemId];
         }
         return item.price;
+    }
+
+    function _isDue(PendingPrice memory change) private view returns (bool) {
+        return change.announcedEffectiveAt != 0 && block.timestamp >= _effectiveAt(change);
+    }
+
+    /// @dev The announced time plus the seconds spent paused since the announcement (the
+    /// current pause included), so the notice is never spent paused.
+    function _effectiveAt(PendingPrice memory change) private view returns (uint256) {
+        return change.announcedEffectiveAt + (_pausedSecondsNow() - change.pauseClockAtAnnounce);
+    }
+
+    function _pausedSecondsNow() private view returns (uint256) {
+        return paused() ? _pausedSeconds + (block.timestamp - _pausedAt) : _pausedSeconds;
+    }
+
+    /// @dev Whether `next` makes the item harder to get than `current` in any way: withdrawn,
+    /// fewer units, a higher tier, a lower per-customer limit (0: none), a later start or an
+    /// earlier end (0: none) of its window.
+    function _harderToGet(Item storage current, Item calldata next) private view returns (bool) {
+        return (current.active && !next.active) || next.stock < current.stock || next.minTier > current.minTier
+            || _lowerLimit(current.perCustomerLimit, next.perCustomerLimit)
+            || next.availableFrom > current.availableFrom || _lowerLimit(current.availableUntil, next.availableUntil);
+    }
+
+    /// @dev Whether `next` bounds more than `current`, where 0 means no bound.
+    function _lowerLimit(uint256 current, uint256 next) private pure returns (bool) {
+        return next != 0 && (current == 0 || next < current);
     }
 
     function _item(uint256 itemId) private view returns (Item storage) {

@@ -268,15 +268,48 @@ def _catalog_steps(redemption: Any, config: DeployConfig, tx: dict[str, Any]) ->
             continue
         current = tuple(redemption.itemOf(item_id))
         wanted = item_tuple(item, price=current[0])
+        pending = redemption.pendingPriceChange(item_id)
         if current != wanted:
+            _refuse_harder_terms_during_a_rise(item_id, current, wanted, pending)
             steps.append(Step(f"TierRedemption: update item {item_id} {item.name!r}",
                               lambda item_id=item_id, wanted=wanted: redemption.updateItem(item_id, wanted, tx)))
         price = to_units(item.price)
-        pending = redemption.pendingPriceChange(item_id)
         if current[0] != price and not (pending[1] > 0 and pending[0] == price):
             steps.append(Step(f"TierRedemption: announce item {item_id} price {item.price} SVC",
                               lambda item_id=item_id, price=price: redemption.announcePrice(item_id, price, tx)))
     return steps
+
+
+def _refuse_harder_terms_during_a_rise(item_id: int, current: tuple, wanted: tuple, pending: Any) -> None:
+    """The contract refuses to make an item harder to get while a price rise waits
+    (ItemTermsLocked): say so before anything is sent rather than fail half-way."""
+    new_price, effective_at = int(pending[0]), int(pending[1])
+    if effective_at == 0 or new_price <= current[0] or effective_at <= web3.eth.get_block("latest")["timestamp"]:
+        return
+    harder = terms_made_harder(current, wanted)
+    if harder:
+        when = datetime.fromtimestamp(effective_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        raise DeployError(
+            f"catalog item {item_id}: a price rise to {new_price / 10**18:g} SVC is announced, in force from {when}; "
+            f"until then the item cannot be made harder to get ({', '.join(harder)}). Keep those terms until then, "
+            f"or withdraw the rise first: operator.py cancel-price-change {item_id}"
+        )
+
+
+def terms_made_harder(current: tuple, wanted: tuple) -> list[str]:
+    """Which of an item's terms (ITierRedemption.Item tuples) `wanted` makes harder to get than
+    `current`: as TierRedemption._harderToGet judges, 0 meaning no limit or no end."""
+    _, stock, limit, tier, _, start, end, active = current
+    _, new_stock, new_limit, new_tier, _, new_start, new_end, new_active = wanted
+    checks = {
+        "withdrawn": active and not new_active,
+        "fewer units": new_stock < stock,
+        "a lower per-customer limit": new_limit != 0 and (limit == 0 or new_limit < limit),
+        "a higher tier": new_tier > tier,
+        "a later start": new_start > start,
+        "an earlier end": new_end != 0 and (end == 0 or new_end < end),
+    }
+    return [name for name, harder in checks.items() if harder]
 
 
 def _require_funds(deployer: Any, contracts_to_deploy: int) -> None:

@@ -58,7 +58,7 @@ interface ITierRedemption is ITierSchedule {
         bool active;
     }
 
-    /// @notice An announced price change.
+    /// @notice An announced price change; `effectiveAt` includes the pauses since the announcement.
     struct PriceChange {
         uint96 newPrice;
         uint40 effectiveAt;
@@ -95,10 +95,16 @@ interface ITierRedemption is ITierSchedule {
     error DisputeWindowOpen(uint256 redemptionId, uint256 closesAt);
     error NotAuthorisedToRefund(uint256 redemptionId, address caller);
     error NoPendingPriceChange(uint256 itemId);
+    /// @notice An update that would make the item harder to get (withdraw it, lower its stock,
+    /// raise its tier, lower its per-customer limit, narrow its window) while a price rise is
+    /// announced and not yet in force, which is `until`: customers keep the whole notice period
+    /// at the old price and terms. Cancel the rise first, or wait.
+    error ItemTermsLocked(uint256 itemId, uint256 until);
 
     event TiersChanged(uint256[] thresholds, uint256[] multipliersBps);
     event ItemAdded(uint256 indexed itemId, Item item);
     event ItemUpdated(uint256 indexed itemId, Item item);
+    /// @notice A price announced; `effectiveAt` as of now: a later pause pushes it back (pendingPriceChange).
     event PriceChangeAnnounced(uint256 indexed itemId, uint256 oldPrice, uint256 newPrice, uint256 effectiveAt);
     event PriceChangeCancelled(uint256 indexed itemId);
     event Redeemed(
@@ -120,10 +126,12 @@ interface ITierRedemption is ITierSchedule {
     function addItem(Item calldata item) external returns (uint256 itemId);
 
     /// @notice Changes everything about an item except its price (stock, limits, gate, window,
-    /// active). Only CATALOG_ROLE.
+    /// active). While a price rise is announced and not yet in force, it cannot make the item
+    /// harder to get (ItemTermsLocked). Only CATALOG_ROLE.
     function updateItem(uint256 itemId, Item calldata item) external;
 
-    /// @notice Announces a new price, effective PRICE_NOTICE_PERIOD from now; replaces any
+    /// @notice Announces a new price, effective PRICE_NOTICE_PERIOD from now, later by the time
+    /// the contract spends paused meanwhile (the notice is never spent paused); replaces any
     /// pending announcement. Only CATALOG_ROLE.
     function announcePrice(uint256 itemId, uint256 newPrice) external;
 
@@ -180,6 +188,8 @@ interface ITierRedemption is ITierSchedule {
     function priceOf(uint256 itemId) external view returns (uint256);
     function itemCount() external view returns (uint256);
     function itemOf(uint256 itemId) external view returns (Item memory);
+    /// @notice The announced price not yet applied, and when it applies (pauses so far
+    /// included); zeros if none. A due one stays here until a call applies it.
     function pendingPriceChange(uint256 itemId) external view returns (PriceChange memory);
     function redemptionCount() external view returns (uint256);
     function redemptionOf(uint256 redemptionId) external view returns (Redemption memory);

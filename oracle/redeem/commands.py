@@ -65,19 +65,37 @@ def redemption_view(row: Any) -> dict[str, Any]:
     }
 
 
-def announcement_view(row: Any, chain_now: int) -> dict[str, Any]:
-    state = row.state
+def announcement_view(row: Any, chain_now: int, pending: tuple[int, int] | None = None) -> dict[str, Any]:
+    """One announcement. `pending`: the chain's pendingPriceChange of the item, given for the
+    item's newest announcement still standing; its effect time includes pauses since the
+    announcement, which the event's cannot (a pause pushes a change back)."""
+    state, effective_at = row.state, int(row.effective_at)
     if state == "announced":
-        state = "effective" if int(row.effective_at) <= chain_now else "upcoming"
+        if pending is not None and pending[1] != 0 and str(pending[0]) == row.new_price:
+            effective_at = pending[1]
+        state = "effective" if effective_at <= chain_now else "upcoming"
     return {
         "item": int(row.item_id),
         "old_price_units": row.old_price,
         "new_price_units": row.new_price,
         "announced_at": int(row.announced_at),
-        "effective_at": int(row.effective_at),
+        "effective_at": effective_at,
         "state": state,
         "tx": _hex(row.tx_hash),
     }
+
+
+def announcement_views(rows: list[Any], chain_now: int, contract: Any | None) -> list[dict[str, Any]]:
+    """The stored announcements, each item's newest standing one checked against the chain's
+    pending change when `contract` (TierRedemption) is given."""
+    newest = {int(r.item_id): r for r in rows if r.state == "announced"}  # rows come oldest first
+    views = []
+    for row in rows:
+        pending = None
+        if contract is not None and newest.get(int(row.item_id)) is row:
+            pending = tuple(contract.functions.pendingPriceChange(int(row.item_id)).call())
+        views.append(announcement_view(row, chain_now, pending))
+    return views
 
 
 def register(
@@ -129,14 +147,20 @@ def register(
         """Announced price changes: old and new price, when each takes (or took) effect."""
         config = load(ctx)
         store = store_for(config, sync)
+        stored = store.announcements()
         try:
-            chain_now = int(connect(config).eth.get_block("latest")["timestamp"])
+            w3 = connect(config)
+            chain_now = int(w3.eth.get_block("latest")["timestamp"])
+            contract = redemption_contract(w3, config.chain.redemption) if config.chain.redemption else None
+            rows = announcement_views(stored, chain_now, contract)
             clock_note = None
         except (Web3Exception, OSError):
-            # Listing what was stored needs no chain; only "upcoming or effective" needs its clock.
+            # Listing what was stored needs no chain; only "upcoming or effective" needs its
+            # clock, and the effect times as pauses pushed them back need its state.
             chain_now = int(time.time())
-            clock_note = "note: the chain is unreachable; upcoming/effective by this machine's clock"
-        rows = [announcement_view(r, chain_now) for r in store.announcements()]
+            rows = announcement_views(stored, chain_now, None)
+            clock_note = ("note: the chain is unreachable; upcoming/effective by this machine's clock, "
+                          "effect times as announced (a pause since would push them back)")
         if as_json:
             click.echo(json.dumps(rows, indent=2))
             return

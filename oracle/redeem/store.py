@@ -97,7 +97,16 @@ class RedemptionStore:
         key = (price_announcements.c.block_number == block) & (price_announcements.c.log_index == log_index)
         if connection.execute(select(price_announcements.c.item_id).where(key)).first() is not None:
             return
-        RedemptionStore._close_waiting(connection, item_id, announced_at, block, "replaced")
+        previous = RedemptionStore._newest_announced(connection, item_id)
+        # The contract applies a due change before announcing the next, so the next one's old
+        # price is the previous one's new price exactly when that took effect. The time alone
+        # cannot tell: a pause pushes a change back. (A change to the same price tells nothing
+        # by prices; the announced time decides then.)
+        if previous is not None and (
+            previous.new_price != str(old_price)
+            or (previous.old_price == previous.new_price and previous.effective_at > announced_at)
+        ):
+            RedemptionStore._close(connection, previous, block, "replaced")
         connection.execute(insert(price_announcements).values(
             block_number=block, log_index=log_index, item_id=item_id, old_price=str(old_price),
             new_price=str(new_price), announced_at=announced_at, effective_at=effective_at, state="announced",
@@ -105,17 +114,28 @@ class RedemptionStore:
         ))
 
     @staticmethod
-    def cancel_announcement(connection: Connection, item_id: int, cancelled_at: int, block: int) -> None:
-        RedemptionStore._close_waiting(connection, item_id, cancelled_at, block, "cancelled")
+    def cancel_announcement(connection: Connection, item_id: int, block: int) -> None:
+        """A PriceChangeCancelled event: the contract cancels only a change still waiting, which is
+        always the item's newest announcement."""
+        previous = RedemptionStore._newest_announced(connection, item_id)
+        if previous is not None:
+            RedemptionStore._close(connection, previous, block, "cancelled")
 
     @staticmethod
-    def _close_waiting(connection: Connection, item_id: int, now: int, block: int, state: str) -> None:
-        connection.execute(
-            update(price_announcements)
-            .where(price_announcements.c.item_id == item_id, price_announcements.c.state == "announced",
-                   price_announcements.c.effective_at > now)
-            .values(state=state, state_block=block)
-        )
+    def _newest_announced(connection: Connection, item_id: int) -> Any:
+        """The item's newest announcement not replaced or cancelled: waiting, or in force."""
+        return connection.execute(
+            select(price_announcements)
+            .where(price_announcements.c.item_id == item_id, price_announcements.c.state == "announced")
+            .order_by(price_announcements.c.block_number.desc(), price_announcements.c.log_index.desc())
+            .limit(1)
+        ).first()
+
+    @staticmethod
+    def _close(connection: Connection, announcement: Any, block: int, state: str) -> None:
+        key = ((price_announcements.c.block_number == announcement.block_number)
+               & (price_announcements.c.log_index == announcement.log_index))
+        connection.execute(update(price_announcements).where(key).values(state=state, state_block=block))
 
     @staticmethod
     def rewind(connection: Connection, block: int) -> int:

@@ -61,7 +61,7 @@ class RedemptionWatcher:
                 log.info("price of item %s: %s -> %s units from %s", args["itemId"], args["oldPrice"],
                          args["newPrice"], args["effectiveAt"])
             elif entry.name == "PriceChangeCancelled":
-                RedemptionStore.cancel_announcement(connection, int(args["itemId"]), entry.timestamp, entry.block_number)
+                RedemptionStore.cancel_announcement(connection, int(args["itemId"]), entry.block_number)
 
     def rewind(self, connection: Connection, block: int) -> int:
         return RedemptionStore.rewind(connection, block)

@@ -136,6 +136,28 @@ def test_a_changed_config_is_planned_then_sent_as_the_difference_only(testnet, w
     assert "nothing to do" in again.stdout
 
 
+def test_fewer_units_during_an_announced_rise_are_refused_before_anything_is_sent(testnet, workdir) -> None:
+    """Item 3's rise to 35 SVC (the test above) waits a week: TierRedemption refuses to make the
+    item harder to get meanwhile (ItemTermsLocked), and the deploy says so at the plan."""
+    _, w3 = testnet
+    config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
+    stock = config["catalog"][3]["stock"]
+    config["catalog"][3]["stock"] = 10
+    changed = workdir / "fewer-units.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+    refused = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(changed))
+    assert refused.returncode != 0
+    assert ("catalog item 3: a price rise to 35 SVC is announced, in force from " in refused.stderr
+            and "cannot be made harder to get (fewer units)" in refused.stderr
+            and "operator.py cancel-price-change 3" in refused.stderr), refused.stderr[-2000:]
+    config["catalog"][3]["stock"] = stock + 100  # more units are welcome at any time
+    (workdir / "sepolia.yaml").write_text(yaml.safe_dump(config))  # the config the next tests change
+    restocked = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))
+    assert restocked.returncode == 0, restocked.stderr[-2000:]
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce + 1
+
+
 def test_each_brand_gets_its_own_signers_and_a_dropped_signer_is_removed(testnet, workdir) -> None:
     _, w3 = testnet
     first, second = "0x" + "2b" * 20, "0x" + "2c" * 20

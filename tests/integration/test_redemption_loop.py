@@ -254,6 +254,23 @@ def test_a_price_announcement_changes_nothing_before_its_notice_period_ends(
     assert notice > 60
 
 
+def test_a_pause_pushes_the_listed_effect_time_of_a_price_change_back(
+    loop, files, deployment, perk, chain, accounts
+) -> None:
+    """The event's effectiveAt is as announced; `servicecoin prices` shows the time the chain
+    will apply it, later by the pause since (TierRedemption never spends a notice paused)."""
+    redemption = deployment.redemption
+    tx = redemption.announcePrice(perk, 8 * COIN, {"from": accounts[0]})
+    announced = tx.events["PriceChangeAnnounced"]["effectiveAt"]
+    step_until(loop, lambda: len(loop.store.announcements()) == 1, chain)
+    paused_at = redemption.pause({"from": accounts[0]}).timestamp
+    chain.sleep(redemption.PRICE_NOTICE_PERIOD() + 3600)  # past the announced time, still paused
+    unpaused_at = redemption.unpause({"from": accounts[0]}).timestamp
+    listed = json.loads(servicecoin(files, "prices", "--json").output)
+    assert [(r["effective_at"], r["state"]) for r in listed] == [(announced + unpaused_at - paused_at, "upcoming")]
+    assert redemption.priceOf(perk) == 5 * COIN
+
+
 def test_a_reorg_under_the_follower_neither_loses_nor_duplicates_a_redemption(
     oracle, loop, files, deployment, perk, brand, chain, accounts
 ) -> None:

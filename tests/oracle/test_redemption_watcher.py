@@ -144,6 +144,26 @@ def test_price_announcements_are_replaced_cancelled_or_take_effect(store) -> Non
                                     (1, "20", t(11) + 60, "announced")]
 
 
+def test_an_announcement_a_pause_kept_waiting_past_its_time_is_still_replaced_or_cancelled(store) -> None:
+    """A pause pushes a change back (TierRedemption._effectiveAt), so the event's effectiveAt can
+    pass while the change still waits: the next announcement's old price says it never took
+    effect, and a cancellation always concerns the newest one."""
+    t = lambda block: 1_800_000_000 + 12 * block  # noqa: E731 - the timestamp log() gives a block
+    apply(store,
+          log("PriceChangeAnnounced", 10, itemId=0, oldPrice=50, newPrice=60, effectiveAt=t(10) + 60),
+          # block 20 is past t(10) + 60, but the old price is still 50: a pause held the change back
+          log("PriceChangeAnnounced", 20, itemId=0, oldPrice=50, newPrice=70, effectiveAt=t(20) + 60),
+          log("PriceChangeCancelled", 30, itemId=0))
+    assert announcements(store) == [(0, "60", t(10) + 60, "replaced"), (0, "70", t(20) + 60, "cancelled")]
+    # One that did take effect (the next old price is its new price) stays, and is not cancelled
+    # by a later cancellation of its successor.
+    apply(store,
+          log("PriceChangeAnnounced", 40, itemId=1, oldPrice=5, newPrice=6, effectiveAt=t(40) + 60),
+          log("PriceChangeAnnounced", 50, itemId=1, oldPrice=6, newPrice=7, effectiveAt=t(50) + 60),
+          log("PriceChangeCancelled", 51, itemId=1))
+    assert announcements(store)[2:] == [(1, "6", t(40) + 60, "announced"), (1, "7", t(50) + 60, "cancelled")]
+
+
 def test_a_refund_to_an_already_linked_custodial_address_reopens_its_link(store) -> None:
     """The refund's coins land at the custodial address after the customer linked a wallet:
     the link goes back to requested so the linker moves them as well (only that customer's)."""

@@ -69,7 +69,9 @@ class MachineBase:
         period = self.model.registry.period_length
         times = [(now // period + 1) * period]
         times += [batch.deadline for batch, _ in self.accepted_batches]
-        times += [item.pending_price[1] for item in self.model.redemption.items.values() if item.pending_price]
+        paused_seconds = self.model.redemption.paused_seconds_at(now)
+        times += [item.effective_at(paused_seconds) for item in self.model.redemption.items.values()
+                  if item.pending_price]
         times += [
             self.model.redemption.closes_at(r)
             for r in self.model.redemption.redemptions

@@ -279,23 +279,42 @@ class Item:
     available_from: int
     available_until: int
     active: bool
-    pending_price: tuple[int, int] | None = None  # (newPrice, effectiveAt)
+    # (newPrice, effectiveAt as announced, the contract's paused seconds at the announcement)
+    pending_price: tuple[int, int, int] | None = None
     # The stock ledger: units put on the shelf since the last restock (restock, refunds of
     # undelivered units) and units taken since then. taken <= given always; stock = given - taken.
     given: int = 0
     taken: int = 0
 
-    def price_at(self, timestamp: int) -> int:
-        """TierRedemption.priceOf: an announced price applies from its effectiveAt on."""
-        if self.pending_price and timestamp >= self.pending_price[1]:
+    def effective_at(self, paused_seconds: int) -> int:
+        """TierRedemption._effectiveAt: the announced time, later by the pauses since (given the
+        contract's paused seconds so far, the current pause included)."""
+        assert self.pending_price is not None
+        new_price, announced, clock = self.pending_price
+        return announced + (paused_seconds - clock)
+
+    def price_at(self, timestamp: int, paused_seconds: int) -> int:
+        """TierRedemption.priceOf: an announced price applies from its effect time on."""
+        if self.pending_price and timestamp >= self.effective_at(paused_seconds):
             return self.pending_price[0]
         return self.price
 
-    def apply_due_price(self, timestamp: int) -> int:
+    def apply_due_price(self, timestamp: int, paused_seconds: int) -> int:
         """TierRedemption._applyDuePrice: a due announcement becomes the item's price."""
-        if self.pending_price and timestamp >= self.pending_price[1]:
+        if self.pending_price and timestamp >= self.effective_at(paused_seconds):
             self.price, self.pending_price = self.pending_price[0], None
         return self.price
+
+    def harder_to_get(self, updated: tuple) -> bool:
+        """TierRedemption._harderToGet, for an ITierRedemption.Item tuple."""
+        _, stock, limit, min_tier, _, available_from, available_until, active = updated
+
+        def lower(current: int, new: int) -> bool:  # 0: no bound
+            return new != 0 and (current == 0 or new < current)
+
+        return ((self.active and not active) or stock < self.stock or min_tier > self.min_tier
+                or lower(self.per_customer_limit, limit) or available_from > self.available_from
+                or lower(self.available_until, available_until))
 
     def as_tuple(self, price: int | None = None) -> tuple:
         """ITierRedemption.Item, as a transaction argument."""
@@ -337,6 +356,16 @@ class RedemptionModel:
     # Per customer: everything paid into escrow and everything refunded out of it.
     paid: Counter = field(default_factory=Counter)
     refunded: Counter = field(default_factory=Counter)
+
+    def paused_seconds_at(self, timestamp: int) -> int:
+        """TierRedemption._pausedSecondsNow: seconds spent paused, the current pause included."""
+        return self.paused_seconds + (timestamp - self.paused_at if self.paused else 0)
+
+    def price_at(self, item: Item, timestamp: int) -> int:
+        return item.price_at(timestamp, self.paused_seconds_at(timestamp))
+
+    def apply_due_price(self, item: Item, timestamp: int) -> int:
+        return item.apply_due_price(timestamp, self.paused_seconds_at(timestamp))
 
     def closes_at(self, redemption: Redemption) -> int:
         """TierRedemption._disputeClosesAt: the window, extended by pauses since fulfilment."""

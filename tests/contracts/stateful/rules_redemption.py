@@ -3,6 +3,8 @@ price announcements and cancellations; restocking; the tier schedule."""
 
 from __future__ import annotations
 
+import re
+
 from eth_utils import keccak
 from hypothesis import strategies as st
 
@@ -79,7 +81,7 @@ class RedemptionRules(MachineBase):
         model = self.model.redemption
         coin = self.model.coin
         stored = model.items.get(item_id)
-        price = stored.price_at(now) if stored else 10 * COIN
+        price = model.price_at(stored, now) if stored else 10 * COIN
         limit = {"exact": price, "below": price - 1, "generous": price + 100 * COIN}[max_price]
         tier = model.tiers.tier_of(self.model.registry.lifetime(str(customer)))
         allowance = coin.allowance(str(customer), str(self.redemption))
@@ -112,7 +114,7 @@ class RedemptionRules(MachineBase):
         event = tx.events["Redeemed"]
         rid = len(model.redemptions)
         assert (event["redemptionId"], event["price"], event["tier"]) == (rid, price, tier)
-        stored.apply_due_price(tx.timestamp)
+        model.apply_due_price(stored, tx.timestamp)
         stored.stock -= 1
         stored.taken += 1
         model.redeemed_by[(item_id, str(customer).lower())] += 1
@@ -231,21 +233,25 @@ class RedemptionRules(MachineBase):
         if tx is None:
             return
         event = tx.events["PriceChangeAnnounced"]
-        assert (event["oldPrice"], event["newPrice"]) == (stored.price_at(now), price)
-        assert event["effectiveAt"] == tx.timestamp + self.model.redemption.notice_period
-        stored.apply_due_price(tx.timestamp)
-        stored.pending_price = (price, event["effectiveAt"])
+        model = self.model.redemption
+        assert (event["oldPrice"], event["newPrice"]) == (model.price_at(stored, now), price)
+        assert event["effectiveAt"] == tx.timestamp + model.notice_period
+        model.apply_due_price(stored, tx.timestamp)
+        stored.pending_price = (price, event["effectiveAt"], model.paused_seconds_at(tx.timestamp))
 
     def rule_cancel_price_change(self, item="st_pick", operator="st_operator"):
         now = self.clear_of_deadlines()
         caller = self.operators[operator]
-        pending = [i for i, it in self.model.redemption.items.items() if it.pending_price and now < it.pending_price[1]]
+        model = self.model.redemption
+        pending = [i for i, it in model.items.items()
+                   if it.pending_price and now < it.effective_at(model.paused_seconds_at(now))]
         item_id = self.choose(item, pending, self.item_choices)
         stored = self.model.redemption.items.get(item_id)
         expected = self.unauthorized("redemption", "CATALOG_ROLE", caller)
         if expected is None and stored is None:
             expected = error("ItemNotFound", item_id)
-        if expected is None and (stored.pending_price is None or now >= stored.pending_price[1]):
+        if expected is None and (stored.pending_price is None
+                                 or now >= stored.effective_at(model.paused_seconds_at(now))):
             expected = error("NoPendingPriceChange", item_id)
         # A change already due counts as none pending; the revert also undoes its application,
         # so the model keeps it as it is (price_at applies it).
@@ -253,8 +259,9 @@ class RedemptionRules(MachineBase):
             stored.pending_price = None
 
     def rule_update_item(self, item="st_item", stock="st_stock", active="st_active", bad_window="st_bad_window", operator="st_operator"):
-        """Restocking, withdrawing and re-listing an item; its price cannot change this way."""
-        self.clear_of_deadlines()
+        """Restocking, withdrawing and re-listing an item; its price cannot change this way, and
+        while a rise waits for its notice the item cannot be made harder to get."""
+        now = self.clear_of_deadlines()
         caller = self.operators[operator]
         item_id = self.item_choices[item]
         stored = self.model.redemption.items.get(item_id)
@@ -267,13 +274,27 @@ class RedemptionRules(MachineBase):
         base = stored.as_tuple() if stored else (COIN, 1, 0, 0, 0, 0, 0, True)
         # The price field is ignored by updateItem: send a different one to prove it.
         updated = (base[0] + 1, stock, base[2], base[3], base[4], window[0], window[1], active)
+        if expected is None:
+            expected = self._terms_locked(item_id, stored, updated, now)
         tx = self.call("update_item", expected, self.redemption.updateItem, item_id, updated, sender=caller)
         if tx is None:
             return
-        stored.apply_due_price(tx.timestamp)
+        self.model.redemption.apply_due_price(stored, tx.timestamp)
         stored.stock, stored.active = stock, active
         stored.given, stored.taken = stock, 0
         assert tx.events["ItemUpdated"]["item"][0] == stored.price  # the price in force, not the one sent
+
+    def _terms_locked(self, item_id: int, stored, updated: tuple, now: int) -> str | None:
+        """ItemTermsLocked if a rise waits for its notice and `updated` makes the item harder to get."""
+        model = self.model.redemption
+        if stored.pending_price is None or not stored.harder_to_get(updated):
+            return None
+        until = stored.effective_at(model.paused_seconds_at(now))
+        if now >= until or stored.pending_price[0] <= stored.price:
+            return None
+        if model.paused:  # the effect time moves on with the pause: any value of it
+            return error("ItemTermsLocked", item_id) + re.escape(", ") + r"\d+"
+        return error("ItemTermsLocked", item_id, until)
 
     def rule_set_tiers(self, schedule="st_schedule", operator="st_operator"):
         caller = self.operators[operator]
