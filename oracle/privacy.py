@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from dataclasses import dataclass
@@ -26,10 +28,18 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from oracle.errors import OracleError
 from oracle.store.engine import chunks, write_transaction
-from oracle.store.schema import contents, customer_keys
+from oracle.store.schema import contents, customer_keys, master_key_check
 
 NONCE_BYTES = 12
 KEY_WRAP_CONTEXT = b"servicecoin/customer-key/v1/"
+KEY_CHECK_LABEL = b"servicecoin/v1/master-key-check"
+
+
+WRONG_BRAND_SECRET = (
+    "the brand secret is not the one this outbox was made with (SERVICECOIN_BRAND_SECRET or "
+    "secrets.brand_secret_file): with it, customers' custodial addresses and content keys would be "
+    "other ones, and their rewards paid where nobody can use them. Restore the outbox's secret"
+)
 
 
 class PrivacyError(OracleError):
@@ -58,6 +68,7 @@ class ContentVault:
             raise PrivacyError(f"the master key must be 32 bytes, got {len(master_key)}")
         self._engine = engine
         self._master = AESGCM(master_key)
+        self._master_key = master_key
 
     def seal(self, connection: Connection, customer_id: str, event_id: bytes, content: dict[str, Any], now: int) -> bytes:
         """Encrypts and stores an event's content inside the caller's transaction (the one that
@@ -143,6 +154,28 @@ class ContentVault:
                 update(contents).where(contents.c.customer_id == customer_id).values(salt=None)
             )
         return int(result.rowcount)
+
+    def check_master_key(self, connection: Connection) -> None:
+        """Refuses a master key other than the outbox's: the brand secret derives it, and the
+        custodial addresses too, so with a wrong secret new content would be sealed under a key
+        nobody keeps and rewards paid to addresses nobody holds. The first open records a check
+        value; an outbox from before it (schema 4) is checked against a stored customer key."""
+        value = hmac.new(self._master_key, KEY_CHECK_LABEL, hashlib.sha256).digest()
+        stored = connection.execute(select(master_key_check.c.value)).scalar()
+        if stored is None:
+            row = connection.execute(select(customer_keys).limit(1)).first()
+            if row is not None and not self._opens(row.customer_id, row.wrapped_key):
+                raise PrivacyError(WRONG_BRAND_SECRET)
+            connection.execute(insert(master_key_check).values(id=1, value=value))
+        elif not hmac.compare_digest(bytes(stored), value):
+            raise PrivacyError(WRONG_BRAND_SECRET)
+
+    def _opens(self, customer_id: str, wrapped: bytes) -> bool:
+        try:
+            self._unwrap(customer_id, wrapped)
+        except PrivacyError:
+            return False
+        return True
 
     def _customer_key(self, connection: Connection, customer_id: str, now: int) -> bytes:
         wrapped = connection.execute(

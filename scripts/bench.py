@@ -30,6 +30,7 @@ from eth_account import Account
 from eth_utils import keccak
 
 from oracle.ingest.server import free_port
+from oracle.service import open_outbox
 from oracle.store.outbox import Outbox
 from scripts import brownie_compat
 from scripts.bench_cpu import CpuMeter
@@ -174,7 +175,7 @@ def measure_throughput() -> dict[str, Any]:
         try:
             url = f"http://127.0.0.1:{port}"
             wait_healthy(url, oracle, log_path)
-            outbox = Outbox.open(files.config().store.url, b"\0" * 32)  # states only
+            outbox = open_outbox(files.config(), files.environ)
             now = int(time.time())
             meter = CpuMeter({
                 "servicecoin serve": psutil.Process(processes[0].pid),

@@ -121,6 +121,7 @@ class Outbox(OutboxIngest, OutboxReads):
                     index.create(connection, checkfirst=True)
             if current is None or current < SCHEMA_VERSION:
                 connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+            self.vault.check_master_key(connection)
 
     # ------------------------------------------------------------ policy
 

@@ -29,7 +29,8 @@ BATCH_STATES = ("open", "signed", "submitted", "confirmed", "final")
 # 1: events, batches, issuance, contents, keys, counters. 2: batch_attempts (replacements).
 # 3: the customer loop: wallet_links, chain_cursors, redemptions, price_announcements, notes, relays.
 # 4: ix_events_brand_state (an index only; migrate() adds it to an existing outbox).
-SCHEMA_VERSION = 4
+# 5: master_key_check (a wrong brand secret is refused at open).
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -111,6 +112,15 @@ customer_keys = Table(
     # Deleting this row is the crypto-shredding of everything the customer wrote.
     Column("wrapped_key", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
+master_key_check = Table(
+    "master_key_check",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row
+    # HMAC-SHA256(content master key, a label): tells the key the outbox was made with apart from
+    # any other without revealing it (ContentVault.check_master_key).
+    Column("value", LargeBinary, nullable=False),
 )
 
 contents = Table(

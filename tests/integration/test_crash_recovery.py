@@ -18,7 +18,7 @@ import yaml
 
 from oracle import failpoints
 from oracle.events import event_id
-from oracle.store.outbox import Outbox
+from oracle.service import open_outbox
 from scripts.local_oracle import BlockTicker
 from tests.integration.test_pipeline_on_chain import COIN
 from oracle.ingest.server import free_port
@@ -88,7 +88,7 @@ def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, ora
     restarted = start_oracle(oracle_files, None)
     wait_healthy(port, restarted)
     config = oracle_files.config()
-    outbox = Outbox.open(config.store.url, b"\0" * 32)  # states only: no content is read
+    outbox = open_outbox(config, oracle_files.environ)
     try:
         with BlockTicker(web3.provider.endpoint_uri, 0.3):
             deadline = time.monotonic() + 60
@@ -143,7 +143,7 @@ def test_a_kill_after_the_commit_but_before_the_ack_is_redelivered_and_paid_once
 
     restarted = start_oracle(oracle_files, None)
     wait_healthy(port, restarted)
-    outbox = Outbox.open(oracle_files.config().store.url, b"\0" * 32)
+    outbox = open_outbox(oracle_files.config(), oracle_files.environ)
     try:
         redelivered = post_signed(port, body)
         assert redelivered.status_code == 202, redelivered.text

@@ -16,7 +16,7 @@ import yaml
 from oracle.events import event_id
 from oracle.ingest.server import free_port
 from oracle.ingest.signatures import sign_generic
-from oracle.store.outbox import Outbox
+from oracle.service import open_outbox
 from scripts.local_oracle import GENERIC_SECRET, BlockTicker
 from tests.integration.test_crash_recovery import wait_healthy
 from tests.integration.test_pipeline_on_chain import COIN
@@ -45,7 +45,7 @@ def test_two_serve_instances_and_one_work_on_postgresql_reward_each_event_once(
         wait_healthy(port, servers[-1])
     worker = start(oracle_files, "work")
     processes = [*servers, worker]
-    outbox = Outbox.open(postgres_url, b"\0" * 32)  # states only
+    outbox = open_outbox(oracle_files.config(), oracle_files.environ)
     try:
         statuses = [post(ports[n % 2], n) for n in range(12)]
         statuses += [post(ports[(n + 1) % 2], n) for n in range(0, 12, 3)]  # redelivered to the other instance

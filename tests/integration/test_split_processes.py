@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from oracle.events import event_id
 from oracle.ingest.server import free_port
 from oracle.ingest.signatures import sign_generic
-from oracle.store.outbox import Outbox
+from oracle.service import open_outbox
 from scripts.local_oracle import GENERIC_SECRET, BlockTicker
 from tests.integration.test_crash_recovery import wait_healthy
 from tests.integration.test_pipeline_on_chain import COIN
@@ -38,7 +38,7 @@ def test_serve_and_work_in_two_processes_reward_each_event_once(oracle_files, de
     oracle_files.config_path.write_text(yaml.safe_dump(settings))
     metrics_port = free_port()
     server, worker = start(oracle_files, "serve"), start(oracle_files, "work", "--metrics-port", str(metrics_port))
-    outbox = Outbox.open(oracle_files.config().store.url, b"\0" * 32)  # states only
+    outbox = open_outbox(oracle_files.config(), oracle_files.environ)
     try:
         wait_healthy(port, server)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:

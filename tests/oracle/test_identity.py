@@ -27,9 +27,11 @@ WALLET = Account.from_key(keccak(text="alice's own wallet")).address
 OTHER_WALLET = Account.from_key(keccak(text="bob's own wallet")).address
 
 
+MASTER_KEY = secrets.token_bytes(32)  # one outbox, one master key (Outbox.open checks it)
+
 @pytest.fixture
 def outbox(outbox_url: str) -> Outbox:
-    return Outbox.open(outbox_url, secrets.token_bytes(32))  # SQLite and PostgreSQL
+    return Outbox.open(outbox_url, MASTER_KEY)  # SQLite and PostgreSQL
 
 
 @pytest.fixture
@@ -70,7 +72,7 @@ def test_a_link_requested_during_a_decision_readdresses_what_it_decided(
     then re-addresses its event. Without waiting it would re-address nothing, and the reward
     would go to the custodial address after all."""
     decider = Identity(outbox.engine, wallets, clock=lambda: T0)
-    linker = Identity(Outbox.open(outbox_url, secrets.token_bytes(32)).engine, wallets, clock=lambda: T0)
+    linker = Identity(Outbox.open(outbox_url, MASTER_KEY).engine, wallets, clock=lambda: T0)
     outbox.receive(rating(1, "zendesk:race"), {"rating": "good"}, received_at=T0)
     requested = []
     link = threading.Thread(target=lambda: requested.append(linker.request_link("zendesk:race", WALLET)))

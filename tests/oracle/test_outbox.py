@@ -377,7 +377,7 @@ from oracle.store.outbox import Outbox
 start = float(sys.argv[2])
 while time.time() < start:
     pass
-Outbox.open(sys.argv[1], bytes(32))
+Outbox.open(sys.argv[1], bytes.fromhex(sys.argv[3]))
 """
 
 
@@ -386,7 +386,7 @@ def test_processes_opening_a_new_outbox_at_the_same_moment_all_start(url: str) -
     # creates the schema; none may fail with "database is locked".
     start = time.time() + 1.5
     processes = [
-        subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, url, str(start)], stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, url, str(start), MASTER_KEY.hex()], stderr=subprocess.PIPE)
         for _ in range(4)
     ]
     failures = [p.stderr.read().decode()[-400:] for p in processes if p.wait(timeout=60) != 0]

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 
 from oracle.events import HelpdeskEvent
 from oracle.kinds import FeedbackKind
-from oracle.privacy import PrivacyError, canonical, commitment
+from oracle.privacy import ContentVault, PrivacyError, canonical, commitment
 from oracle.store.outbox import Outbox
-from oracle.store.schema import contents, customer_keys
+from oracle.store.schema import contents, customer_keys, master_key_check
 
 MASTER_KEY = keccak(text="servicecoin-test-master-key")
 T0 = 1_795_000_000
@@ -68,9 +68,11 @@ def test_content_is_not_stored_in_clear(outbox: Outbox, db: Path) -> None:
 def test_another_master_key_cannot_read_the_content(outbox: Outbox, db: Path) -> None:
     event = rating(1)
     outbox.receive(event, {"rating": 2}, received_at=T0)
-    intruder = Outbox.open(f"sqlite:///{db}", keccak(text="another-master-key"))
+    with pytest.raises(PrivacyError, match="the brand secret is not the one this outbox was made with"):
+        Outbox.open(f"sqlite:///{db}", keccak(text="another-master-key"))  # refused at once
+    intruder = ContentVault(outbox.engine, keccak(text="another-master-key"))  # and the vault itself
     with pytest.raises(PrivacyError, match="customer 'cust-1': the data key does not open with this master key"):
-        intruder.vault.open(event.id)
+        intruder.open(event.id)
 
 
 def test_a_ciphertext_moved_to_another_event_fails_authentication(outbox: Outbox) -> None:
@@ -115,3 +117,27 @@ def test_a_short_master_key_is_refused(db: Path) -> None:
 def test_opening_an_unknown_event_is_refused(outbox: Outbox) -> None:
     with pytest.raises(PrivacyError, match="no content stored for event"):
         outbox.vault.open(b"\x00" * 32)
+
+
+def test_a_wrong_brand_secret_is_refused_at_open_even_for_an_outbox_from_before_the_check(
+    outbox: Outbox, db: Path
+) -> None:
+    """An outbox made before the check (schema 4) has no check value: a stored customer key
+    decides, and the right key then records the value for the next opens."""
+    outbox.receive(rating(1), {"rating": 2}, received_at=T0)
+    with outbox.engine.begin() as connection:
+        connection.execute(master_key_check.delete())
+    with pytest.raises(PrivacyError, match="the brand secret is not the one this outbox was made with"):
+        Outbox.open(f"sqlite:///{db}", keccak(text="another-master-key"))
+    with outbox.engine.connect() as connection:
+        assert connection.execute(select(master_key_check)).all() == []  # nothing recorded for it
+    Outbox.open(f"sqlite:///{db}", MASTER_KEY)
+    with outbox.engine.connect() as connection:
+        assert len(connection.execute(select(master_key_check)).all()) == 1
+
+
+def test_an_empty_outbox_takes_the_first_key_and_refuses_others(db: Path) -> None:
+    Outbox.open(f"sqlite:///{db}", MASTER_KEY)
+    with pytest.raises(PrivacyError, match="Restore the outbox's secret"):
+        Outbox.open(f"sqlite:///{db}", keccak(text="another-master-key"))
+    Outbox.open(f"sqlite:///{db}", MASTER_KEY)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from eth_utils import to_checksum_address
 
-from oracle.custody import CustodialWallets
+from oracle.custody import CustodialWallets, content_master_key
 from oracle.identity import Identity
 from oracle.store.outbox import NOT_REWARDED, Outbox
 from tests.oracle.test_cli import installation, invoke  # noqa: F401 - the fixture is used by name
@@ -125,7 +125,8 @@ def test_a_kind_the_policy_no_longer_rewards_is_left_as_it_is(outbox: Outbox, po
 
 def test_the_command_reports_what_it_requeued(installation) -> None:  # noqa: F811
     directory, env = installation
-    store = Outbox.open(f"sqlite:///{Path(directory) / 'servicecoin.db'}", MASTER_KEY)  # the config's default store
+    master_key = content_master_key(bytes.fromhex(env["SERVICECOIN_BRAND_SECRET"]))
+    store = Outbox.open(f"sqlite:///{Path(directory) / 'servicecoin.db'}", master_key)  # the config's default store
     from oracle.policy import load_policy
     from tests.oracle.test_outbox import EXAMPLE_POLICY
 
