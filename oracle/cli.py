@@ -40,6 +40,7 @@ import click
 import requests
 import uvicorn
 from prometheus_client import start_http_server
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 from web3.exceptions import Web3Exception
 
@@ -56,7 +57,9 @@ from oracle.signer import BatchSigner
 from oracle.typed_data import Domain
 from oracle.service import build_oracle, build_sources, connect, load_policy_for, load_signer_account, open_outbox
 from oracle.service import build_identity, build_redemptions
-from oracle.service import build_notes_worker, build_ops_sender, build_wallet_linker
+from oracle.service import build_notes_adapters, build_notes_worker, build_ops_sender, build_wallet_linker
+from oracle.service import build_webhook_server
+from oracle.store.errors import store_error
 from oracle.store.submitter_lock import PostgresSubmitterLock, hold_submitter_lock
 from oracle.redeem.commands import register as register_redemption_commands
 from oracle.redeem.relay_cli import register as register_relay_commands
@@ -94,8 +97,12 @@ def _guard(action: Any) -> Any:
         return action()
     except OracleError as exc:
         raise Failure(str(exc)) from None
-    except (Web3Exception, OSError) as exc:  # requests' connection errors are OSErrors
+    except (Web3Exception, requests.RequestException) as exc:
         raise Failure(f"the chain RPC failed: {type(exc).__name__}: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise Failure(f"the outbox database (store.url) failed: {store_error(exc)}") from None
+    except OSError as exc:  # a file: the outbox's, a lock beside it, a keystore
+        raise Failure(f"{exc.filename or 'a file'}: {exc.strerror or exc}") from None
 
 
 @click.group()
@@ -131,9 +138,9 @@ def serve(ctx: click.Context) -> None:
     acknowledgements fast while batches are signed and tracked on another core."""
     config = _load(ctx)
     configure_logging(config.log_format)
-    oracle = _guard(lambda: build_oracle(config))
+    app = _guard(lambda: build_webhook_server(config))
     log.info("webhook server starting", extra={"port": config.server.port})
-    uvicorn.run(oracle.app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
+    uvicorn.run(app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
 
 
 @main.command()
@@ -344,6 +351,8 @@ def config_check(ctx: click.Context) -> None:
             return action()
         except (requests.ConnectionError, requests.Timeout) as exc:
             problems.append(f"{what}: the chain RPC at {cfg.chain.rpc_url} cannot be reached ({type(exc).__name__})")
+        except SQLAlchemyError as exc:
+            problems.append(f"{what}: the database failed: {store_error(exc)}")
         except (OracleError, Web3Exception, OSError) as exc:
             problems.append(f"{what}: {exc}")
         return None
@@ -354,6 +363,14 @@ def config_check(ctx: click.Context) -> None:
     accounts = [attempt(f"signer {s.keystore}", lambda s=s: load_signer_account(s)) for s in cfg.signers]
     for c in cfg.cosigners:  # `run` reads each co-signer's shared secret as it starts
         attempt(f"co-signer {c.address}", lambda c=c: read_secret(c.secret_env))
+    # What `work` (or `run`) reads as it starts its other loops.
+    if cfg.operations is not None:
+        attempt("operations", lambda: load_signer_account(cfg.operations))
+    for section, secret_env in (("relay", cfg.relay and cfg.relay.secret_env),
+                                ("fulfilment", cfg.fulfilment and cfg.fulfilment.secret_env)):
+        if secret_env:
+            attempt(section, lambda secret_env=secret_env: read_secret(secret_env))
+    attempt("notes", lambda: build_notes_adapters(cfg))
     registry = RegistryClient(connect(cfg), cfg.chain.registry)
     if policy is not None and outbox is not None and all(accounts):
         # The same check `run` makes before it starts, co-signers counted toward the quorum.

@@ -29,6 +29,8 @@ from typing import Any, Literal, get_args
 import yaml
 from eth_utils import is_checksum_address, is_hex_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from oracle.errors import OracleError
 from oracle.validation import describe
@@ -94,6 +96,25 @@ class KeystoreConfig(_Strict):
 
 class StoreConfig(_Strict):
     url: str = "sqlite:///servicecoin.db"
+
+    @field_validator("url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        """An SQLite file or PostgreSQL through psycopg 3 (the `postgres` extra): the two the
+        outbox is tested on. In-memory SQLite is refused: each connection would see its own
+        empty database, and nothing would be kept."""
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL: use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST/DB") from None
+        backend, driver = url.get_backend_name(), url.get_driver_name()
+        if backend == "sqlite":
+            if url.database in (None, "", ":memory:") or str(url.database).startswith("file:"):
+                raise ValueError("an in-memory SQLite database keeps nothing: give a file, sqlite:///FILE")
+        elif backend != "postgresql" or driver != "psycopg":
+            raise ValueError(f"{backend}+{driver} is not supported: use sqlite:///FILE or "
+                             "postgresql+psycopg://USER:PASSWORD@HOST/DB (pip install 'servicecoin-oracle[postgres]')")
+        return value
 
 
 class SecretsConfig(_Strict):

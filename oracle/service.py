@@ -137,10 +137,31 @@ def build_oracle(
     batching = Batching(config.batching.max_size, config.batching.max_age_seconds, config.batching.deadline_seconds,
                         records_per_customer_limit(config))
     pipeline = Pipeline(outbox, policy, registry, signers, submitter, identity.address_for, batching, metrics, clock=clock)
+    app = _webhook_app(config, outbox, metrics, w3, environ, clock)
+    return Oracle(config, outbox, policy, w3, registry, signers, submitter, pipeline, metrics, app)
+
+
+def build_webhook_server(
+    config: OracleConfig, environ: Mapping[str, str] | None = None, clock: Callable[[], float] | None = None
+) -> Starlette:
+    """What `servicecoin serve` runs: the webhook routes and the relay, built without a call to
+    the chain, so that it starts and keeps acknowledging webhooks while the chain or its RPC is
+    down (the relay answers 503 meanwhile). The policy is still checked: it is local."""
+    clock = clock or time.time
+    outbox = open_outbox(config, environ)
+    load_policy_for(config)
+    metrics = OracleMetrics(outbox.counts_by_state, clock=clock)  # the signer's balance is `work`'s
+    outbox.observe_writer_waits(metrics.store_lock_wait_seconds.observe)
+    return _webhook_app(config, outbox, metrics, connect(config), environ, clock)
+
+
+def _webhook_app(
+    config: OracleConfig, outbox: Outbox, metrics: OracleMetrics, w3: Web3, environ: Mapping[str, str] | None,
+    clock: Callable[[], float],
+) -> Starlette:
     ingest = IngestConfig(brand_id=config.brand_id, max_body_bytes=config.server.max_body_bytes)
     relay = build_relay_endpoint(config, w3, outbox, environ, clock)
-    app = create_app(outbox, ingest, build_sources(config, environ), metrics, clock=clock, relay=relay)
-    return Oracle(config, outbox, policy, w3, registry, signers, submitter, pipeline, metrics, app)
+    return create_app(outbox, ingest, build_sources(config, environ), metrics, clock=clock, relay=relay)
 
 
 def records_per_customer_limit(config: OracleConfig) -> int | None:

@@ -5,6 +5,8 @@ a duplicate and changes nothing, so a backfill can be re-run safely after an int
 JSONL: one generic-webhook object per line (docs/brand-integration.md).
 CSV: a header row with event_id, customer_id, kind, occurred_at, and optionally flags
 (separated by ';') and content (a JSON object).
+Both in UTF-8, with or without the byte-order mark spreadsheets write; a line that is not
+UTF-8 rejects its row, named by line, and the others are read.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from oracle.errors import OracleError
 from oracle.ingest.generic import GenericWebhook
 from oracle.ingest.strict_json import MalformedJSON, parse_object
 from oracle.store.outbox import EventIdConflict, Outbox
 from oracle.validation import describe
 
 CSV_REQUIRED = ("event_id", "customer_id", "kind", "occurred_at")
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -32,30 +36,48 @@ class BackfillSummary:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, why)
 
 
-class RowError(ValueError):
-    pass
+class RowError(OracleError):
+    """A row that cannot be read (its line is rejected), or a file that cannot be (all is)."""
+
+
+def _text_lines(handle: Any, not_utf8: set[int]) -> Iterator[str]:
+    """The file's lines as text, each decoded alone: a line that is not UTF-8 is kept (with
+    replacement characters) so that line numbers stay true, and its number noted."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1:
+            raw = raw.removeprefix(BOM)
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            not_utf8.add(number)
+            yield raw.decode("utf-8", errors="replace")
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
+    not_utf8: set[int] = set()
+    with path.open("rb") as handle:
+        reader = csv.DictReader(_text_lines(handle, not_utf8))
         missing = [c for c in CSV_REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
             yield 1, RowError(f"header lacks column(s): {', '.join(missing)}")
             return
+        first = reader.line_num + 1
         for row in reader:
-            line = reader.line_num
+            last = reader.line_num  # a quoted field may span lines: the row is first..last
             try:
-                yield line, _csv_to_payload(row)
+                if not_utf8.intersection(range(first, last + 1)):
+                    raise RowError("not UTF-8 text")
+                yield first, _csv_to_payload(row)
             except RowError as exc:
-                yield line, exc
+                yield first, exc
+            first = last + 1
 
 
 def _csv_to_payload(row: dict[str, Any]) -> dict[str, Any]:
     if None in row:
         raise RowError("more fields than the header names")
     occurred = (row.get("occurred_at") or "").strip()
-    if not occurred.isdigit():
+    if not (occurred.isascii() and occurred.isdigit()):
         raise RowError(f"occurred_at: expected unix seconds, got {occurred!r}")
     payload: dict[str, Any] = {
         "event_id": row["event_id"],
@@ -76,6 +98,8 @@ def _csv_to_payload(row: dict[str, Any]) -> dict[str, Any]:
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     with path.open("rb") as handle:
         for line, raw in enumerate(handle, start=1):
+            if line == 1:
+                raw = raw.removeprefix(BOM)
             if not raw.strip():
                 continue
             try:

@@ -24,3 +24,11 @@ class EventIdConflict(StoreError):
 
 class IllegalTransition(StoreError):
     """A state change that the outbox's state machine does not allow."""
+
+
+def store_error(exc: Exception) -> str:
+    """A database error in one line: the driver's own message (SQLAlchemy's adds the statement,
+    its parameters and a link)."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return lines[0] if lines else type(cause).__name__
