@@ -27,11 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from oracle import failpoints
-from oracle.ingest.group_commit import GroupCommitter
+from oracle.ingest.group_commit import GroupCommitter, StoreBusy
 from oracle.ingest.signatures import SignatureError
 from oracle.ingest.sources import Delivery, PayloadError, Source
 from oracle.ingest.strict_json import MalformedJSON, parse_object
 from oracle.metrics import OracleMetrics
+from oracle.store.errors import store_error
 from oracle.store.outbox import EventIdConflict, Outbox
 from oracle.validation import describe
 
@@ -49,6 +50,8 @@ DEFAULT_MAX_BODY = 64 * 1024
 class IngestConfig:
     brand_id: int
     max_body_bytes: int = DEFAULT_MAX_BODY
+    # How long a delivery waits for its commit before a 503 (helpdesks give up after ~10-30 s).
+    max_ack_wait_seconds: float = 10.0
 
 
 class BodyTooLarge(Exception):
@@ -85,7 +88,8 @@ def create_app(
     (POST /v1/relay/redeem and /v1/relay/redeem/typed-data, oracle/redeem/relay_http.py)."""
     if not sources:
         raise ValueError("the webhook server needs at least one source")
-    committer = GroupCommitter(outbox, observe=metrics.observe_group_commit if metrics is not None else None)
+    committer = GroupCommitter(outbox, observe=metrics.observe_group_commit if metrics is not None else None,
+                               max_ack_wait=config.max_ack_wait_seconds)
 
     def endpoint(source: Source) -> Callable[[Request], object]:
         async def handle(request: Request) -> JSONResponse:
@@ -123,7 +127,11 @@ def create_app(
         event = dataclasses.replace(parsed.event, occurred_at=min(parsed.event.occurred_at, now))
         try:
             await committer.receive(event, parsed.content, now)
-        except OperationalError:
+        except StoreBusy as exc:
+            log.warning("webhook answered 503: %s", exc, extra={"source": source.name})
+            return error(503, str(exc))
+        except OperationalError as exc:
+            log.error("webhook answered 503: the event store failed: %s", store_error(exc), extra={"source": source.name})
             return error(503, "the event store is unavailable; retry later")
         except EventIdConflict as exc:
             log.warning("%s", exc, extra={"source": source.name, "customer_id": event.customer_id,

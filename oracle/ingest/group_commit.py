@@ -4,6 +4,11 @@ other are stored in one transaction, and each is answered only after that transa
 One SQLite commit (a WAL fsync) and one set of statements then serve hundreds of deliveries
 instead of one; a delivery still gets its 202 only once it is durable, and a failure of the
 shared transaction is answered 503 to every delivery in it (nothing of it was stored).
+
+A delivery waits at most `max_ack_wait` for its commit (another process may hold the database's
+write lock: a paused `ingest`, a stuck `work`): then StoreBusy, answered 503, rather than a
+helpdesk timing out on a request that hangs. The commit still happens once the lock is free,
+and the helpdesk's retry is then a redelivery, answered as the first would have been.
 """
 
 from __future__ import annotations
@@ -17,7 +22,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from oracle.events import HelpdeskEvent
+from oracle.store.errors import StoreError
 from oracle.store.outbox import EventIdConflict, Outbox
+
+
+class StoreBusy(StoreError):
+    """The delivery's commit did not happen within the wait; it may still happen later."""
 
 
 @dataclass
@@ -35,10 +45,12 @@ class GroupCommitter:
         max_items: int = 500,
         max_wait: float = 0.002,
         observe: Callable[[float, int], None] | None = None,
+        max_ack_wait: float = 10.0,
     ) -> None:
         """`observe(seconds, deliveries)` is told of each group commit that succeeded."""
         self._outbox = outbox
         self._observe = observe
+        self._max_ack_wait = max_ack_wait
         self._max_items = max_items
         self._max_wait = max_wait
         self._queue: asyncio.Queue[_Pending] | None = None
@@ -52,7 +64,13 @@ class GroupCommitter:
             self._writer = asyncio.create_task(self._write_groups(self._queue))
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(event, content, received_at, done))
-        return await done
+        try:
+            # Shielded: the group is written whatever this delivery's wait decides.
+            return await asyncio.wait_for(asyncio.shield(done), self._max_ack_wait)
+        except asyncio.TimeoutError:
+            done.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody waits for it now
+            raise StoreBusy(f"the event store stayed busy for {self._max_ack_wait:g} s "
+                            "(another process holds its write lock); retry later") from None
 
     async def _write_groups(self, queue: asyncio.Queue[_Pending]) -> None:
         while True:

@@ -205,3 +205,33 @@ def test_a_different_event_under_a_used_event_id_is_refused_not_dropped(client, 
     # A redelivery whose time or content moved (a rating edited later) is still the same event.
     moved = post(client, json.dumps(payload(30, occurred_at=NOW - 10, content={"answers": {"q1": "edited"}})).encode())
     assert moved.status_code == 202
+
+
+def test_a_delivery_waiting_on_another_processs_write_lock_gets_503_and_its_retry_is_answered(tmp_path) -> None:
+    """Another process holding the outbox's write lock (a paused `ingest`, a stuck `work`) used
+    to leave webhooks hanging until the helpdesk timed out (found by a QA pass, 2026-11-24)."""
+    import fcntl
+    import os
+    import time
+
+    database = tmp_path / "outbox.db"
+    outbox = Outbox.open(f"sqlite:///{database}", MASTER_KEY)
+    sources = [GenericSource(SECRET, replay_window=300)]
+    config = IngestConfig(brand_id=1, max_body_bytes=4096, max_ack_wait_seconds=0.5)
+    app = create_app(outbox, config, sources, clock=lambda: NOW)
+    holder = os.open(f"{database}-writer.lock", os.O_RDWR)  # as the other process would
+    body = json.dumps(payload(500)).encode()
+    with serving(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        try:
+            started = time.monotonic()
+            busy = post(client, body)
+            waited = time.monotonic() - started
+        finally:
+            fcntl.flock(holder, fcntl.LOCK_UN)
+            os.close(holder)
+        retried = post(client, body)  # the helpdesk's retry
+    assert busy.status_code == 503 and "stayed busy for 0.5 s" in busy.json()["error"], busy.text
+    assert waited < 5
+    assert retried.status_code == 202
+    assert stored(outbox, 500) == "received"
