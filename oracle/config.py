@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from oracle.errors import OracleError
+from oracle.strict_yaml import load_unique
 from oracle.validation import describe
 
 
@@ -57,6 +58,10 @@ class ChainConfig(_Strict):
     forwarder: str | None = None
     # The watcher reads events from this block on (the deployment's block: deployments/<id>.json).
     start_block: int = Field(default=0, ge=0)
+    # The catalog items (TierRedemption ids) that are this brand's, when several brands share one
+    # deployment's catalog: redemptions and price changes of other items are left to their
+    # brands' oracles. Unset: every item is this brand's.
+    catalog_items: frozenset[int] | None = None
     # Blocks on top of a batch's block before it counts as confirmed, then as final (no reorg
     # expected deeper than this; until then a vanished transaction is resubmitted).
     confirmations: int = Field(default=1, ge=1)
@@ -78,6 +83,13 @@ class ChainConfig(_Strict):
             raise ValueError("must be a 0x-prefixed 20-byte hex address")
         if value != value.lower() and not is_checksum_address(value):
             raise ValueError("mixed-case address with a wrong checksum (a typo?)")
+        return value
+
+    @field_validator("catalog_items")
+    @classmethod
+    def _items(cls, value: frozenset[int] | None) -> frozenset[int] | None:
+        if value is not None and (not value or min(value) < 0):
+            raise ValueError("list this brand's catalog item ids (0 or more each), or leave it out for every item")
         return value
 
     @model_validator(mode="after")
@@ -298,7 +310,7 @@ def _keystore_beside(base: Path, entry: KeystoreConfig) -> KeystoreConfig:
 
 def _load_model(path: Path, model: type[_Strict]) -> Any:
     try:
-        raw = yaml.safe_load(path.read_bytes())
+        raw = load_unique(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except yaml.YAMLError as exc:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oracle.errors import PolicyError
 from oracle.kinds import FeedbackKind
+from oracle.strict_yaml import load_unique
 from oracle.units import svc, to_units
 from oracle.validation import describe, require_known_kinds
 
@@ -76,7 +77,7 @@ def load_policy(path: Path | str) -> LoadedPolicy:
     except FileNotFoundError:
         raise PolicyError(f"{path}: no such policy file") from None
     try:
-        raw = yaml.safe_load(raw_bytes)
+        raw = load_unique(raw_bytes)
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from None
     try:

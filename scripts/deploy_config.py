@@ -13,6 +13,7 @@ import yaml
 from eth_utils import is_checksum_address, is_hex_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from oracle.strict_yaml import load_unique
 from oracle.units import to_units
 from oracle.validation import describe, require_known_kinds
 
@@ -149,7 +150,7 @@ class DeployConfig(_Strict):
 def load_config(path: Path | str) -> DeployConfig:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_unique(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such deployment configuration") from None
     except yaml.YAMLError as exc:

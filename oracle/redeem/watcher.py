@@ -37,14 +37,22 @@ _STATES = {
 
 
 class RedemptionWatcher:
-    """The ChainHandler of the TierRedemption follower."""
+    """The ChainHandler of the TierRedemption follower. With `items`, only those catalog items
+    are this brand's (a catalog several brands share): other items' redemptions are never
+    stored, so never delivered, fulfilled or refunded here, and their later events are ignored."""
 
-    def __init__(self, on_dispute: Callable[[int], None] | None = None) -> None:
+    def __init__(self, on_dispute: Callable[[int], None] | None = None, items: frozenset[int] | None = None) -> None:
         self.on_dispute = on_dispute
+        self.items = items
+
+    def _ours(self, item_id: int) -> bool:
+        return self.items is None or item_id in self.items
 
     def handle(self, connection: Connection, logs: list[ChainLog]) -> None:
         for entry in logs:
             args = entry.args
+            if "itemId" in args and not self._ours(int(args["itemId"])):
+                continue  # another brand's item
             if entry.name == "Redeemed":
                 RedemptionStore.upsert_redeemed(connection, Redeemed(
                     redemption_id=int(args["redemptionId"]), customer=str(args["customer"]),
@@ -74,7 +82,7 @@ class RedemptionWatcher:
         if entry.name == "Refunded" and sweep_again(connection, str(entry.args["customer"])):
             log.info("refund %s reached a custodial address already linked: its wallet link runs again",
                      redemption_id)
-        if before is None:
+        if before is None and self.items is None:  # with items, most unknown ones are other brands'
             log.warning("%s for redemption %s, which this oracle never saw redeemed (start_block too late?)",
                         entry.name, redemption_id)
         elif state == "disputed" and before != "disputed":

@@ -48,6 +48,10 @@ def test_a_minimal_config_loads_with_defaults_and_paths_next_to_it(tmp_path: Pat
         ({"signers": []}, "signers: List should have at least 1 item"),
         ({"sources": {"zendsk": {"secret_env": "X"}}}, "sources.zendsk.[key]: Input should be 'generic', 'zendesk', 'intercom' or 'freshdesk'"),
         ({"batching": {"max_size": 501}}, "batching.max_size: Input should be less than or equal to 500"),
+        ({"chain": {"rpc_url": "x", "chain_id": 1, "registry": REGISTRY, "catalog_items": []}},
+         "chain.catalog_items: Value error, list this brand's catalog item ids"),
+        ({"chain": {"rpc_url": "x", "chain_id": 1, "registry": REGISTRY, "catalog_items": [0, -1]}},
+         "chain.catalog_items: Value error, list this brand's catalog item ids"),
         ({"private_key": "0xabc"}, "private_key: Extra inputs are not permitted"),
         (
             {"sources": {"intercom": {"secret_env": "X", "csat_event_types": ["a"]}}},
@@ -90,3 +94,16 @@ def test_absolute_paths_are_kept_as_they_are(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, minimal(signers=[{"keystore": str(keystore)}], policy=str(tmp_path / "p.yaml"))))
     assert config.signers[0].keystore == keystore
     assert config.policy == tmp_path / "p.yaml"
+
+
+def test_a_key_given_twice_is_refused_where_it_is(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys silently (found by a QA pass, 2026-11-24)."""
+    text = yaml.safe_dump(minimal()) + "brand_id: 2\n"
+    with pytest.raises(ConfigError, match=r"(?s)not valid YAML: while reading a mapping.*found the key 'brand_id' twice.*line 12"):
+        load_config(write(tmp_path, text))
+
+
+def test_catalog_items_name_this_brands_items(tmp_path: Path) -> None:
+    chain = {"rpc_url": "x", "chain_id": 1, "registry": REGISTRY, "catalog_items": [3, 0, 3]}
+    assert load_config(write(tmp_path, minimal(chain=chain))).chain.catalog_items == frozenset({0, 3})
+    assert load_config(write(tmp_path, minimal())).chain.catalog_items is None

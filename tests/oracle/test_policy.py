@@ -163,3 +163,12 @@ def test_daily_budget_refuses_what_would_exceed_it(policy) -> None:
 
 def test_event_carries_no_rating_so_rewards_cannot_depend_on_one() -> None:
     assert not any("rating" in name or "score" in name for name in Event.__dataclass_fields__)
+
+
+def test_a_kind_given_twice_is_refused(tmp_path: Path) -> None:
+    """The last of two `csat_rating:` entries would win silently (found by a QA pass, 2026-11-24)."""
+    text = EXAMPLE.read_text().replace("kinds:\n", "kinds:\n  csat_rating:\n    base_reward: 2\n", 1)
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    with pytest.raises(PolicyError, match=r"(?s)not valid YAML.*found the key 'csat_rating' twice"):
+        load_policy(path)

@@ -180,3 +180,19 @@ def test_a_refund_to_an_already_linked_custodial_address_reopens_its_link(store)
         link_states = dict(connection.execute(select(wallet_links.c.customer_id, wallet_links.c.state)).all())
     assert states(store) == {1: "refunded"}
     assert link_states == {"zendesk:1": "requested", "zendesk:2": "linked"}
+
+
+def test_with_catalog_items_only_this_brands_redemptions_and_prices_are_kept(store, caplog) -> None:
+    """A deployment whose catalog several brands share (chain.catalog_items): each brand's oracle
+    must deliver, fulfil or refund only its own items' redemptions. Every oracle used to take
+    every redemption, and refund those its endpoint refused (found by a review, 2026-11-24)."""
+    watcher = RedemptionWatcher(items=frozenset({0}))
+    apply(store,
+          redeemed(0, 10, item=0), redeemed(1, 10, customer=BOB, item=2),
+          log("Fulfilled", 11, redemptionId=1, deliveryCommitment=b"\x22" * 32),
+          log("PriceChangeAnnounced", 12, itemId=2, oldPrice=5, newPrice=6, effectiveAt=1),
+          log("PriceChangeAnnounced", 12, 1, itemId=0, oldPrice=5, newPrice=7, effectiveAt=1),
+          watcher=watcher)
+    assert states(store) == {0: "pending"}
+    assert announcements(store) == [(0, "7", 1, "announced")]
+    assert "never saw redeemed" not in caplog.text
