@@ -86,6 +86,7 @@ class DisputeRelay:
         """The forward request the customer's wallet signs (eth_signTypedData_v4). A dispute the
         contract would refuse now is refused here, before the customer is asked to sign."""
         order = DisputeOrder.checked(customer, redemption_id, deadline)
+        self.relay.require_time_left(order.deadline)
         nonce = self.relay.forwarder.functions.nonces(order.customer).call()
         request = self._request(order, nonce)
         self.relay.simulate_as_customer(request, "dispute")

@@ -225,8 +225,10 @@ class RedeemRelay:
     def typed_data_for(
         self, customer: str, item_id: int, max_price: int, deadline: int, permit_signature: bytes | None = None
     ) -> RedemptionMessages:
-        """The permit for this order, and once its signature is given, the forward request."""
+        """The permit for this order, and once its signature is given, the forward request. A
+        deadline the relay would refuse is refused here, before the customer is asked to sign."""
         order = RedemptionOrder.checked(customer, item_id, max_price, deadline)
+        self.require_time_left(order.deadline)
         coin, coin_domain, forwarder_domain = self._setup()
         permit = self._permit(order, coin.functions.nonces(order.customer).call(), coin_domain)
         if permit_signature is None:

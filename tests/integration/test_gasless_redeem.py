@@ -158,7 +158,16 @@ def test_refused_relays_say_why_and_cost_the_brand_nothing(files, deployment, ch
     with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=60) as client:
         sent_before = web3.eth.get_transaction_count(ops)
         by_stranger = post(client, "/v1/relay/redeem", {**signed_order(client, stranger, order), "customer": wallet.address})
-        expired = post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, {**order, "deadline": chain[-1].timestamp - 1}))
+        # Asked to sign something already past, or too close to be mined: refused before signing
+        # (found by a QA pass, 2026-11-24), and at the relay if time ran out after signing.
+        unsignable = post(client, "/v1/relay/redeem/typed-data", {**order, "deadline": chain[-1].timestamp - 1})
+        too_close = post(client, "/v1/relay/redeem/typed-data", {**order, "deadline": chain[-1].timestamp + 30})
+        signed_in_time = signed_order(client, WALLET_KEY, {**order, "deadline": chain[-1].timestamp + 90})
+        chain.snapshot()
+        chain.sleep(60)
+        chain.mine()
+        expired = post(client, "/v1/relay/redeem", signed_in_time)
+        chain.revert()  # the clock back where it was
         cheap = post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, {**order, "max_price": EBOOK_PRICE - 1}))
         gated = post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, {**order, "item_id": 2, "max_price": 400 * COIN}))
         unknown = post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, {**order, "item_id": 99}))
@@ -170,7 +179,9 @@ def test_refused_relays_say_why_and_cost_the_brand_nothing(files, deployment, ch
         limited = post(client, "/v1/relay/redeem", signed_order(client, WALLET_KEY, order))
 
     assert by_stranger.status_code == 400 and "not the customer" in by_stranger.json()["error"]
-    assert expired.status_code == 400 and "deadline" in expired.json()["error"]
+    assert unsignable.status_code == 400 and "is past" in unsignable.json()["error"], unsignable.text
+    assert too_close.status_code == 400 and "is too close" in too_close.json()["error"], too_close.text
+    assert expired.status_code == 400 and "is too close" in expired.json()["error"], expired.text
     assert (cheap.status_code, cheap.json()["revert"]) == (409, "PriceAboveMaximum")
     assert (gated.status_code, gated.json()["revert"]) == (409, "TierTooLow")
     assert (unknown.status_code, unknown.json()["revert"]) == (409, "ItemNotFound")
@@ -259,8 +270,7 @@ def test_a_customer_without_ether_disputes_through_the_relay_endpoint(files, dep
         stranger = keccak(text="someone else's key")
         by_stranger = post(client, "/v1/relay/dispute", {**signed_dispute(client, stranger, dispute),
                                                           "customer": wallet.address})
-        expired = post(client, "/v1/relay/dispute",
-                       signed_dispute(client, WALLET_KEY, {**dispute, "deadline": chain[-1].timestamp - 1}))
+        expired = post(client, "/v1/relay/dispute/typed-data", {**dispute, "deadline": chain[-1].timestamp - 1})
         signed = signed_dispute(client, WALLET_KEY, dispute)
         # The signature covers the redemption and the deadline: it carries over to neither.
         other_redemption = post(client, "/v1/relay/dispute", {**signed, "redemption_id": 1})
@@ -281,7 +291,7 @@ def test_a_customer_without_ether_disputes_through_the_relay_endpoint(files, dep
     assert other_redemption.status_code == 400 and "not the customer" in other_redemption.json()["error"]
     assert other_deadline.status_code == 400 and "not the customer" in other_deadline.json()["error"]
     assert (late.status_code, late.json()["revert"]) == (409, "DisputeWindowClosed")
-    assert expired.status_code == 400 and "deadline" in expired.json()["error"]
+    assert expired.status_code == 400 and "is past" in expired.json()["error"], expired.text
     assert filed.status_code == 200, filed.text
     assert filed.json()["redemption_id"] == 0 and filed.json()["customer"] == wallet.address
     tx = web3.eth.get_transaction(filed.json()["tx_hash"])
