@@ -21,7 +21,7 @@ from oracle.events import event_id as compute_event_id
 from oracle.identity import LinkRefused
 from oracle.notes.queue import NoteQueue
 from oracle.privacy import PrivacyError, commitment
-from oracle.service import build_identity, build_wallet_linker, connect, open_outbox
+from oracle.service import build_identity, build_wallet_linker, connect_to_configured_chain, open_outbox
 from oracle.store.outbox import NOT_REWARDED, RETRYABLE_SKIPS
 from oracle.store.schema import NOTE_STATES
 from oracle.units import svc
@@ -53,7 +53,7 @@ def register(
         row = outbox.event_row(key)
         click.echo(f"event:   0x{key.hex()}")
         click.echo(f"outbox:  {row.state if row else 'not in this outbox'}" + (f" ({row.reason})" if row and row.reason else ""))
-        registry = RegistryClient(connect(config), config.chain.registry)
+        registry = RegistryClient(guard(lambda: connect_to_configured_chain(config)), config.chain.registry)
         proof = guard(lambda: registry.find_record(config.brand_id, key, from_block=config.chain.start_block))
         if proof is None:
             if row is None:
@@ -140,13 +140,19 @@ def register(
     @wallet.command("link")
     @click.argument("customer")
     @click.argument("address")
+    @click.option("--new-customer", is_flag=True,
+                  help="Link a customer this outbox has no event of yet (a link cannot be undone).")
     @click.pass_context
-    def wallet_link(ctx: click.Context, customer: str, address: str) -> None:
+    def wallet_link(ctx: click.Context, customer: str, address: str, new_customer: bool) -> None:
         """Link CUSTOMER to their wallet ADDRESS: new rewards go there at once, and their coins and
         reward history move from the custodial address on chain (now, or once rewards in flight are final)."""
         config = load(ctx)
         outbox = guard(lambda: open_outbox(config))
-        w3 = connect(config)
+        if not new_customer and not erasure.readable(outbox.engine, customer).known:
+            # A mistyped id would take the wallet for good: the real customer is then refused it.
+            raise failure(f"no customer {customer!r} in this outbox (ids look like zendesk:7881); a link cannot be "
+                          "undone: check the id, or pass --new-customer to link before their first event")
+        w3 = guard(lambda: connect_to_configured_chain(config))
         # Everything the on-chain part needs is built first: a missing key refuses the link, unchanged.
         linker = guard(lambda: build_wallet_linker(config, outbox, w3))
         contracts = guard(lambda: _protocol_contracts(config, linker.registry))
@@ -178,7 +184,7 @@ def register(
         outbox = guard(lambda: open_outbox(config))
         identity = guard(lambda: build_identity(config, outbox))
         link = identity.link_of(customer)
-        view = guard(lambda: _ChainView(RegistryClient(connect(config), config.chain.registry)))
+        view = guard(lambda: _ChainView(RegistryClient(connect_to_configured_chain(config), config.chain.registry)))
         custodial = identity.custodial_address(customer)
         click.echo(f"customer:  {customer}")
         click.echo(f"custodial: {custodial}  {guard(lambda: view.describe(custodial))}")

@@ -52,6 +52,17 @@ def connect(config: OracleConfig) -> Web3:
     return Web3(provider)
 
 
+def connect_to_configured_chain(config: OracleConfig) -> Web3:
+    """`connect`, refusing an RPC that serves another chain than chain.chain_id: what it reads
+    would describe another chain (`run`, `work` and `config check` refuse it in their self-check)."""
+    w3 = connect(config)
+    served = w3.eth.chain_id
+    if served != config.chain.chain_id:
+        raise ConfigError(f"chain.chain_id is {config.chain.chain_id}, but the RPC at {config.chain.rpc_url} "
+                          f"serves chain {served}")
+    return w3
+
+
 def load_policy_for(config: OracleConfig) -> LoadedPolicy:
     loaded = load_policy(config.policy)
     if loaded.policy.brand_id != config.brand_id:

@@ -112,3 +112,15 @@ def test_another_contract_as_the_registry_is_named_clearly(oracle_files, deploym
     assert result.exit_code == 2
     assert f"the contract at {deployment.coin.address} does not answer as a FeedbackRegistry of this version" in result.output
     assert "check chain.registry" in result.output
+
+
+def test_reads_of_the_chain_refuse_an_rpc_of_another_chain(oracle_files, deployment) -> None:
+    """`verify` and `wallet show` read the chain too: with chain.chain_id wrong they described
+    another chain's state, `verify` even saying the content matched (a QA finding, 2026-11-24)."""
+    config = oracle_files.config()
+    files = write_oracle_files(oracle_files.directory.parent / "mainnet-id", config.chain.rpc_url, 1,
+                               deployment.registry.address)
+    for command in (["verify", "--source", "generic", "e1"], ["wallet", "show", "cust-1"]):
+        result = CliRunner().invoke(cli, ["-c", str(files.config_path), *command], env=files.environ)
+        assert result.exit_code == 1, result.output
+        assert f"chain.chain_id is 1, but the RPC at {config.chain.rpc_url} serves chain {config.chain.chain_id}" in result.output

@@ -102,8 +102,12 @@ def test_a_custodial_customer_links_a_wallet_and_keeps_earning_there(oracle, fil
     again = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET)
     assert again.exit_code == 1
     assert f"refused, nothing changed: 'zendesk:7881' is already linked to {WALLET} (linked)" in again.output
-    other = servicecoin(files, "wallet", "link", "zendesk:42", registry.address)
+    other = servicecoin(files, "wallet", "link", "--new-customer", "zendesk:42", registry.address)
     assert other.exit_code == 1 and "is the FeedbackRegistry, not a customer's wallet" in other.output
+    # A mistyped id would take the wallet for good (found by a QA pass, 2026-11-24).
+    typo = servicecoin(files, "wallet", "link", "zendesk:78810", "0x" + "5b" * 20)
+    assert typo.exit_code == 1 and "no customer 'zendesk:78810' in this outbox" in typo.output
+    assert "pass --new-customer" in typo.output
 
 
 def test_a_link_requested_while_a_reward_is_in_flight_completes_once_it_is_final(
