@@ -94,6 +94,8 @@ def register(
         if source is not None:
             return compute_event_id(config.brand_id, source, event)
         try:
+            if not event.startswith("0x"):  # "e1" is hex too, but meant as a helpdesk id
+                raise ValueError(event)
             key = bytes.fromhex(event.removeprefix("0x"))
         except ValueError:
             raise failure("EVENT must be a 0x event id, or a helpdesk event id with --source") from None

@@ -134,8 +134,14 @@ def create_app(
             log.error("webhook answered 503: the event store failed: %s", store_error(exc), extra={"source": source.name})
             return error(503, "the event store is unavailable; retry later")
         except EventIdConflict as exc:
-            log.warning("%s", exc, extra={"source": source.name, "customer_id": event.customer_id,
-                                          "stored_customer_id": exc.stored_customer_id, "stored_kind": exc.stored_kind})
+            extra = {"source": source.name, "customer_id": event.customer_id,
+                     "stored_customer_id": exc.stored_customer_id, "stored_kind": exc.stored_kind}
+            if source.name != GENERIC_SOURCE:  # the helpdesk's id: nothing for the brand to renumber
+                log.warning("%s delivered event %r again with customer %r, kind %s; the stored one (customer %r, "
+                            "kind %s) is kept", source.name, event.helpdesk_event_id, event.customer_id,
+                            event.kind.name.lower(), exc.stored_customer_id, exc.stored_kind, extra=extra)
+            else:
+                log.warning("%s", exc, extra=extra)
             if source.name == GENERIC_SOURCE:
                 # The brand's own ids: not a redelivery, and accepting it would drop this event
                 # while saying it was stored.

@@ -56,9 +56,12 @@ def verify_zendesk(
     signature = _header(headers, "X-Zendesk-Webhook-Signature")
     stamp = _header(headers, "X-Zendesk-Webhook-Signature-Timestamp")
     try:
-        when = int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         raise SignatureError("X-Zendesk-Webhook-Signature-Timestamp is not an ISO 8601 time") from None
+    if moment.tzinfo is None:  # else read as this machine's local time: the window would be off
+        raise SignatureError("X-Zendesk-Webhook-Signature-Timestamp has no timezone (Zendesk sends UTC, ending in Z)")
+    when = int(moment.timestamp())
     expected = base64.b64encode(hmac.new(secret, stamp.encode() + body, hashlib.sha256).digest()).decode()
     if not hmac.compare_digest(expected, signature):
         raise SignatureError("X-Zendesk-Webhook-Signature does not match the body")

@@ -124,6 +124,7 @@ def test_a_missing_config_file_is_one_clear_line(tmp_path: Path) -> None:
 def test_verify_refuses_a_malformed_event_id(installation) -> None:
     _, env = installation
     assert "EVENT must be a 0x event id" in invoke(env, "verify", "0xzz").output
+    assert "EVENT must be a 0x event id, or a helpdesk event id with --source" in invoke(env, "verify", "e1").output
     assert "32 bytes" in invoke(env, "verify", "0x1234").output
 
 

@@ -182,7 +182,7 @@ def test_an_intercom_rating_is_stored_for_the_brands_own_customer_id(client, out
     assert outbox.vault.open(row.event_id).content["rating"] == 5
 
 
-def test_an_intercom_rating_whose_contact_changed_keeps_the_first_and_answers_200(client, outbox) -> None:
+def test_an_intercom_rating_whose_contact_changed_keeps_the_first_and_answers_200(client, outbox, caplog) -> None:
     """Intercom's id is one per conversation: a re-rating after the lead was identified names
     another customer. One reward per conversation, the first kept; a 2xx, or Intercom retries."""
     assert intercom_post(client, rating_notification("160", external_id=None)).status_code == 202
@@ -192,6 +192,10 @@ def test_an_intercom_rating_whose_contact_changed_keeps_the_first_and_answers_20
         "reason": "event id 'csat:conversation:160' was stored for another customer or kind: the first is kept",
     })
     assert outbox.event_row(csat_id("intercom", "conversation:160")).customer_id == "intercom:5ba682d23d7cf92bef87bfd4"
+    # The log says what happened in its text too (text logs drop the fields), and gives no advice
+    # the brand cannot follow (the id is Intercom's).
+    assert ("intercom delivered event 'csat:conversation:160' again with customer 'cust-77', kind csat_rating; "
+            "the stored one (customer 'intercom:5ba682d23d7cf92bef87bfd4', kind") in caplog.text
 
 
 def test_an_intercom_contact_without_external_id_is_namespaced(client, outbox) -> None:

@@ -126,3 +126,13 @@ def test_generic_wrong_scheme_is_refused() -> None:
 def test_an_empty_secret_is_refused_at_start_up() -> None:
     with pytest.raises(SignatureError, match="zendesk: the webhook secret is empty"):
         require_secret("zendesk", "")
+
+
+def test_a_zendesk_timestamp_without_a_timezone_is_an_authentication_failure() -> None:
+    """Read as local time it would shift the replay window by the machine's offset; it was
+    answered 422 by the body's parser instead of 401 (a QA finding, 2026-11-24)."""
+    stamp = "2026-11-24T07:17:26"
+    digest = base64.b64encode(hmac.new(SECRET, stamp.encode() + BODY, hashlib.sha256).digest()).decode()
+    headers = {"X-Zendesk-Webhook-Signature": digest, "X-Zendesk-Webhook-Signature-Timestamp": stamp}
+    with pytest.raises(SignatureError, match="has no timezone"):
+        verify_zendesk(headers, BODY, SECRET, now=NOW)
