@@ -265,7 +265,8 @@ def build_redeem_relay(
         raise ConfigError(f"gasless redemption needs {', '.join(missing)} in the config (docs/brand-integration.md)")
     assert chain.redemption is not None and chain.forwarder is not None
     return RedeemRelay(w3, chain.redemption, chain.forwarder,
-                       sender or build_ops_sender(config, w3, environ, wait_seconds=relay_wait_seconds(config)))
+                       sender or build_ops_sender(config, w3, environ, wait_seconds=relay_wait_seconds(config)),
+                       items=chain.catalog_items)
 
 
 def relay_wait_seconds(config: OracleConfig) -> float:

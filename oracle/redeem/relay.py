@@ -167,9 +167,13 @@ class RedeemRelay:
     """Relays signed redemptions through the ServiceCoinForwarder from the operations account."""
 
     def __init__(
-        self, w3: Web3, redemption: str, forwarder: str, sender: OpsSender, request_gas: int = REDEEM_GAS
+        self, w3: Web3, redemption: str, forwarder: str, sender: OpsSender, request_gas: int = REDEEM_GAS,
+        items: frozenset[int] | None = None,
     ) -> None:
         self.w3 = w3
+        # The brand's catalog items when brands share the catalog (chain.catalog_items): the
+        # brand pays the gas of what it relays, so only for its own perks. None: every item.
+        self.items = items
         self.redemption = w3.eth.contract(address=to_checksum_address(redemption), abi=load_abi("TierRedemption"))
         self.forwarder = w3.eth.contract(address=to_checksum_address(forwarder), abi=load_abi("ServiceCoinForwarder"))
         self.sender = sender
@@ -198,6 +202,11 @@ class RedeemRelay:
                 domain_of(self.forwarder.functions.eip712Domain().call()),
             )
         return self._domains
+
+    def _require_ours(self, item_id: int) -> None:
+        if self.items is not None and item_id not in self.items:
+            raise InvalidRedemptionOrder(f"item {item_id} is not one of this brand's catalog items "
+                                         f"({', '.join(str(i) for i in sorted(self.items))})")
 
     def require_time_left(self, deadline: int) -> None:
         """A relayed request must stay valid while its transaction waits for a block."""
@@ -228,6 +237,7 @@ class RedeemRelay:
         """The permit for this order, and once its signature is given, the forward request. A
         deadline the relay would refuse is refused here, before the customer is asked to sign."""
         order = RedemptionOrder.checked(customer, item_id, max_price, deadline)
+        self._require_ours(order.item_id)
         self.require_time_left(order.deadline)
         coin, coin_domain, forwarder_domain = self._setup()
         permit = self._permit(order, coin.functions.nonces(order.customer).call(), coin_domain)
@@ -256,6 +266,7 @@ class RedeemRelay:
         """Every check that needs no gas: deadline, both signatures, the contract's own rules
         (simulated as the customer) and the forwarder's verify."""
         order = signed.order
+        self._require_ours(order.item_id)
         coin, coin_domain, forwarder_domain = self._setup()
         self.require_time_left(order.deadline)
         permit_nonce = coin.functions.nonces(order.customer).call()

@@ -1,0 +1,32 @@
+"""With chain.catalog_items (a catalog several brands share), the relay pays gas only for the
+brand's own items: another item is refused before any signing and before any chain call."""
+
+from __future__ import annotations
+
+import pytest
+from web3 import HTTPProvider, Web3
+
+from oracle.redeem.relay import InvalidRedemptionOrder, RedeemRelay, RedemptionOrder, SignedRedemption
+
+DEAD_RPC = "http://127.0.0.1:9"  # nothing answers: a chain call would fail, not refuse
+CUSTOMER = "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4"
+
+
+def relay(items: frozenset[int] | None) -> RedeemRelay:
+    return RedeemRelay(Web3(HTTPProvider(DEAD_RPC)), "0x" + "22" * 20, "0x" + "33" * 20, sender=None,  # type: ignore[arg-type]
+                       items=items)
+
+
+def test_another_brands_item_is_refused_before_the_customer_signs_or_the_chain_is_asked() -> None:
+    with pytest.raises(InvalidRedemptionOrder, match=r"item 7 is not one of this brand's catalog items \(0, 3\)"):
+        relay(frozenset({0, 3})).typed_data_for(CUSTOMER, 7, 10**18, 2**40)
+    signed = SignedRedemption(RedemptionOrder.checked(CUSTOMER, 7, 10**18, 2**40), b"\x01" * 65, b"\x01" * 65)
+    with pytest.raises(InvalidRedemptionOrder, match="item 7 is not one of this brand's"):
+        relay(frozenset({0, 3})).prepare(signed)
+
+
+def test_the_brands_own_items_go_on_to_the_chain() -> None:
+    with pytest.raises(OSError):  # past the item check: the dead RPC is asked next
+        relay(frozenset({0, 3})).typed_data_for(CUSTOMER, 3, 10**18, 2**40)
+    with pytest.raises(OSError):
+        relay(None).typed_data_for(CUSTOMER, 7, 10**18, 2**40)
