@@ -21,7 +21,7 @@ from typing import Annotated, Protocol
 
 import yaml
 from eth_utils import keccak
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from oracle.errors import PolicyError
 from oracle.kinds import FeedbackKind
@@ -30,6 +30,15 @@ from oracle.units import svc, to_units
 from oracle.validation import describe, require_known_kinds
 
 Coins = Annotated[Decimal, Field(gt=0, max_digits=30, decimal_places=18)]
+
+
+def _known_kind(name: str) -> str:
+    require_known_kinds([name])
+    return name
+
+
+# Checked key by key, beside the rules' values, so that one report names every problem.
+KindName = Annotated[str, AfterValidator(_known_kind)]
 
 
 class _Strict(BaseModel):
@@ -49,16 +58,10 @@ class KindRule(_Strict):
 class Policy(_Strict):
     version: int = Field(ge=1)
     brand_id: int = Field(ge=0, lt=2**32)
-    kinds: dict[str, KindRule] = Field(min_length=1)
+    kinds: dict[KindName, KindRule] = Field(min_length=1)
     # Most base reward per UTC day (the day the event occurred), over all customers (None:
     # only on-chain caps). Tier multipliers and welcome bonuses, applied on chain, come on top.
     daily_budget: Coins | None = None
-
-    @field_validator("kinds")
-    @classmethod
-    def _known_kinds(cls, kinds: dict[str, KindRule]) -> dict[str, KindRule]:
-        require_known_kinds(kinds)
-        return kinds
 
     def rule_for(self, kind: FeedbackKind) -> KindRule | None:
         return self.kinds.get(kind.name.lower())

@@ -172,3 +172,16 @@ def test_a_kind_given_twice_is_refused(tmp_path: Path) -> None:
     path.write_text(text)
     with pytest.raises(PolicyError, match=r"(?s)not valid YAML.*found the key 'csat_rating' twice"):
         load_policy(path)
+
+
+def test_an_unknown_kind_and_a_bad_reward_are_both_named(tmp_path: Path) -> None:
+    """One report names every problem: an error in one kind's rule used to hide an unknown
+    kind beside it (a QA finding, 2026-11-24)."""
+    text = EXAMPLE.read_text().replace("base_reward: 2\n", "base_reward: 0\n", 1)
+    text = text.replace("kinds:\n", "kinds:\n  compliment:\n    base_reward: 1\n", 1)
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path)
+    assert "kinds.csat_rating.base_reward: Input should be greater than 0" in str(raised.value)
+    assert "kinds.compliment.[key]: Value error, unknown feedback kind 'compliment'" in str(raised.value)
