@@ -16,11 +16,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults`: a key given here overrides a merged one, as it should
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if key in seen:
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key, e.g. `? [1, 2]`
+                raise ConstructorError("while reading a mapping", node.start_mark,
+                                       "found a key that is a list or a mapping", key_node.start_mark) from None
+            if duplicate:
                 raise ConstructorError("while reading a mapping", node.start_mark,
                                        f"found the key {key!r} twice", key_node.start_mark)
-            seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 

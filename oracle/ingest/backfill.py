@@ -42,35 +42,55 @@ class RowError(OracleError):
 
 def _text_lines(handle: Any, not_utf8: set[int]) -> Iterator[str]:
     """The file's lines as text, each decoded alone: a line that is not UTF-8 is kept (with
-    replacement characters) so that line numbers stay true, and its number noted."""
-    for number, raw in enumerate(handle, start=1):
-        if number == 1:
-            raw = raw.removeprefix(BOM)
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            not_utf8.add(number)
-            yield raw.decode("utf-8", errors="replace")
+    replacement characters) so that line numbers stay true, and its number noted. Lines end
+    in \n, \r\n or a lone \r (old Mac exports), as csv reads them."""
+    number = 0
+    for chunk in handle:  # split on \n only
+        for raw in chunk.splitlines(keepends=True):
+            number += 1
+            if number == 1:
+                raw = raw.removeprefix(BOM)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                not_utf8.add(number)
+                yield raw.decode("utf-8", errors="replace")
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     not_utf8: set[int] = set()
     with path.open("rb") as handle:
-        reader = csv.DictReader(_text_lines(handle, not_utf8))
-        missing = [c for c in CSV_REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            yield 1, RowError(f"header lacks column(s): {', '.join(missing)}")
-            return
-        first = reader.line_num + 1
-        for row in reader:
-            last = reader.line_num  # a quoted field may span lines: the row is first..last
-            try:
-                if not_utf8.intersection(range(first, last + 1)):
-                    raise RowError("not UTF-8 text")
-                yield first, _csv_to_payload(row)
-            except RowError as exc:
-                yield first, exc
-            first = last + 1
+        reader = csv.reader(_text_lines(handle, not_utf8))
+        try:
+            header = next(reader, [])
+            missing = [c for c in CSV_REQUIRED if c not in header]
+            if missing:
+                yield 1, RowError(f"header lacks column(s): {', '.join(missing)}")
+                return
+            while True:
+                first = reader.line_num + 1  # a quoted field may span lines: the row is first..line_num
+                fields = next(reader, None)
+                if fields is None:
+                    return
+                if not fields:
+                    continue  # a blank line
+                try:
+                    if not_utf8.intersection(range(first, reader.line_num + 1)):
+                        raise RowError("not UTF-8 text")
+                    yield first, _csv_to_payload(_as_record(header, fields))
+                except RowError as exc:
+                    yield first, exc
+        except csv.Error as exc:  # e.g. a quote left open to the end of the file
+            yield reader.line_num, RowError(f"not readable as CSV from here on: {exc}")
+
+
+def _as_record(header: list[str], fields: list[str]) -> dict[str | None, Any]:
+    """A row as csv.DictReader gives it: extra fields under None, missing ones None."""
+    record: dict[str | None, Any] = dict(zip(header, fields))
+    record.update({name: None for name in header[len(fields):]})
+    if len(fields) > len(header):
+        record[None] = fields[len(header):]
+    return record
 
 
 def _csv_to_payload(row: dict[str, Any]) -> dict[str, Any]:

@@ -82,9 +82,10 @@ class RedemptionWatcher:
         if entry.name == "Refunded" and sweep_again(connection, str(entry.args["customer"])):
             log.info("refund %s reached a custodial address already linked: its wallet link runs again",
                      redemption_id)
-        if before is None and self.items is None:  # with items, most unknown ones are other brands'
-            log.warning("%s for redemption %s, which this oracle never saw redeemed (start_block too late?)",
-                        entry.name, redemption_id)
+        if before is None:
+            if self.items is None:  # with items, unknown ones are other brands': nothing to say
+                log.warning("%s for redemption %s, which this oracle never saw redeemed (start_block too late?)",
+                            entry.name, redemption_id)
         elif state == "disputed" and before != "disputed":
             log.warning("redemption %s disputed by its customer: the arbiter decides (servicecoin redemption "
                         "refund %s, or reject-dispute %s)", redemption_id, redemption_id, redemption_id,

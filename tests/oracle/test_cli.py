@@ -247,3 +247,23 @@ def test_an_export_of_an_unknown_format_is_one_line(installation) -> None:
     assert result.exit_code == 1
     assert result.output.strip().endswith("unknown export format '.txt' (expected .jsonl, .ndjson or .csv)")
     assert "Traceback" not in result.output
+
+
+def test_csv_rows_keep_their_line_numbers_across_blank_lines_and_old_mac_line_endings(installation) -> None:
+    directory, env = installation
+    header = b"event_id,customer_id,kind,occurred_at\n"
+    export = directory / "blank.csv"
+    export.write_bytes(header + b"b-1,c1,survey_response,1790000000\n\nb-2,c1,survey_response,soon\n\n\n"
+                       b"b-3,c1,survey_response,later\n")
+    result = invoke(env, "ingest", str(export))
+    assert "accepted: 1, duplicate: 0, rejected: 2" in result.output, result.output
+    assert "line 4: occurred_at" in result.output and "line 7: occurred_at" in result.output
+    mac = directory / "mac.csv"
+    mac.write_bytes(header.replace(b"\n", b"\r") + b"m-1,c1,survey_response,1790000000\rm-2,c1,survey_response,x\r")
+    result = invoke(env, "ingest", str(mac))
+    assert "accepted: 1, duplicate: 0, rejected: 1" in result.output and "line 3: occurred_at" in result.output, result.output
+    huge = directory / "huge-field.csv"  # beyond the csv module's field limit: csv.Error
+    huge.write_bytes(header + b'h-1,"' + b"x" * 200_000 + b'",survey_response,1790000000\n')
+    result = invoke(env, "ingest", str(huge))
+    assert result.exit_code == 2 and "line 2: not readable as CSV from here on: field larger than" in result.output, result.output
+    assert "Traceback" not in result.output

@@ -186,13 +186,16 @@ def test_with_catalog_items_only_this_brands_redemptions_and_prices_are_kept(sto
     """A deployment whose catalog several brands share (chain.catalog_items): each brand's oracle
     must deliver, fulfil or refund only its own items' redemptions. Every oracle used to take
     every redemption, and refund those its endpoint refused (found by a review, 2026-11-24)."""
-    watcher = RedemptionWatcher(items=frozenset({0}))
+    disputes: list[int] = []
+    watcher = RedemptionWatcher(on_dispute=disputes.append, items=frozenset({0}))
     apply(store,
           redeemed(0, 10, item=0), redeemed(1, 10, customer=BOB, item=2),
           log("Fulfilled", 11, redemptionId=1, deliveryCommitment=b"\x22" * 32),
+          log("Disputed", 11, 1, redemptionId=1, customer=BOB),
           log("PriceChangeAnnounced", 12, itemId=2, oldPrice=5, newPrice=6, effectiveAt=1),
           log("PriceChangeAnnounced", 12, 1, itemId=0, oldPrice=5, newPrice=7, effectiveAt=1),
           watcher=watcher)
     assert states(store) == {0: "pending"}
     assert announcements(store) == [(0, "7", 1, "announced")]
-    assert "never saw redeemed" not in caplog.text
+    assert "never saw redeemed" not in caplog.text and "disputed" not in caplog.text
+    assert disputes == []  # another brand's dispute is neither logged nor counted here
