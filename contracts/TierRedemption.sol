@@ -20,8 +20,9 @@ import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 ///   redemptions (escrow), so every refund is covered and none exceeds what was paid;
 /// - an item's units redeemed and not refunded never exceed the stock it was given;
 /// - a price applies only from its announcement's `effectiveAt` on, pushed back by any pause
-///   since the announcement, and while a rise waits no update makes the item harder to get: a
-///   customer can redeem at the old price and terms for the whole notice period.
+///   since the announcement; a rise is announced only on an item customers can redeem, and while
+///   it waits no update makes the item harder to get: a customer can redeem at the old price and
+///   terms for the whole notice period.
 /// @dev State changes come before the external coin calls (checks-effects-interactions), and
 /// the coin is our own OpenZeppelin ERC20 with no transfer callbacks, so no call here can
 /// re-enter this contract.
@@ -179,6 +180,10 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     function announcePrice(uint256 itemId, uint256 newPrice) external onlyRole(CATALOG_ROLE) {
         if (newPrice > type(uint96).max) revert PriceTooLarge(newPrice, type(uint96).max);
         uint256 oldPrice = _applyDuePrice(itemId);
+        // With the terms locked during the notice (updateItem), this makes every rise's notice a
+        // real chance to redeem at the old price: withdrawing the item first, or cancelling a
+        // rise to withdraw it, leaves no way to raise its price without one.
+        if (newPrice > oldPrice && !_redeemableNow(_items[itemId])) revert RiseNeedsRedeemableItem(itemId);
         uint256 effectiveAt = block.timestamp + PRICE_NOTICE_PERIOD;
         _priceChanges[itemId] = PendingPrice({
             newPrice: uint96(newPrice),
@@ -439,6 +444,13 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         return (current.active && !next.active) || next.stock < current.stock || next.minTier > current.minTier
             || _lowerLimit(current.perCustomerLimit, next.perCustomerLimit)
             || next.availableFrom > current.availableFrom || _lowerLimit(current.availableUntil, next.availableUntil);
+    }
+
+    /// @dev Whether customers can redeem the item now, as far as the item itself decides (their
+    /// tier and per-customer limit aside): listed, in stock and within its window.
+    function _redeemableNow(Item storage item) private view returns (bool) {
+        return item.active && item.stock != 0 && block.timestamp >= item.availableFrom
+            && (item.availableUntil == 0 || block.timestamp <= item.availableUntil);
     }
 
     /// @dev Whether `next` bounds more than `current`, where 0 means no bound.

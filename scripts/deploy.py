@@ -275,6 +275,12 @@ def _catalog_steps(redemption: Any, config: DeployConfig, tx: dict[str, Any]) ->
                               lambda item_id=item_id, wanted=wanted: redemption.updateItem(item_id, wanted, tx)))
         price = to_units(item.price)
         if current[0] != price and not (pending[1] > 0 and pending[0] == price):
+            if price > current[0] and not _redeemable_now(wanted):
+                raise DeployError(
+                    f"catalog item {item_id}: a price rise is announced only on an item customers can redeem now "
+                    "(active, in stock, within its window), so that its notice is a chance at the old price: "
+                    "list the item at its current price first, then raise the price"
+                )
             steps.append(Step(f"TierRedemption: announce item {item_id} price {item.price} SVC",
                               lambda item_id=item_id, price=price: redemption.announcePrice(item_id, price, tx)))
     return steps
@@ -294,6 +300,13 @@ def _refuse_harder_terms_during_a_rise(item_id: int, current: tuple, wanted: tup
             f"until then the item cannot be made harder to get ({', '.join(harder)}). Keep those terms until then, "
             f"or withdraw the rise first: operator.py cancel-price-change {item_id}"
         )
+
+
+def _redeemable_now(item: tuple) -> bool:
+    """TierRedemption._redeemableNow for an Item tuple (what a rise's announcement needs)."""
+    _, stock, _, _, _, start, end, active = item
+    now = web3.eth.get_block("latest")["timestamp"]
+    return bool(active) and stock != 0 and now >= start and (end == 0 or now <= end)
 
 
 def terms_made_harder(current: tuple, wanted: tuple) -> list[str]:

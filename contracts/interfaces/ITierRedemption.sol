@@ -98,8 +98,13 @@ interface ITierRedemption is ITierSchedule {
     /// @notice An update that would make the item harder to get (withdraw it, lower its stock,
     /// raise its tier, lower its per-customer limit, narrow its window) while a price rise is
     /// announced and not yet in force, which is `until`: customers keep the whole notice period
-    /// at the old price and terms. Cancel the rise first, or wait.
+    /// at the old price and terms. Wait, or cancel the rise (a new one then needs the item
+    /// redeemable again, with a full notice).
     error ItemTermsLocked(uint256 itemId, uint256 until);
+    /// @notice A price rise announced for an item customers cannot redeem now (withdrawn, out of
+    /// stock, outside its window): its notice would give them no chance at the old price. List
+    /// the item first, then announce the rise.
+    error RiseNeedsRedeemableItem(uint256 itemId);
 
     event TiersChanged(uint256[] thresholds, uint256[] multipliersBps);
     event ItemAdded(uint256 indexed itemId, Item item);
@@ -132,7 +137,8 @@ interface ITierRedemption is ITierSchedule {
 
     /// @notice Announces a new price, effective PRICE_NOTICE_PERIOD from now, later by the time
     /// the contract spends paused meanwhile (the notice is never spent paused); replaces any
-    /// pending announcement. Only CATALOG_ROLE.
+    /// pending announcement. A rise needs the item redeemable now (RiseNeedsRedeemableItem).
+    /// Only CATALOG_ROLE.
     function announcePrice(uint256 itemId, uint256 newPrice) external;
 
     /// @notice Withdraws a pending price announcement (NoPendingPriceChange if none is pending,

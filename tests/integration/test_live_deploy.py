@@ -151,6 +151,13 @@ def test_fewer_units_during_an_announced_rise_are_refused_before_anything_is_sen
     assert ("catalog item 3: a price rise to 35 SVC is announced, in force from " in refused.stderr
             and "cannot be made harder to get (fewer units)" in refused.stderr
             and "operator.py cancel-price-change 3" in refused.stderr), refused.stderr[-2000:]
+    # A rise for an item withdrawn at the same time would give customers no chance at the old price.
+    config["catalog"][0].update(price=config["catalog"][0]["price"] + 10, active=False)
+    changed.write_text(yaml.safe_dump(config))
+    refused = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(changed))
+    assert refused.returncode != 0 and "catalog item 0: a price rise is announced only on an item customers can redeem" \
+        in refused.stderr, refused.stderr[-2000:]
+    config["catalog"][0].update(price=config["catalog"][0]["price"] - 10, active=True)
     config["catalog"][3]["stock"] = stock + 100  # more units are welcome at any time
     (workdir / "sepolia.yaml").write_text(yaml.safe_dump(config))  # the config the next tests change
     restocked = operator(testnet, workdir, "deploy", "--config", str(workdir / "sepolia.yaml"))

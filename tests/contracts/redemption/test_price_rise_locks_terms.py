@@ -8,7 +8,7 @@ review, 2026-11-24). Loosening stays instant, as does everything when no rise is
 import brownie
 import pytest
 
-from .helpers import COIN, TEST_ITEM_PRICE, TEST_ITEM_STOCK, error, make_item, mine_at
+from .helpers import TEST_ITEM_PRICE, TEST_ITEM_STOCK, error, make_item, mine_at
 
 RISE = 2 * TEST_ITEM_PRICE
 
@@ -86,9 +86,25 @@ def test_once_the_rise_is_in_force_the_terms_are_free_again(redemption, chain, w
     assert redemption.itemOf(item) == make_item(price=RISE, active=False)
 
 
-def test_an_item_withdrawn_before_the_announcement_may_stay_withdrawn(redemption, cataloguer, item):
+@pytest.mark.parametrize("unredeemable", [
+    make_item(active=False), make_item(stock=0), make_item(available_from=2**40 - 2, available_until=2**40 - 1),
+    make_item(available_from=1, available_until=2),
+], ids=["withdrawn", "out of stock", "not yet open", "closed"])
+def test_a_rise_needs_an_item_customers_can_redeem_now(redemption, cataloguer, item, unredeemable):
+    """Else: withdraw the item, announce the rise, restore it at the new price; or cancel a rise
+    to withdraw it and announce again (a review finding, 2026-11-24)."""
+    redemption.updateItem(item, unredeemable, {"from": cataloguer})
+    with brownie.reverts(revert_pattern=error("RiseNeedsRedeemableItem", item)):
+        redemption.announcePrice(item, RISE, {"from": cataloguer})
+    redemption.announcePrice(item, TEST_ITEM_PRICE // 2, {"from": cataloguer})  # a cut needs no notice to be fair
+    assert redemption.pendingPriceChange(item)[0] == TEST_ITEM_PRICE // 2
+
+
+def test_cancelling_a_rise_to_withdraw_the_item_leaves_no_way_to_raise_it_without_a_notice(
+    redemption, cataloguer, item
+):
+    announce(redemption, cataloguer, item)
+    redemption.cancelPriceChange(item, {"from": cataloguer})
     redemption.updateItem(item, make_item(active=False), {"from": cataloguer})
-    announce(redemption, cataloguer, item, price=3 * COIN + TEST_ITEM_PRICE)
-    restocked = make_item(active=False, stock=TEST_ITEM_STOCK + 1)
-    redemption.updateItem(item, restocked, {"from": cataloguer})
-    assert redemption.itemOf(item) == restocked
+    with brownie.reverts(revert_pattern=error("RiseNeedsRedeemableItem", item)):
+        redemption.announcePrice(item, RISE, {"from": cataloguer})

@@ -305,6 +305,11 @@ class Item:
             self.price, self.pending_price = self.pending_price[0], None
         return self.price
 
+    def redeemable_at(self, timestamp: int) -> bool:
+        """TierRedemption._redeemableNow: listed, in stock, within its window."""
+        return (self.active and self.stock != 0 and timestamp >= self.available_from
+                and (self.available_until == 0 or timestamp <= self.available_until))
+
     def harder_to_get(self, updated: tuple) -> bool:
         """TierRedemption._harderToGet, for an ITierRedemption.Item tuple."""
         _, stock, limit, min_tier, _, available_from, available_until, active = updated

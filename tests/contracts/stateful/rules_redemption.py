@@ -229,6 +229,8 @@ class RedemptionRules(MachineBase):
             expected = error("PriceTooLarge", price, UINT96_MAX)
         if expected is None and stored is None:
             expected = error("ItemNotFound", item_id)
+        if expected is None and price > self.model.redemption.price_at(stored, now) and not stored.redeemable_at(now):
+            expected = error("RiseNeedsRedeemableItem", item_id)
         tx = self.call("announce_price", expected, self.redemption.announcePrice, item_id, price, sender=caller)
         if tx is None:
             return
