@@ -155,7 +155,18 @@ class OpsSender:
 
     def send(self, to: str, data: bytes, what: str) -> Any:
         """Sends one transaction and returns its receipt once confirmed (see the module doc)."""
-        with self._lock, self._across_processes():
+        # Bounded like the wait across processes: a relay request must not queue for longer
+        # than its caller waits behind `work`'s sends in the same process (`run`).
+        if not self._lock.acquire(timeout=self.wait_seconds):
+            raise OpsBusy(f"the operations account stayed busy with another transaction of this process for "
+                          f"{self.wait_seconds:g} s: nothing was sent; try again")
+        try:
+            return self._send_held(to, data, what)
+        finally:
+            self._lock.release()
+
+    def _send_held(self, to: str, data: bytes, what: str) -> Any:
+        with self._across_processes():
             key = _call_key(to, data)
             flight = self._flights.get(key)
             self._forget_settled_flights(keep=key)

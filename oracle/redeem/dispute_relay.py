@@ -23,11 +23,13 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from oracle.redeem.relay import (
     CUSTODIAL_DEADLINE_SECONDS,
     MAX_UINT256,
+    InvalidRedemptionOrder,
     RedeemRelay,
     RelayError,
     check_uints,
@@ -86,11 +88,25 @@ class DisputeRelay:
         """The forward request the customer's wallet signs (eth_signTypedData_v4). A dispute the
         contract would refuse now is refused here, before the customer is asked to sign."""
         order = DisputeOrder.checked(customer, redemption_id, deadline)
+        self._require_ours(order.redemption_id)
         self.relay.require_time_left(order.deadline)
         nonce = self.relay.forwarder.functions.nonces(order.customer).call()
         request = self._request(order, nonce)
         self.relay.simulate_as_customer(request, "dispute")
         return request.typed_data(self.relay.forwarder_domain())
+
+    def _require_ours(self, redemption_id: int) -> None:
+        """With chain.catalog_items, the brand pays gas only for disputes of its own items'
+        redemptions. An unknown redemption is left to the simulation, which names its error."""
+        if self.relay.items is None:
+            return
+        try:
+            item_id = int(self.relay.redemption.functions.redemptionOf(redemption_id).call()[1])
+        except ContractLogicError:
+            return
+        if item_id not in self.relay.items:
+            raise InvalidRedemptionOrder(f"redemption {redemption_id} is of item {item_id}, not one of this "
+                                         "brand's catalog items")
 
     def _request(self, order: DisputeOrder, nonce: int) -> ForwardRequest:
         redemption = self.relay.redemption
@@ -101,6 +117,7 @@ class DisputeRelay:
         """Every check that needs no gas: deadline, the signature, the contract's own rules
         (simulated as the customer) and the forwarder's verify."""
         relay = self.relay
+        self._require_ours(order.redemption_id)
         domain = relay.forwarder_domain()
         relay.require_time_left(order.deadline)
         nonce = relay.forwarder.functions.nonces(order.customer).call()

@@ -77,8 +77,10 @@ class Fulfiller:
         backoff: Backoff,
         clock: Callable[[], float] = time.time,
         count: Callable[[str], None] | None = None,
+        items: frozenset[int] | None = None,
     ) -> None:
         self.store = store
+        self.items = items  # chain.catalog_items: only these items' redemptions are this brand's
         self.vault = vault
         self.client = client
         self.contract = contract
@@ -90,7 +92,7 @@ class Fulfiller:
 
     def step(self, limit: int = 50) -> FulfilReport:
         report = FulfilReport()
-        for row in self.store.due(self.clock(), limit):
+        for row in self.store.due(self.clock(), limit, self.items):
             self._work(row, report)
         return report
 

@@ -78,5 +78,6 @@ def build_redemption_loop(
         client = FulfilmentClient(settings.url, read_secret(settings.secret_env, environ).encode(),
                                   settings.timeout_seconds, clock=clock)
         backoff = Backoff(settings.max_attempts, settings.first_retry_seconds, settings.max_retry_seconds)
-        fulfiller = Fulfiller(store, outbox.vault, client, contract, sender, chain.chain_id, backoff, clock, count)
+        fulfiller = Fulfiller(store, outbox.vault, client, contract, sender, chain.chain_id, backoff, clock, count,
+                              items=chain.catalog_items)
     return RedemptionLoop(store, follower, fulfiller)

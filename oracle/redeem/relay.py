@@ -29,7 +29,7 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from oracle.abi import load_abi
-from oracle.chain.ops_sender import OpsNonceTaken, OpsRejected, OpsSender, OpsTimeout
+from oracle.chain.ops_sender import OpsBusy, OpsNonceTaken, OpsRejected, OpsSender, OpsTimeout
 from oracle.chain.reverts import DecodedRevert, decode_revert
 from oracle.chain.submitter import revert_data
 from oracle.config import ConfigError
@@ -89,6 +89,11 @@ class RedemptionRefused(RelayError):
 
 class RelayUnavailable(RelayError):
     """The transaction could not be confirmed in time (it may still be mined: do not resend)."""
+
+
+class RelayNothingSent(RelayUnavailable):
+    """The operations account stayed busy with another transaction for the whole wait: nothing
+    was sent, so the customer's use of the relay does not count."""
 
 
 @dataclass(frozen=True)
@@ -320,6 +325,8 @@ class RedeemRelay:
                 # again as the customer names the contract's own error.
                 self.simulate_as_customer(request, what)
             raise RedemptionRefused(str(exc), exc.revert) from None
+        except OpsBusy as exc:
+            raise RelayNothingSent(str(exc)) from None
         except (OpsTimeout, OpsNonceTaken) as exc:
             raise RelayUnavailable(str(exc)) from None
 

@@ -50,6 +50,7 @@ from oracle.redeem.relay import (
     RedemptionOrder,
     RedemptionRefused,
     RelayError,
+    RelayNothingSent,
     RelayUnavailable,
     RequestExpired,
     SignatureMismatch,
@@ -170,14 +171,25 @@ class RelayEndpoint:
         prepared = await run_in_threadpool(self.relay.prepare, signed)
         # Counted only now: what was refused above cost no gas. A request still in flight from an
         # earlier attempt (answered 503) was counted then, and sending it again spends nothing.
+        use = None
         if not self.relay.in_flight(prepared.request, prepared.request_signature):
-            self.limit.acquire(signed.order.customer)
-        done = await run_in_threadpool(self.relay.send, prepared)
+            use = self.limit.acquire(signed.order.customer)
+        done = await self._sent(use, self.relay.send, prepared)
         return JSONResponse({
             "redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer,
             "item_id": done.item_id, "price": str(done.price),
         })
 
+
+    async def _sent(self, use: int | None, send: Any, prepared: Any) -> Any:
+        """`send(prepared)` in a worker thread; a use counted for it is taken back if nothing
+        was sent (the operations account stayed busy), so the customer's retry is not charged."""
+        try:
+            return await run_in_threadpool(send, prepared)
+        except RelayNothingSent:
+            if use is not None:
+                self.limit.release(use)
+            raise
 
     async def _dispute_typed_data(self, payload: dict[str, Any]) -> JSONResponse:
         assert self.disputes is not None  # the route exists only with a dispute relay
@@ -192,9 +204,10 @@ class RelayEndpoint:
         prepared = await run_in_threadpool(
             self.disputes.prepare, order, _signature("request_signature", body.request_signature)
         )
+        use = None
         if not self.disputes.in_flight(prepared):
-            self.limit.acquire(order.customer)  # counted only now, as for redemptions
-        done = await run_in_threadpool(self.disputes.send, prepared)
+            use = self.limit.acquire(order.customer)  # counted only now, as for redemptions
+        done = await self._sent(use, self.disputes.send, prepared)
         return JSONResponse({"redemption_id": done.redemption_id, "tx_hash": done.tx_hash, "customer": done.customer})
 
 

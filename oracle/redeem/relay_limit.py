@@ -39,8 +39,9 @@ class RollingLimit:
         self.window = window
         self.clock = clock
 
-    def acquire(self, key: str) -> None:
-        """Counts one use of `key`, or raises RateLimited when it has used up the window."""
+    def acquire(self, key: str) -> int:
+        """Counts one use of `key` and returns its id (for `release`), or raises RateLimited
+        when it has used up the window."""
         now = self.clock()
         key = key.lower()
         with write_transaction(self.engine) as connection:
@@ -58,4 +59,10 @@ class RollingLimit:
                     f"(the limit): retry in {retry_after} s",
                     retry_after,
                 )
-            connection.execute(insert(relay_uses).values(customer=key, used_at=now))
+            inserted = connection.execute(insert(relay_uses).values(customer=key, used_at=now))
+            return int(inserted.inserted_primary_key[0])
+
+    def release(self, use_id: int) -> None:
+        """Takes back a use counted for something that was not sent after all."""
+        with write_transaction(self.engine) as connection:
+            connection.execute(delete(relay_uses).where(relay_uses.c.use_id == use_id))

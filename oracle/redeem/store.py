@@ -163,15 +163,14 @@ class RedemptionStore:
 
     # ================================================================ the fulfiller's writes
 
-    def due(self, now: float, limit: int = 50) -> list[Any]:
-        """Pending redemptions whose next step is due, oldest first."""
+    def due(self, now: float, limit: int = 50, items: frozenset[int] | None = None) -> list[Any]:
+        """Pending redemptions whose next step is due, oldest first; with `items`, only theirs
+        (an outbox from before chain.catalog_items may hold other brands' redemptions)."""
+        query = select(redemptions).where(redemptions.c.state == "pending", redemptions.c.next_attempt_at <= now)
+        if items is not None:
+            query = query.where(redemptions.c.item_id.in_(sorted(items)))
         with self.engine.connect() as connection:
-            return list(connection.execute(
-                select(redemptions)
-                .where(redemptions.c.state == "pending", redemptions.c.next_attempt_at <= now)
-                .order_by(redemptions.c.redemption_id)
-                .limit(limit)
-            ))
+            return list(connection.execute(query.order_by(redemptions.c.redemption_id).limit(limit)))
 
     def record_failure(self, redemption_id: int, attempts: int, next_attempt_at: float, error: str) -> None:
         self._update(redemption_id, attempts=attempts, next_attempt_at=next_attempt_at, last_error=error[:2000])

@@ -98,3 +98,22 @@ def test_a_sender_whose_account_stays_busy_raises_ops_busy_and_sends_nothing() -
         sender.send("0x" + "11" * 20, b"", "a transfer")
     assert isinstance(raised.value, OpsTimeout)  # callers that retry a timeout retry this too
     assert node.nonces_sent == {}
+
+
+def test_a_sender_queued_behind_another_of_its_process_gives_up_after_its_wait() -> None:
+    """In `run` the relay and the loops share one process: the relay's wait bounds its queueing
+    behind the loops' sends too (a review finding, 2026-11-24)."""
+    import time
+
+    from oracle.chain.ops_sender import _account_lock
+
+    node = FakeNode()
+    account = Account.from_key(keccak(text="servicecoin-unit-ops-queued"))
+    sender = OpsSender(SimpleNamespace(eth=node), account, SETTINGS, wait_seconds=0.3)  # type: ignore[arg-type]
+    lock = _account_lock(account.address)
+    with lock:  # another sender of this process is mid-transaction
+        started = time.monotonic()
+        with pytest.raises(OpsBusy, match="another transaction of this process for 0.3 s: nothing was sent"):
+            sender.send("0x" + "11" * 20, b"", "a relayed redemption")
+        assert 0.25 < time.monotonic() - started < 5
+    assert node.nonces_sent == {}

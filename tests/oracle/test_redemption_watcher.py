@@ -199,3 +199,11 @@ def test_with_catalog_items_only_this_brands_redemptions_and_prices_are_kept(sto
     assert announcements(store) == [(0, "7", 1, "announced")]
     assert "never saw redeemed" not in caplog.text and "disputed" not in caplog.text
     assert disputes == []  # another brand's dispute is neither logged nor counted here
+
+
+def test_redemptions_stored_before_catalog_items_was_set_are_not_worked_for_other_items(store) -> None:
+    """An outbox from before chain.catalog_items may hold other brands' pending redemptions: the
+    fulfiller's queue leaves them alone once the items are set."""
+    apply(store, redeemed(0, 10, item=0), redeemed(1, 10, customer=BOB, item=2))
+    assert [r.redemption_id for r in store.due(now=2e9)] == [0, 1]
+    assert [r.redemption_id for r in store.due(now=2e9, items=frozenset({0}))] == [0]

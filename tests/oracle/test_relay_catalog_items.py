@@ -30,3 +30,32 @@ def test_the_brands_own_items_go_on_to_the_chain() -> None:
         relay(frozenset({0, 3})).typed_data_for(CUSTOMER, 3, 10**18, 2**40)
     with pytest.raises(OSError):
         relay(None).typed_data_for(CUSTOMER, 7, 10**18, 2**40)
+
+
+class _Call:
+    def __init__(self, result: object) -> None:
+        self.result = result
+
+    def call(self) -> object:
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+def test_a_dispute_of_another_brands_redemption_is_refused_before_signing() -> None:
+    from types import SimpleNamespace
+
+    from web3.exceptions import ContractLogicError
+
+    from oracle.redeem.dispute_relay import DisputeRelay
+
+    redemptions = {4: (CUSTOMER, 7), 5: (CUSTOMER, 3), 6: ContractLogicError("RedemptionNotFound")}
+    contract = SimpleNamespace(functions=SimpleNamespace(redemptionOf=lambda rid: _Call(redemptions[rid])))
+    fake = SimpleNamespace(items=frozenset({0, 3}), redemption=contract,
+                           require_time_left=lambda deadline: (_ for _ in ()).throw(OSError("the chain is asked next")))
+    disputes = DisputeRelay(fake)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRedemptionOrder, match="redemption 4 is of item 7, not one of this brand's"):
+        disputes.typed_data_for(CUSTOMER, 4, 2**40)
+    for ours_or_unknown in (5, 6):  # on to the next check (an unknown one: the simulation names it)
+        with pytest.raises(OSError, match="the chain is asked next"):
+            disputes.typed_data_for(CUSTOMER, ours_or_unknown, 2**40)

@@ -24,6 +24,7 @@ from oracle.redeem.relay import (
     RedemptionMessages,
     RedemptionRefused,
     RelayedRedemption,
+    RelayNothingSent,
     RelayUnavailable,
     RequestExpired,
     SignatureMismatch,
@@ -50,6 +51,7 @@ class FakeRelay:
         self.sent: list[PreparedRelay] = []
         self.on_event_loop: list[bool] = []
         self.awaited: set[bytes] = set()  # request signatures of relays still in flight
+        self.busy = 0  # how many more sends find the operations account busy (nothing sent)
 
     def in_flight(self, request: ForwardRequest, signature: bytes) -> bool:
         return signature in self.awaited
@@ -77,6 +79,9 @@ class FakeRelay:
 
     def send(self, prepared: PreparedRelay) -> RelayedRedemption:
         self._note_thread()
+        if self.busy:
+            self.busy -= 1
+            raise RelayNothingSent("the operations account stayed busy for 60 s: nothing was sent; try again")
         self.sent.append(prepared)
         order = prepared.order
         return RelayedRedemption(len(self.sent) - 1, "0x" + "ab" * 32, order.customer, order.item_id, PRICE, 150_000)
@@ -317,3 +322,13 @@ def test_without_a_dispute_relay_only_the_redemption_routes_exist(outbox: Outbox
     with serving(app) as url, httpx.Client(base_url=url, timeout=10) as c:
         assert post(c, dispute(), path="/v1/relay/dispute").status_code == 404
         assert post(c, order()).status_code == 200
+
+
+def test_a_relay_that_found_the_operations_account_busy_is_not_counted(client: httpx.Client, relay: FakeRelay) -> None:
+    """Nothing was sent (OpsBusy): the customer's retry must not be charged a second use (a
+    review finding, 2026-11-24)."""
+    relay.busy = 3
+    answers = [post(client, order()) for _ in range(3)]
+    assert [a.status_code for a in answers] == [503, 503, 503]
+    assert "nothing was sent" in answers[0].json()["error"]
+    assert [post(client, order()).status_code for _ in range(3)] == [200, 200, 429]  # the two uses are intact
