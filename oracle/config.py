@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 from eth_utils import is_checksum_address, is_hex_address
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -61,7 +61,7 @@ class ChainConfig(_Strict):
     # The catalog items (TierRedemption ids) that are this brand's, when several brands share one
     # deployment's catalog: redemptions and price changes of other items are left to their
     # brands' oracles. Unset: every item is this brand's.
-    catalog_items: frozenset[int] | None = None
+    catalog_items: frozenset[StrictInt] | None = None
     # Blocks on top of a batch's block before it counts as confirmed, then as final (no reorg
     # expected deeper than this; until then a vanished transaction is resubmitted).
     confirmations: int = Field(default=1, ge=1)
@@ -120,6 +120,8 @@ class StoreConfig(_Strict):
         except ArgumentError:
             raise ValueError("not a database URL: use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST/DB") from None
         backend, driver = url.get_backend_name(), url.get_driver_name()
+        if backend == "sqlite" and driver != "pysqlite":
+            raise ValueError(f"sqlite+{driver} is not supported: use sqlite:///FILE")
         if backend == "sqlite":
             if url.database in (None, "", ":memory:") or str(url.database).startswith("file:"):
                 raise ValueError("an in-memory SQLite database keeps nothing: give a file, sqlite:///FILE")

@@ -52,6 +52,9 @@ def test_a_minimal_config_loads_with_defaults_and_paths_next_to_it(tmp_path: Pat
          "chain.catalog_items: Value error, list this brand's catalog item ids"),
         ({"chain": {"rpc_url": "x", "chain_id": 1, "registry": REGISTRY, "catalog_items": [0, -1]}},
          "chain.catalog_items: Value error, list this brand's catalog item ids"),
+        ({"chain": {"rpc_url": "x", "chain_id": 1, "registry": REGISTRY, "catalog_items": ["3"]}},
+         "chain.catalog_items.0: Input should be a valid integer"),
+        ({"store": {"url": "sqlite+aiosqlite:///x.db"}}, "store.url: Value error, sqlite+aiosqlite is not supported"),
         ({"private_key": "0xabc"}, "private_key: Extra inputs are not permitted"),
         (
             {"sources": {"intercom": {"secret_env": "X", "csat_event_types": ["a"]}}},
