@@ -50,9 +50,24 @@ def run_until(oracle, condition, chain, steps: int = 60, mine: bool = True) -> l
     raise AssertionError(f"condition not reached; tracked: {seen}; states: {oracle.outbox.counts_by_state()}")
 
 
-def step_until_problem(oracle, steps: int, pause: float) -> list[str]:
-    """Steps the pipeline until a step reports a problem (a refused batch); returns them."""
+def mine_past_now(chain) -> None:
+    """Mines a block no earlier than this machine's clock: batches take only events that occurred
+    by the chain's latest block, and an earlier test may have left the chain's clock behind
+    (a CI run saw two tests wait in vain for it)."""
+    from brownie import web3
+
+    now = int(time.time())
+    if chain[-1].timestamp < now:  # (brownie's mine(timestamp=) sends a parameter Anvil refuses)
+        web3.provider.make_request("evm_setNextBlockTimestamp", [now])
+    chain.mine()
+
+
+def step_until_problem(oracle, chain, steps: int, pause: float) -> list[str]:
+    """Steps the pipeline until a step reports a problem (a refused batch); returns them. A block
+    is mined past the machine's clock before each step, so the events posted just before count
+    as occurred on chain."""
     for _ in range(steps):
+        mine_past_now(chain)
         problems = oracle.pipeline.step().problems
         if problems:
             return problems
@@ -133,7 +148,7 @@ def test_a_paused_registry_holds_batches_and_says_why(oracle, oracle_files, depl
         with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
             assert generic_event(client, 200, customer="paused-cust").status_code == 202
         chain.mine()  # the chain's clock passes the event's time (batches wait for that)
-        problems = step_until_problem(oracle, steps=20, pause=0.1)
+        problems = step_until_problem(oracle, chain, steps=40, pause=0.1)
         assert problems and "EnforcedPause()" in problems[0]
         assert oracle.outbox.event_state(event_id(1, "generic", "ev-200")) == "batched"
     finally:
@@ -305,7 +320,7 @@ def test_a_batch_signed_before_the_quorum_rose_is_signed_again_by_the_new_keys(
     with serving(before.app) as url, httpx.Client(base_url=url, timeout=10) as client:
         assert generic_event(client, 650, customer="raised-quorum").status_code == 202
     chain.mine()  # the chain's clock passes the event's time (batches wait for that)
-    problems = step_until_problem(before, steps=40, pause=0.1)
+    problems = step_until_problem(before, chain, steps=80, pause=0.1)
     assert any("QuorumNotReached(1, 2)" in p for p in problems), problems
     key = event_id(1, "generic", "ev-650")
     batch_id = before.outbox.event_row(key).batch_id
@@ -359,7 +374,7 @@ def test_an_independent_cosigner_completes_a_two_of_two_quorum(oracle_files, dep
         with serving(changed.app) as url, httpx.Client(base_url=url, timeout=10) as client:
             assert generic_event(client, 701, customer="cosigned").status_code == 202
         chain.mine()  # the chain's clock passes the event's time (batches wait for that)
-        problems = step_until_problem(changed, steps=10, pause=0.3)
+        problems = step_until_problem(changed, chain, steps=30, pause=0.3)
         assert problems and "is not the published policy" in problems[0]
         assert changed.outbox.batches_in(("open",))  # waiting, unsigned, unsent
 
