@@ -261,6 +261,8 @@ def _catalog_steps(redemption: Any, config: DeployConfig, tx: dict[str, Any]) ->
     price is announced (it takes effect after the notice period, never at once)."""
     steps = []
     count = redemption.itemCount() if redemption is not None else 0
+    # The chain's clock, read once: the contract judges both rules below by it.
+    chain_time = int(web3.eth.get_block("latest")["timestamp"]) if count else 0
     for item_id, item in enumerate(config.catalog):
         if item_id >= count:
             steps.append(Step(f"TierRedemption: add item {item_id} {item.name!r} at {item.price} SVC",
@@ -270,12 +272,12 @@ def _catalog_steps(redemption: Any, config: DeployConfig, tx: dict[str, Any]) ->
         wanted = item_tuple(item, price=current[0])
         pending = redemption.pendingPriceChange(item_id)
         if current != wanted:
-            _refuse_harder_terms_during_a_rise(item_id, current, wanted, pending)
+            _refuse_harder_terms_during_a_rise(item_id, current, wanted, pending, chain_time)
             steps.append(Step(f"TierRedemption: update item {item_id} {item.name!r}",
                               lambda item_id=item_id, wanted=wanted: redemption.updateItem(item_id, wanted, tx)))
         price = to_units(item.price)
         if current[0] != price and not (pending[1] > 0 and pending[0] == price):
-            if price > current[0] and not _redeemable_now(wanted):
+            if price > current[0] and not _redeemable_at(wanted, chain_time):
                 raise DeployError(
                     f"catalog item {item_id}: a price rise is announced only on an item customers can redeem now "
                     "(active, in stock, within its window), so that its notice is a chance at the old price: "
@@ -286,13 +288,15 @@ def _catalog_steps(redemption: Any, config: DeployConfig, tx: dict[str, Any]) ->
     return steps
 
 
-def _refuse_harder_terms_during_a_rise(item_id: int, current: tuple, wanted: tuple, pending: Any) -> None:
+def _refuse_harder_terms_during_a_rise(
+    item_id: int, current: tuple, wanted: tuple, pending: Any, chain_time: int
+) -> None:
     """The contract refuses to make an item harder to get while a price rise waits
     (ItemTermsLocked): say so before anything is sent rather than fail half-way."""
     new_price, effective_at = int(pending[0]), int(pending[1])
-    if effective_at == 0 or new_price <= current[0] or effective_at <= web3.eth.get_block("latest")["timestamp"]:
+    if effective_at == 0 or new_price <= current[0] or effective_at <= chain_time:
         return
-    harder = terms_made_harder(current, wanted)
+    harder = _terms_made_harder(current, wanted)
     if harder:
         when = datetime.fromtimestamp(effective_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         raise DeployError(
@@ -302,14 +306,13 @@ def _refuse_harder_terms_during_a_rise(item_id: int, current: tuple, wanted: tup
         )
 
 
-def _redeemable_now(item: tuple) -> bool:
+def _redeemable_at(item: tuple, now: int) -> bool:
     """TierRedemption._redeemableNow for an Item tuple (what a rise's announcement needs)."""
     _, stock, _, _, _, start, end, active = item
-    now = web3.eth.get_block("latest")["timestamp"]
     return bool(active) and stock != 0 and now >= start and (end == 0 or now <= end)
 
 
-def terms_made_harder(current: tuple, wanted: tuple) -> list[str]:
+def _terms_made_harder(current: tuple, wanted: tuple) -> list[str]:
     """Which of an item's terms (ITierRedemption.Item tuples) `wanted` makes harder to get than
     `current`: as TierRedemption._harderToGet judges, 0 meaning no limit or no end."""
     _, stock, limit, tier, _, start, end, active = current
