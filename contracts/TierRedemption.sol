@@ -9,9 +9,9 @@ import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol"
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ITierRedemption} from "./interfaces/ITierRedemption.sol";
-import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
 import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
+import {Tiers} from "./Tiers.sol";
 
 /// @title TierRedemption
 /// @notice Tiers by lifetime earned, the perk catalog and the redemption lifecycle; see
@@ -22,7 +22,10 @@ import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 /// - a price applies only from its announcement's `effectiveAt` on, pushed back by any pause
 ///   since the announcement; a rise is announced only on an item customers can redeem, and while
 ///   it waits no update makes the item harder to get: a customer can redeem at the old price and
-///   terms for the whole notice period.
+///   terms for the whole notice period;
+/// - an item's brand never changes, a redemption keeps its item's brand, and only that brand's
+///   catalog role changes the item and only its fulfiller role fulfils (or refunds, while
+///   pending) the redemption.
 /// @dev State changes come before the external coin calls (checks-effects-interactions), and
 /// the coin is our own OpenZeppelin ERC20 with no transfer callbacks, so no call here can
 /// re-enter this contract.
@@ -30,43 +33,37 @@ import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 /// forwarder (ServiceCoinForwarder), the signer of the forwarded request, which ERC-2771
 /// appends to the call data. Only the forwarder fixed at construction is believed, so nobody
 /// else can append an address to become someone else.
-contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Pausable, ERC2771Context {
+contract TierRedemption is Tiers, Pausable, ERC2771Context {
     using SafeERC20 for IServiceCoin;
 
-    bytes32 public constant CATALOG_ROLE = keccak256("CATALOG_ROLE");
-    bytes32 public constant FULFILLER_ROLE = keccak256("FULFILLER_ROLE");
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-
-    /// @inheritdoc ITierRedemption
-    uint256 public constant MAX_TIERS = 16;
-    /// @inheritdoc ITierRedemption
-    uint256 public constant MAX_MULTIPLIER_BPS = 100_000;
+    /// @dev Namespaces of the per-brand roles (catalogRole, fulfillerRole). They are not roles
+    /// themselves: holding one grants nothing, so they stay private.
+    bytes32 private constant CATALOG_NAMESPACE = keccak256("CATALOG_ROLE");
+    bytes32 private constant FULFILLER_NAMESPACE = keccak256("FULFILLER_ROLE");
 
     IServiceCoin public immutable coin;
-    IFeedbackRegistry public immutable registry;
     /// @inheritdoc ITierRedemption
     uint256 public immutable PRICE_NOTICE_PERIOD;
     /// @inheritdoc ITierRedemption
     uint256 public immutable DISPUTE_WINDOW;
 
-    /// @dev An announced price, with the effect time as announced and the contract's paused
-    /// seconds then: a pause after the announcement pushes the effect back by its length
-    /// (`_effectiveAt`), as it extends dispute windows. One slot.
-    struct PendingPrice {
+    /// @dev What an item has besides its Item (which fills a slot): its brand, set once by
+    /// addItem, and its announced price, with the effect time as announced and the contract's
+    /// paused seconds then (a pause after the announcement pushes the effect back by its length,
+    /// `_effectiveAt`, as it extends dispute windows). None announced: announcedEffectiveAt == 0.
+    /// One slot, so that redeem gets the brand with the announcement it reads anyway.
+    struct ItemState {
+        uint32 brandId;
         uint96 newPrice;
         uint40 announcedEffectiveAt;
         uint40 pauseClockAtAnnounce;
     }
 
-    /// @dev A tier in 128 bits, `threshold << 32 | multiplierBps`, so that two tiers share a
-    /// storage slot: the registry reads the whole schedule on every batch, and each slot is a
-    /// cold read. Lifetime earnings are uint96 in the registry, so no reachable threshold is
-    /// lost; multipliers are at most MAX_MULTIPLIER_BPS < 2^32.
-    uint128[] private _tiers;
     Item[] private _items;
     Redemption[] private _redemptions;
-    mapping(uint256 itemId => PendingPrice) private _priceChanges;
+    mapping(uint256 itemId => ItemState) private _itemStates;
     mapping(uint256 itemId => mapping(address customer => uint256)) public redeemedBy;
     /// @dev Seconds this contract has spent paused, over its whole life, and when the current
     /// pause began. Dispute windows are extended by pauses, so a pause never costs a customer
@@ -90,84 +87,37 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         uint256 disputeWindow,
         uint48 adminTransferDelay,
         address trustedForwarder_
-    ) AccessControlDefaultAdminRules(adminTransferDelay, admin) ERC2771Context(trustedForwarder_) {
+    ) AccessControlDefaultAdminRules(adminTransferDelay, admin) Tiers(registry_) ERC2771Context(trustedForwarder_) {
         coin = coin_;
-        registry = registry_;
         PRICE_NOTICE_PERIOD = priceNoticePeriod;
         DISPUTE_WINDOW = disputeWindow;
-        _tiers.push(_packTier(0, 10_000));
-    }
-
-    // ================================================================ tiers
-
-    /// @inheritdoc ITierRedemption
-    function setTiers(uint256[] calldata thresholds, uint256[] calldata multipliersBps)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-    {
-        uint256 count = thresholds.length;
-        if (count == 0 || count > MAX_TIERS || multipliersBps.length != count) revert InvalidTierSchedule(count);
-        delete _tiers;
-        for (uint256 i; i < count; ++i) {
-            bool thresholdOk = i == 0
-                ? thresholds[0] == 0
-                : thresholds[i] > thresholds[i - 1] && thresholds[i] <= type(uint96).max;
-            if (!thresholdOk || multipliersBps[i] == 0 || multipliersBps[i] > MAX_MULTIPLIER_BPS) {
-                revert InvalidTierSchedule(i);
-            }
-            _tiers.push(_packTier(thresholds[i], multipliersBps[i]));
-        }
-        emit TiersChanged(thresholds, multipliersBps);
-    }
-
-    /// @inheritdoc ITierSchedule
-    function tierSchedule() external view returns (uint256[] memory thresholds, uint256[] memory multipliersBps) {
-        uint256 count = _tiers.length;
-        thresholds = new uint256[](count);
-        multipliersBps = new uint256[](count);
-        for (uint256 i; i < count; ++i) {
-            uint128 tier = _tiers[i];
-            thresholds[i] = _threshold(tier);
-            multipliersBps[i] = uint32(tier);
-        }
-    }
-
-    /// @inheritdoc ITierRedemption
-    function tierOf(address customer) public view returns (uint256 tier) {
-        uint256 lifetime = registry.lifetimeEarned(customer);
-        tier = _tiers.length - 1;
-        while (tier > 0 && lifetime < _threshold(_tiers[tier])) --tier;
-    }
-
-    /// @dev Both fit (setTiers bounded the threshold to uint96 and the multiplier to
-    /// MAX_MULTIPLIER_BPS), so nothing is cut off.
-    function _packTier(uint256 threshold, uint256 multiplierBps) private pure returns (uint128) {
-        return uint128(threshold << 32 | multiplierBps);
-    }
-
-    function _threshold(uint128 tier) private pure returns (uint256) {
-        return tier >> 32;
     }
 
     // ================================================================ catalog
 
     /// @inheritdoc ITierRedemption
-    function addItem(Item calldata item) external onlyRole(CATALOG_ROLE) returns (uint256 itemId) {
+    function addItem(uint32 brandId, Item calldata item)
+        external
+        onlyRole(catalogRole(brandId))
+        returns (uint256 itemId)
+    {
         _checkWindow(item);
         itemId = _items.length;
         _items.push(item);
-        emit ItemAdded(itemId, item);
+        _itemStates[itemId].brandId = brandId;
+        emit ItemAdded(itemId, brandId, item);
     }
 
     /// @inheritdoc ITierRedemption
-    function updateItem(uint256 itemId, Item calldata item) external onlyRole(CATALOG_ROLE) {
+    function updateItem(uint256 itemId, Item calldata item) external {
+        _checkRole(catalogRole(itemBrand(itemId)));
         // Apply a due announced price first, so the event reports the price in force.
         uint96 price = uint96(_applyDuePrice(itemId)); // the price changes only through announcePrice
         _checkWindow(item);
         Item storage stored = _items[itemId];
         // Withdrawing the item (or starving it) during a rise's notice, then restoring it once the
         // rise is in force, would leave customers no moment to redeem at the announced-before price.
-        PendingPrice memory change = _priceChanges[itemId];
+        ItemState memory change = _itemStates[itemId];
         if (change.announcedEffectiveAt != 0 && change.newPrice > price && _harderToGet(stored, item)) {
             revert ItemTermsLocked(itemId, _effectiveAt(change));
         }
@@ -177,7 +127,8 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     }
 
     /// @inheritdoc ITierRedemption
-    function announcePrice(uint256 itemId, uint256 newPrice) external onlyRole(CATALOG_ROLE) {
+    function announcePrice(uint256 itemId, uint256 newPrice) external {
+        _checkRole(catalogRole(itemBrand(itemId)));
         if (newPrice > type(uint96).max) revert PriceTooLarge(newPrice, type(uint96).max);
         uint256 oldPrice = _applyDuePrice(itemId);
         // With the terms locked during the notice (updateItem), this makes every rise's notice a
@@ -185,7 +136,8 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         // rise to withdraw it, leaves no way to raise its price without one.
         if (newPrice > oldPrice && !_redeemableNow(_items[itemId])) revert RiseNeedsRedeemableItem(itemId);
         uint256 effectiveAt = block.timestamp + PRICE_NOTICE_PERIOD;
-        _priceChanges[itemId] = PendingPrice({
+        _itemStates[itemId] = ItemState({
+            brandId: _itemStates[itemId].brandId,
             newPrice: uint96(newPrice),
             announcedEffectiveAt: uint40(effectiveAt),
             pauseClockAtAnnounce: uint40(_pausedSecondsNow())
@@ -194,11 +146,12 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     }
 
     /// @inheritdoc ITierRedemption
-    function cancelPriceChange(uint256 itemId) external onlyRole(CATALOG_ROLE) {
+    function cancelPriceChange(uint256 itemId) external {
+        _checkRole(catalogRole(itemBrand(itemId)));
         _applyDuePrice(itemId);
         // Nothing announced, or the change already took effect: there is nothing to withdraw.
-        if (_priceChanges[itemId].announcedEffectiveAt == 0) revert NoPendingPriceChange(itemId);
-        delete _priceChanges[itemId];
+        if (_itemStates[itemId].announcedEffectiveAt == 0) revert NoPendingPriceChange(itemId);
+        _clearAnnouncement(itemId);
         emit PriceChangeCancelled(itemId);
     }
 
@@ -222,8 +175,10 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     }
 
     /// @inheritdoc ITierRedemption
-    function fulfil(uint256 redemptionId, bytes32 deliveryCommitment) external whenNotPaused onlyRole(FULFILLER_ROLE) {
-        Redemption storage redemption = _redemptionIn(redemptionId, Status.Pending);
+    function fulfil(uint256 redemptionId, bytes32 deliveryCommitment) external whenNotPaused {
+        Redemption storage redemption = _redemption(redemptionId);
+        _checkRole(fulfillerRole(redemption.brandId));
+        if (redemption.status != Status.Pending) revert InvalidStatus(redemptionId, redemption.status);
         redemption.status = Status.Fulfilled;
         redemption.fulfilledAt = uint40(block.timestamp);
         redemption.pauseClockAtFulfil = uint40(_pausedSeconds);
@@ -247,7 +202,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
         Status status = redemption.status;
         bool allowed = hasRole(ARBITER_ROLE, _msgSender())
             ? status == Status.Pending || status == Status.Disputed
-            : hasRole(FULFILLER_ROLE, _msgSender()) && status == Status.Pending;
+            : hasRole(fulfillerRole(redemption.brandId), _msgSender()) && status == Status.Pending;
         if (!allowed) {
             if (status == Status.Pending || status == Status.Disputed) {
                 revert NotAuthorisedToRefund(redemptionId, _msgSender());
@@ -302,8 +257,24 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     // ================================================================ views
 
     /// @inheritdoc ITierRedemption
+    function catalogRole(uint32 brandId) public pure returns (bytes32) {
+        return keccak256(abi.encode(CATALOG_NAMESPACE, brandId));
+    }
+
+    /// @inheritdoc ITierRedemption
+    function fulfillerRole(uint32 brandId) public pure returns (bytes32) {
+        return keccak256(abi.encode(FULFILLER_NAMESPACE, brandId));
+    }
+
+    /// @inheritdoc ITierRedemption
+    function itemBrand(uint256 itemId) public view returns (uint32) {
+        if (itemId >= _items.length) revert ItemNotFound(itemId);
+        return _itemStates[itemId].brandId;
+    }
+
+    /// @inheritdoc ITierRedemption
     function priceOf(uint256 itemId) public view returns (uint256) {
-        PendingPrice memory change = _priceChanges[itemId];
+        ItemState memory change = _itemStates[itemId];
         if (_isDue(change)) return change.newPrice;
         return _item(itemId).price;
     }
@@ -321,7 +292,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
 
     /// @inheritdoc ITierRedemption
     function pendingPriceChange(uint256 itemId) external view returns (PriceChange memory change) {
-        PendingPrice memory pending = _priceChanges[itemId];
+        ItemState memory pending = _itemStates[itemId];
         if (pending.announcedEffectiveAt == 0) return change;
         change = PriceChange({newPrice: pending.newPrice, effectiveAt: uint40(_effectiveAt(pending))});
     }
@@ -367,6 +338,7 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     function _redeem(address customer, uint256 itemId, uint256 maxPrice) private returns (uint256 redemptionId) {
         uint256 price = _applyDuePrice(itemId);
         Item storage item = _items[itemId];
+        uint32 brandId = _itemStates[itemId].brandId; // warm: _applyDuePrice read the slot
         if (!item.active) revert ItemNotActive(itemId);
         if (block.timestamp < item.availableFrom || (item.availableUntil != 0 && block.timestamp > item.availableUntil))
         {
@@ -393,10 +365,11 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
                 pricePaid: uint96(price),
                 fulfilledAt: 0,
                 pauseClockAtFulfil: 0,
+                brandId: brandId,
                 deliveryCommitment: bytes32(0)
             })
         );
-        emit Redeemed(redemptionId, customer, itemId, price, tier);
+        emit Redeemed(redemptionId, customer, brandId, itemId, price, tier);
         coin.safeTransferFrom(customer, address(this), price);
     }
 
@@ -415,21 +388,31 @@ contract TierRedemption is ITierRedemption, AccessControlDefaultAdminRules, Paus
     /// @dev Makes a due announced price the item's price and returns the current price.
     function _applyDuePrice(uint256 itemId) private returns (uint256 price) {
         Item storage item = _item(itemId);
-        PendingPrice memory change = _priceChanges[itemId];
+        ItemState memory change = _itemStates[itemId];
         if (_isDue(change)) {
             item.price = change.newPrice;
-            delete _priceChanges[itemId];
+            _clearAnnouncement(itemId);
         }
         return item.price;
     }
 
-    function _isDue(PendingPrice memory change) private view returns (bool) {
+    /// @dev Forgets the item's announcement and keeps its brand, in one write.
+    function _clearAnnouncement(uint256 itemId) private {
+        _itemStates[itemId] = ItemState({
+            brandId: _itemStates[itemId].brandId,
+            newPrice: 0,
+            announcedEffectiveAt: 0,
+            pauseClockAtAnnounce: 0
+        });
+    }
+
+    function _isDue(ItemState memory change) private view returns (bool) {
         return change.announcedEffectiveAt != 0 && block.timestamp >= _effectiveAt(change);
     }
 
     /// @dev The announced time plus the seconds spent paused since the announcement (the
     /// current pause included), so the notice is never spent paused.
-    function _effectiveAt(PendingPrice memory change) private view returns (uint256) {
+    function _effectiveAt(ItemState memory change) private view returns (uint256) {
         return change.announcedEffectiveAt + (_pausedSecondsNow() - change.pauseClockAtAnnounce);
     }
 

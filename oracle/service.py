@@ -266,7 +266,7 @@ def build_redeem_relay(
     assert chain.redemption is not None and chain.forwarder is not None
     return RedeemRelay(w3, chain.redemption, chain.forwarder,
                        sender or build_ops_sender(config, w3, environ, wait_seconds=relay_wait_seconds(config)),
-                       items=chain.catalog_items)
+                       items=chain.catalog_items, brand_id=config.brand_id)
 
 
 def relay_wait_seconds(config: OracleConfig) -> float:

@@ -167,9 +167,16 @@ def wiring_steps(
     steps: list[Step] = []
 
     def ensure_role(contract: Any, name: str, role: str, account: Any, account_name: str) -> None:
-        if contract is None or not contract.hasRole(getattr(contract, role)(), account):
+        """`role`: a role constant's name, or a per-brand role as `catalogRole(1)`."""
+        def role_id() -> Any:
+            if "(" in role:
+                function, brand_id = role.rstrip(")").split("(")
+                return getattr(contract, function)(int(brand_id))
+            return getattr(contract, role)()
+
+        if contract is None or not contract.hasRole(role_id(), account):
             steps.append(Step(f"{name}: grant {role} to {account_name}",
-                              lambda: contract.grantRole(getattr(contract, role)(), account, tx)))
+                              lambda: contract.grantRole(role_id(), account, tx)))
 
     def ensure_value(description: str, current: Callable[[], Any], wanted: Any, send: Callable[[], Any], deployed: Any) -> None:
         if deployed is None or current() != wanted:
@@ -216,16 +223,22 @@ def wiring_steps(
         steps.extend(_signer_steps(registry, brand, previous, tx, on_chain=registered))
     ensure_role(registry, "FeedbackRegistry", "PAUSER_ROLE", deployer, "the deployer")
     ensure_role(registry, "FeedbackRegistry", "LINK_OPERATOR_ROLE", deployer, "the deployer")
-    # The oracle's operations account (docs/operator.md) links wallets, fulfils and refunds
-    # redemptions it could not deliver, and relays gasless redemptions (which need no role).
-    if config.oracle_operations is not None:
-        operations = config.oracle_operations
-        ensure_role(registry, "FeedbackRegistry", "LINK_OPERATOR_ROLE", operations, f"the oracle operations account {operations}")
-        ensure_role(redemption, "TierRedemption", "FULFILLER_ROLE", operations, f"the oracle operations account {operations}")
+    # A brand oracle's operations account (docs/operator.md) links wallets, fulfils and refunds
+    # the brand's redemptions it could not deliver, and relays gasless redemptions (no role).
+    for brand in config.brands:
+        operations = config.operations_of(brand)
+        if operations is not None:
+            who = f"brand {brand.id}'s oracle operations account {operations}"
+            ensure_role(registry, "FeedbackRegistry", "LINK_OPERATOR_ROLE", operations, who)
+            ensure_role(redemption, "TierRedemption", f"fulfillerRole({brand.id})", operations, who)
 
-    # Tiers and the catalog.
-    for role in ("CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"):
+    # Tiers and the catalog: the deployer manages every brand's items (it adds them below) and
+    # can fulfil for each brand, as it could before roles were per brand.
+    for role in ("ARBITER_ROLE", "PAUSER_ROLE"):
         ensure_role(redemption, "TierRedemption", role, deployer, "the deployer")
+    for brand in config.brands:
+        for role in (f"catalogRole({brand.id})", f"fulfillerRole({brand.id})"):
+            ensure_role(redemption, "TierRedemption", role, deployer, "the deployer")
     thresholds = [to_units(t.threshold) for t in config.tiers]
     multipliers = [t.multiplier_bps for t in config.tiers]
     ensure_value("TierRedemption: tiers " + ", ".join(f"{t.name} from {t.threshold}" for t in config.tiers),
@@ -264,10 +277,15 @@ def _catalog_steps(redemption: Any, config: DeployConfig, tx: dict[str, Any]) ->
     # The chain's clock, read once: the contract judges both rules below by it.
     chain_time = int(web3.eth.get_block("latest")["timestamp"]) if count else 0
     for item_id, item in enumerate(config.catalog):
+        brand_id = config.brand_of(item)
         if item_id >= count:
-            steps.append(Step(f"TierRedemption: add item {item_id} {item.name!r} at {item.price} SVC",
-                              lambda item=item: redemption.addItem(item_tuple(item), tx)))
+            steps.append(Step(f"TierRedemption: add item {item_id} {item.name!r} of brand {brand_id} at {item.price} SVC",
+                              lambda item=item, brand_id=brand_id: redemption.addItem(brand_id, item_tuple(item), tx)))
             continue
+        on_chain_brand = redemption.itemBrand(item_id)
+        if on_chain_brand != brand_id:
+            raise DeployError(f"catalog item {item_id} ({item.name!r}) belongs to brand {on_chain_brand} on chain, "
+                              f"for good; the configuration says brand {brand_id}: add it as a new item instead")
         current = tuple(redemption.itemOf(item_id))
         wanted = item_tuple(item, price=current[0])
         pending = redemption.pendingPriceChange(item_id)

@@ -66,6 +66,10 @@ class Brand(_Strict):
     # batches and no other brand's, so one brand's stolen key cannot mint under another's cap.
     signers: list[Address] = Field(min_length=1, max_length=MAX_SIGNERS_PER_BRAND)
     quorum: int = Field(default=1, ge=1)
+    # The brand oracle's operations account (its `operations` keystore): granted the brand's
+    # fulfiller role on TierRedemption (its own perks only) and LINK_OPERATOR_ROLE on
+    # FeedbackRegistry. It also relays gasless redemptions, which needs no role, only gas.
+    operations: Address | None = None
 
     @model_validator(mode="after")
     def _quorum_reachable(self) -> "Brand":
@@ -79,6 +83,9 @@ class Brand(_Strict):
 
 class CatalogItem(_Strict):
     name: str
+    # The brand (brands[].id) the item belongs to, for good: only its catalog and fulfiller roles
+    # act on the item. May be left out when the configuration has one brand.
+    brand: int | None = Field(default=None, ge=0, lt=2**32)
     category: str = Field(pattern="^(discount|priority_support|exclusive_service|digital_product|cash_out)$")
     price: Coins
     stock: int = Field(ge=0, lt=2**32)
@@ -103,9 +110,8 @@ class DeployConfig(_Strict):
     tiers: list[Tier] = Field(min_length=1, max_length=16)
     brands: list[Brand] = Field(default_factory=list)
     catalog: list[CatalogItem] = Field(default_factory=list)
-    # The brand oracle's operations account (its `operations` keystore): granted FULFILLER_ROLE
-    # on TierRedemption and LINK_OPERATOR_ROLE on FeedbackRegistry. It also relays gasless
-    # redemptions through the forwarder, which needs no role, only ether for gas.
+    # The operations account of the only brand (brands[].operations, said once for a
+    # single-brand deployment).
     oracle_operations: Address | None = None
 
     @model_validator(mode="before")
@@ -129,6 +135,15 @@ class DeployConfig(_Strict):
         ids = [brand.id for brand in self.brands]
         if len(set(ids)) != len(ids):
             raise ValueError("two brands have the same id")
+        if self.oracle_operations is not None and (len(self.brands) != 1 or self.brands[0].operations is not None):
+            raise ValueError("oracle_operations names the operations account of a deployment's only brand: "
+                             "with several brands (or to say it per brand) set brands[].operations instead")
+        for index, item in enumerate(self.catalog):
+            if item.brand is None and len(self.brands) != 1:
+                raise ValueError(f"catalog item {index} ({item.name!r}): name its brand (brand: <brands[].id>); "
+                                 "it can be left out only when there is one brand")
+            if item.brand is not None and item.brand not in ids:
+                raise ValueError(f"catalog item {index} ({item.name!r}): brand {item.brand} is not in brands")
         if self.tiers[0].threshold != 0:
             raise ValueError("tiers[0].threshold must be 0")
         for before, after in zip(self.tiers, self.tiers[1:]):
@@ -141,6 +156,14 @@ class DeployConfig(_Strict):
         whose signer keys are made at run time)."""
         brands = [brand.model_copy(update={"signers": list(signers), "quorum": quorum}) for brand in self.brands]
         return self.model_copy(update={"brands": brands})
+
+    def brand_of(self, item: CatalogItem) -> int:
+        """The brand a catalog item belongs to (the only brand when the item names none)."""
+        return self.brands[0].id if item.brand is None else item.brand
+
+    def operations_of(self, brand: Brand) -> str | None:
+        """The brand's operations account: its own, or the deployment's `oracle_operations`."""
+        return brand.operations or self.oracle_operations
 
     def digest(self) -> str:
         """A stable hash of the configuration, recorded with each deployment."""

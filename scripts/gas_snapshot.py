@@ -356,7 +356,7 @@ class GasBench:
 
         gas["announce_price"] = transact(redemption.announcePrice, 0, to_units(60), sender=admin).gas_used
         new_item = (to_units(75), 100, 2, 1, 3, 0, 0, True)
-        gas["add_item"] = transact(redemption.addItem, new_item, sender=admin).gas_used
+        gas["add_item"] = transact(redemption.addItem, BRAND, new_item, sender=admin).gas_used
 
         first_signer, second_signer = derived_address("signer-1"), derived_address("signer-2")
         gas["add_signer"] = transact(registry.addSigner, BRAND, first_signer, sender=admin).gas_used

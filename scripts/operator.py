@@ -269,9 +269,25 @@ def renounce_roles(obj: dict[str, Any]) -> None:
     deployer = obj["deployer"]
     for name in CONTRACT_NAMES.values():
         contract = recorded(name)
-        for role in ("PAUSER_ROLE", "CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "LINK_OPERATOR_ROLE"):
-            if hasattr(contract, role) and contract.hasRole(getattr(contract, role)(), deployer):
-                sent(contract.renounceRole(getattr(contract, role)(), deployer, {"from": deployer}))
+        roles = [getattr(contract, role)() for role in ("PAUSER_ROLE", "ARBITER_ROLE", "LINK_OPERATOR_ROLE")
+                 if hasattr(contract, role)]
+        if name == "TierRedemption":
+            for brand_id in _brand_ids(contract):
+                roles += [contract.catalogRole(brand_id), contract.fulfillerRole(brand_id)]
+        for role in roles:
+            if contract.hasRole(role, deployer):
+                sent(contract.renounceRole(role, deployer, {"from": deployer}))
+
+
+def _brand_ids(redemption: Any) -> set[int]:
+    """The brands the deployer may hold per-brand roles for: those the deployment record lists
+    and those owning catalog items."""
+    from brownie import chain
+
+    record = json.loads((deployments_dir() / f"{chain.id}.json").read_text())
+    signers = record.get("signers", {})
+    brands = {int(brand_id) for brand_id in signers} if isinstance(signers, dict) else set()
+    return brands | {redemption.itemBrand(item_id) for item_id in range(redemption.itemCount())}
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@ import {ITierSchedule} from "./ITierSchedule.sol";
 /// (with a permit the customer also signed) and `dispute` then need no ether in the customer's
 /// wallet. Every signed field, `maxPrice` included, is fixed by the signature; a direct call
 /// from any other address is always its own caller, whatever the call data ends with.
+///
+/// Brands (the FeedbackRegistry's brand ids) share one catalog, and each item belongs to the
+/// brand that added it, for good. Catalog and fulfilment rights are per brand:
+/// `catalogRole(brandId)` manages that brand's items, `fulfillerRole(brandId)` fulfils (or, while
+/// pending, refunds) redemptions of them. One brand's key can therefore neither reprice, withdraw
+/// nor fulfil another brand's perks. The arbiter and the pauser are the deployment's, not a brand's.
 interface ITierRedemption is ITierSchedule {
     enum Status {
         None,
@@ -66,7 +72,8 @@ interface ITierRedemption is ITierSchedule {
 
     /// @notice One redemption.
     /// @dev pauseClockAtFulfil: the contract's total paused seconds when it was fulfilled; the
-    /// dispute window is extended by any pause after that.
+    /// dispute window is extended by any pause after that. brandId: the item's brand, copied at
+    /// redemption (it sits in the slot pricePaid already writes, so keeping it costs no storage).
     struct Redemption {
         address customer;
         uint32 itemId;
@@ -75,6 +82,7 @@ interface ITierRedemption is ITierSchedule {
         uint96 pricePaid;
         uint40 fulfilledAt;
         uint40 pauseClockAtFulfil;
+        uint32 brandId;
         bytes32 deliveryCommitment;
     }
 
@@ -107,13 +115,19 @@ interface ITierRedemption is ITierSchedule {
     error RiseNeedsRedeemableItem(uint256 itemId);
 
     event TiersChanged(uint256[] thresholds, uint256[] multipliersBps);
-    event ItemAdded(uint256 indexed itemId, Item item);
+    event ItemAdded(uint256 indexed itemId, uint32 indexed brandId, Item item);
     event ItemUpdated(uint256 indexed itemId, Item item);
     /// @notice A price announced; `effectiveAt` as of now: a later pause pushes it back (pendingPriceChange).
     event PriceChangeAnnounced(uint256 indexed itemId, uint256 oldPrice, uint256 newPrice, uint256 effectiveAt);
     event PriceChangeCancelled(uint256 indexed itemId);
+    /// @notice brandId is indexed so that a brand's oracle can ask a node for its own redemptions.
     event Redeemed(
-        uint256 indexed redemptionId, address indexed customer, uint256 indexed itemId, uint256 price, uint256 tier
+        uint256 indexed redemptionId,
+        address indexed customer,
+        uint32 indexed brandId,
+        uint256 itemId,
+        uint256 price,
+        uint256 tier
     );
     event Fulfilled(uint256 indexed redemptionId, bytes32 deliveryCommitment);
     event Disputed(uint256 indexed redemptionId, address indexed customer);
@@ -127,22 +141,23 @@ interface ITierRedemption is ITierSchedule {
     /// @param multipliersBps Multipliers in basis points, each between 1 and MAX_MULTIPLIER_BPS.
     function setTiers(uint256[] calldata thresholds, uint256[] calldata multipliersBps) external;
 
-    /// @notice Adds a catalog item and returns its id. Only CATALOG_ROLE.
-    function addItem(Item calldata item) external returns (uint256 itemId);
+    /// @notice Adds a catalog item of `brandId` and returns its id. Only catalogRole(brandId).
+    /// The item belongs to that brand for good.
+    function addItem(uint32 brandId, Item calldata item) external returns (uint256 itemId);
 
     /// @notice Changes everything about an item except its price (stock, limits, gate, window,
     /// active). While a price rise is announced and not yet in force, it cannot make the item
-    /// harder to get (ItemTermsLocked). Only CATALOG_ROLE.
+    /// harder to get (ItemTermsLocked). Only the catalog role of the item's brand.
     function updateItem(uint256 itemId, Item calldata item) external;
 
     /// @notice Announces a new price, effective PRICE_NOTICE_PERIOD from now, later by the time
     /// the contract spends paused meanwhile (the notice is never spent paused); replaces any
     /// pending announcement. A rise needs the item redeemable now (RiseNeedsRedeemableItem).
-    /// Only CATALOG_ROLE.
+    /// Only the catalog role of the item's brand.
     function announcePrice(uint256 itemId, uint256 newPrice) external;
 
     /// @notice Withdraws a pending price announcement (NoPendingPriceChange if none is pending,
-    /// including one that has already taken effect). Only CATALOG_ROLE.
+    /// including one that has already taken effect). Only the catalog role of the item's brand.
     function cancelPriceChange(uint256 itemId) external;
 
     /// @notice Redeems one unit of an item at its current price, paid from the caller's coins
@@ -160,7 +175,7 @@ interface ITierRedemption is ITierSchedule {
         returns (uint256 redemptionId);
 
     /// @notice Marks a pending redemption delivered, committing to what was delivered
-    /// (e.g. keccak256 of a salted discount code). Only FULFILLER_ROLE.
+    /// (e.g. keccak256 of a salted discount code). Only the fulfiller role of the item's brand.
     function fulfil(uint256 redemptionId, bytes32 deliveryCommitment) external;
 
     /// @notice The customer disputes a fulfilled redemption within DISPUTE_WINDOW of fulfilment
@@ -168,7 +183,7 @@ interface ITierRedemption is ITierSchedule {
     function dispute(uint256 redemptionId) external;
 
     /// @notice Returns the escrowed price to the customer. ARBITER_ROLE: a pending or disputed
-    /// redemption; FULFILLER_ROLE: a pending one it could not deliver.
+    /// redemption; the fulfiller role of the item's brand: a pending one it could not deliver.
     function refund(uint256 redemptionId) external;
 
     /// @notice Rejects a dispute: the redemption settles. Only ARBITER_ROLE.
@@ -183,6 +198,15 @@ interface ITierRedemption is ITierSchedule {
     function pause() external;
     /// @notice Resumes. Only DEFAULT_ADMIN_ROLE.
     function unpause() external;
+
+    /// @notice The role that manages `brandId`'s catalog items (an AccessControl role, granted
+    /// and revoked by DEFAULT_ADMIN_ROLE): keccak256(abi.encode(keccak256("CATALOG_ROLE"), brandId)).
+    function catalogRole(uint32 brandId) external pure returns (bytes32);
+    /// @notice The role that fulfils `brandId`'s redemptions (and refunds them while pending):
+    /// keccak256(abi.encode(keccak256("FULFILLER_ROLE"), brandId)).
+    function fulfillerRole(uint32 brandId) external pure returns (bytes32);
+    /// @notice The brand an item belongs to (ItemNotFound for an unknown item).
+    function itemBrand(uint256 itemId) external view returns (uint32);
 
     function MAX_TIERS() external view returns (uint256);
     function MAX_MULTIPLIER_BPS() external view returns (uint256);

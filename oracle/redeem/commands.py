@@ -3,7 +3,7 @@
 Listings read what the redemption watcher stored (`--sync` reads the chain's new confirmed
 events first, for when `servicecoin run` is not running). The arbiter's two decisions are
 on-chain actions sent from the operations account, which needs ARBITER_ROLE on TierRedemption
-(a pending redemption may also be refunded with FULFILLER_ROLE).
+(a pending redemption may also be refunded with the fulfiller role of its item's brand).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from web3.exceptions import ContractLogicError, Web3Exception
 
 from oracle.config import OracleConfig
 from oracle.errors import OracleError
-from oracle.redeem.fulfiller import STATUS_NAMES
+from oracle.redeem.fulfiller import REDEMPTION_BRAND, REDEMPTION_STATUS, STATUS_NAMES
 from oracle.redeem.loop import build_redemption_loop, redemption_contract
 from oracle.redeem.store import RedemptionStore
 from oracle.service import build_ops_sender, connect, open_outbox
@@ -185,12 +185,13 @@ def register(
         contract = redemption_contract(w3, config.chain.redemption)
         sender = guard(lambda: build_ops_sender(config, w3))
         on_chain = guard(lambda: _redemption_of(contract, redemption_id))
-        status = int(on_chain[3])
+        status = int(on_chain[REDEMPTION_STATUS])
         arbiter = guard(lambda: contract.functions.hasRole(contract.functions.ARBITER_ROLE().call(), sender.address).call())
         if action == "refund":
             allowed = (PENDING, DISPUTED)
+            brand_id = int(on_chain[REDEMPTION_BRAND])
             fulfiller = status == PENDING and guard(lambda: contract.functions.hasRole(
-                contract.functions.FULFILLER_ROLE().call(), sender.address).call())
+                contract.functions.fulfillerRole(brand_id).call(), sender.address).call())
             authorised = arbiter or fulfiller
             call = contract.functions.refund(redemption_id)
         else:

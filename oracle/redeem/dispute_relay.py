@@ -26,6 +26,7 @@ from eth_utils import to_checksum_address
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
+from oracle.redeem.fulfiller import REDEMPTION_BRAND, REDEMPTION_ITEM
 from oracle.redeem.relay import (
     CUSTODIAL_DEADLINE_SECONDS,
     MAX_UINT256,
@@ -96,17 +97,20 @@ class DisputeRelay:
         return request.typed_data(self.relay.forwarder_domain())
 
     def _require_ours(self, redemption_id: int) -> None:
-        """With chain.catalog_items, the brand pays gas only for disputes of its own items'
-        redemptions. An unknown redemption is left to the simulation, which names its error."""
-        if self.relay.items is None:
+        """The brand pays gas only for disputes of its own redemptions: of its brand on chain, and
+        of chain.catalog_items when set. An unknown redemption is left to the simulation, which
+        names its error."""
+        if self.relay.items is None and self.relay.brand_id is None:
             return
         try:
-            item_id = int(self.relay.redemption.functions.redemptionOf(redemption_id).call()[1])
+            on_chain = self.relay.redemption.functions.redemptionOf(redemption_id).call()
         except ContractLogicError:
             return
-        if item_id not in self.relay.items:
+        item_id = int(on_chain[REDEMPTION_ITEM])
+        if self.relay.items is not None and item_id not in self.relay.items:
             raise InvalidRedemptionOrder(f"redemption {redemption_id} is of item {item_id}, not one of this "
                                          "brand's catalog items")
+        self.relay.require_brand(int(on_chain[REDEMPTION_BRAND]), f"redemption {redemption_id}")
 
     def _request(self, order: DisputeOrder, nonce: int) -> ForwardRequest:
         redemption = self.relay.redemption

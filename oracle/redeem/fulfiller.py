@@ -39,6 +39,9 @@ log = logging.getLogger("servicecoin.redemptions")
 
 PENDING = 1  # ITierRedemption.Status.Pending
 STATUS_NAMES = ("none", "pending", "fulfilled", "disputed", "refunded", "settled")
+# Fields of ITierRedemption.Redemption as redemptionOf returns it (customer, itemId, createdAt,
+# status, pricePaid, fulfilledAt, pauseClockAtFulfil, brandId, deliveryCommitment).
+REDEMPTION_ITEM, REDEMPTION_STATUS, REDEMPTION_BRAND = 1, 3, 7
 # Refusals only the operator can end (grant the operations account its role).
 _NEEDS_OPERATOR = {"AccessControlUnauthorizedAccount", "NotAuthorisedToRefund"}
 

@@ -68,7 +68,8 @@ def build_redemption_loop(
         if metrics is not None:
             metrics.redemptions.labels(outcome).inc()
 
-    watcher = RedemptionWatcher(on_dispute=lambda _rid: count("disputed"), items=chain.catalog_items)
+    watcher = RedemptionWatcher(on_dispute=lambda _rid: count("disputed"), items=chain.catalog_items,
+                                brand_id=config.brand_id)
     follower = ChainFollower(w3, outbox.engine, FOLLOWER_NAME, contract, watcher, chain.start_block, chain.confirmations)
     fulfiller = None
     if config.fulfilment is not None:

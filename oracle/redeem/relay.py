@@ -173,12 +173,13 @@ class RedeemRelay:
 
     def __init__(
         self, w3: Web3, redemption: str, forwarder: str, sender: OpsSender, request_gas: int = REDEEM_GAS,
-        items: frozenset[int] | None = None,
+        items: frozenset[int] | None = None, brand_id: int | None = None,
     ) -> None:
         self.w3 = w3
-        # The brand's catalog items when brands share the catalog (chain.catalog_items): the
-        # brand pays the gas of what it relays, so only for its own perks. None: every item.
+        # The brand pays the gas of what it relays, so only for its own perks: items of its brand
+        # on chain (brand_id), and of those only chain.catalog_items when set. None: every item.
         self.items = items
+        self.brand_id = brand_id
         self.redemption = w3.eth.contract(address=to_checksum_address(redemption), abi=load_abi("TierRedemption"))
         self.forwarder = w3.eth.contract(address=to_checksum_address(forwarder), abi=load_abi("ServiceCoinForwarder"))
         self.sender = sender
@@ -212,6 +213,18 @@ class RedeemRelay:
         if self.items is not None and item_id not in self.items:
             raise InvalidRedemptionOrder(f"item {item_id} is not one of this brand's catalog items "
                                          f"({', '.join(str(i) for i in sorted(self.items))})")
+        if self.brand_id is None:
+            return
+        try:
+            owner = int(self.redemption.functions.itemBrand(item_id).call())
+        except ContractLogicError:
+            return  # no such item: the simulation names the contract's error
+        self.require_brand(owner, f"item {item_id}")
+
+    def require_brand(self, owner: int, what: str) -> None:
+        """Refuses what belongs to another brand than this oracle's (None: any brand)."""
+        if self.brand_id is not None and owner != self.brand_id:
+            raise InvalidRedemptionOrder(f"{what} is brand {owner}'s, not this oracle's brand {self.brand_id}")
 
     def require_time_left(self, deadline: int) -> None:
         """A relayed request must stay valid while its transaction waits for a block."""

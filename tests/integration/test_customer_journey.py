@@ -29,6 +29,7 @@ from tests.integration.test_crash_recovery import wait_healthy
 from tests.oracle.brand_endpoint import SECRET, BrandEndpoint
 
 COIN = 10**18
+BRAND = 1  # the brand of scripts/local_oracle.py's oracle
 OPERATIONS_KEY = keccak(text="servicecoin-journey-operations")
 WALLET_KEY = keccak(text="servicecoin-journey-customer-wallet")
 RELAY_SECRET = "journey-relay-secret"
@@ -50,11 +51,11 @@ def running(tmp_path, deployment, web3, accounts, brand):
     """`servicecoin run` with everything on: webhooks, relay, fulfilment, wallet links."""
     redemption, registry = deployment.redemption, deployment.registry
     operations = Account.from_key(OPERATIONS_KEY).address
-    redemption.grantRole(redemption.FULFILLER_ROLE(), operations, {"from": accounts[0]})
+    redemption.grantRole(redemption.fulfillerRole(BRAND), operations, {"from": accounts[0]})
     registry.grantRole(registry.LINK_OPERATOR_ROLE(), operations, {"from": accounts[0]})
     accounts[0].transfer(operations, "10 ether")
     item_id = redemption.itemCount()
-    redemption.addItem(PERK, {"from": accounts[0]})
+    redemption.addItem(BRAND, PERK, {"from": accounts[0]})
     port = free_port()
     files = write_oracle_files(
         tmp_path / "oracle", web3.provider.endpoint_uri, web3.eth.chain_id, registry.address,
@@ -141,7 +142,7 @@ def test_earn_link_redeem_gasless_and_get_the_perk(running, brand, deployment, w
     # The commitment on chain opens with what the brand delivered, sealed in the oracle's store.
     opened = open_outbox(files.config(), files.environ).vault.open(bytes.fromhex(asked.key.removeprefix("0x")))
     assert opened.content == {"delivery": brand.deliveries[asked.key]}
-    assert redemption.redemptionOf(redemption_id)[7] == "0x" + opened.commitment.hex()
+    assert redemption.redemptionOf(redemption_id)[8] == "0x" + opened.commitment.hex()
     assert coin.balanceOf(wallet.address) == 5 * COIN and web3.eth.get_balance(wallet.address) == 0
 
     # 5. The brand (and an auditor) can list it, once the oracle has seen its fulfil confirmed.

@@ -86,8 +86,12 @@ def test_a_first_deploy_records_everything_and_wires_every_role(testnet, workdir
     assert has(coin, "MINTER_ROLE", registry.address) and has(coin, "WALLET_LINKER_ROLE", registry.address)
     assert has(coin, "PROTOCOL_ROLE", registry.address) and has(coin, "PROTOCOL_ROLE", redemption.address)
     assert has(coin, "BURNER_ROLE", redemption.address) and not has(coin, "MINTER_ROLE", DEPLOYER)
-    for role in ("CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"):
+    for role in ("ARBITER_ROLE", "PAUSER_ROLE"):
         assert has(redemption, role, DEPLOYER)
+    # The catalog and fulfiller roles are per brand: the deployer holds the configured brand's.
+    for brand_role in (redemption.functions.catalogRole(1), redemption.functions.fulfillerRole(1)):
+        assert redemption.functions.hasRole(brand_role.call(), DEPLOYER).call()
+    assert not redemption.functions.hasRole(redemption.functions.catalogRole(2).call(), DEPLOYER).call()
     assert registry.functions.tierSource().call() == redemption.address
     # Gasless redemption: the redemption contract trusts the recorded forwarder, nothing else.
     forwarder = record["contracts"]["ServiceCoinForwarder"]["address"]
@@ -125,7 +129,7 @@ def test_a_changed_config_is_planned_then_sent_as_the_difference_only(testnet, w
     assert planned == [
         "plan: FeedbackRegistry: welcome bonus = 7 SVC",
         "plan: TierRedemption: announce item 3 price 35 SVC",
-        "plan: TierRedemption: add item 4 'Gift card' at 90 SVC",
+        "plan: TierRedemption: add item 4 'Gift card' of brand 1 at 90 SVC",
     ]
     assert w3.eth.get_transaction_count(DEPLOYER) == nonce
 
@@ -171,12 +175,20 @@ def test_each_brand_gets_its_own_signers_and_a_dropped_signer_is_removed(testnet
     config = yaml.safe_load((workdir / "sepolia.yaml").read_text())
     config["brands"].append({"id": 2, "name": "Globex Help", "cap_per_period": 5000, "signers": [first, second], "quorum": 2})
     (workdir / "brands.yaml").write_text(yaml.safe_dump(config))
+    # With two brands, every catalog item must say whose it is.
+    refused = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(workdir / "brands.yaml"))
+    assert refused.returncode != 0 and "catalog item 0 ('10% discount'): name its brand" in refused.stderr
+    for item in config["catalog"]:
+        item["brand"] = 1
+    (workdir / "brands.yaml").write_text(yaml.safe_dump(config))
     plan = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(workdir / "brands.yaml"))
     assert [line for line in plan.stdout.splitlines() if line.startswith("plan: ")] == [
         "plan: FeedbackRegistry: register brand 2 (Globex Help), cap 5000 SVC",
         f"plan: FeedbackRegistry: brand 2: add signer {first}",
         f"plan: FeedbackRegistry: brand 2: add signer {second}",
         "plan: FeedbackRegistry: brand 2: quorum = 2",
+        "plan: TierRedemption: grant catalogRole(2) to the deployer",
+        "plan: TierRedemption: grant fulfillerRole(2) to the deployer",
     ], plan.stdout + plan.stderr[-2000:]
     assert operator(testnet, workdir, "deploy", "--config", str(workdir / "brands.yaml")).returncode == 0
     record = json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())
@@ -196,6 +208,25 @@ def test_each_brand_gets_its_own_signers_and_a_dropped_signer_is_removed(testnet
     assert not registry.functions.isSigner(2, Web3.to_checksum_address(second)).call()
     assert "nothing to do" in operator(testnet, workdir, "deploy", "--config", str(workdir / "brands.yaml")).stdout
 
+    # An item belongs to its brand for good: moving it is refused before anything is sent; a
+    # new item of the second brand is added as that brand's.
+    config["catalog"][0]["brand"] = 2
+    (workdir / "brands.yaml").write_text(yaml.safe_dump(config))
+    nonce = w3.eth.get_transaction_count(DEPLOYER)
+    moved = operator(testnet, workdir, "deploy", "--config", str(workdir / "brands.yaml"))
+    assert moved.returncode != 0
+    assert "catalog item 0 ('10% discount') belongs to brand 1 on chain, for good" in moved.stderr
+    assert w3.eth.get_transaction_count(DEPLOYER) == nonce
+    config["catalog"][0]["brand"] = 1
+    config["catalog"].append({"name": "Globex sticker", "category": "digital_product", "price": 1, "stock": 5, "brand": 2})
+    (workdir / "brands.yaml").write_text(yaml.safe_dump(config))
+    added = operator(testnet, workdir, "deploy", "--config", str(workdir / "brands.yaml"))
+    assert added.returncode == 0, added.stderr[-2000:]
+    redemption = contract(w3, record, "TierRedemption")
+    new_item = len(config["catalog"]) - 1
+    assert redemption.functions.itemBrand(new_item).call() == 2
+    assert redemption.functions.itemBrand(0).call() == 1
+
 
 def test_the_oracle_operations_account_gets_its_roles_once(testnet, workdir) -> None:
     _, w3 = testnet
@@ -207,8 +238,8 @@ def test_the_oracle_operations_account_gets_its_roles_once(testnet, workdir) -> 
     plan = operator(testnet, workdir, "deploy", "--dry-run", "--config", str(workdir / "operations.yaml"))
     assert plan.returncode == 0, plan.stderr[-3000:]
     assert [line for line in plan.stdout.splitlines() if line.startswith("plan: ")] == [
-        f"plan: FeedbackRegistry: grant LINK_OPERATOR_ROLE to the oracle operations account {operations}",
-        f"plan: TierRedemption: grant FULFILLER_ROLE to the oracle operations account {operations}",
+        f"plan: FeedbackRegistry: grant LINK_OPERATOR_ROLE to brand 1's oracle operations account {operations}",
+        f"plan: TierRedemption: grant fulfillerRole(1) to brand 1's oracle operations account {operations}",
     ]
     applied = operator(testnet, workdir, "deploy", "--config", str(workdir / "operations.yaml"))
     assert applied.returncode == 0, applied.stderr[-3000:]
@@ -217,7 +248,8 @@ def test_the_oracle_operations_account_gets_its_roles_once(testnet, workdir) -> 
     registry, redemption = contract(w3, record, "FeedbackRegistry"), contract(w3, record, "TierRedemption")
     holder = Web3.to_checksum_address(operations)
     assert registry.functions.hasRole(registry.functions.LINK_OPERATOR_ROLE().call(), holder).call()
-    assert redemption.functions.hasRole(redemption.functions.FULFILLER_ROLE().call(), holder).call()
+    assert redemption.functions.hasRole(redemption.functions.fulfillerRole(1).call(), holder).call()
+    assert not redemption.functions.hasRole(redemption.functions.fulfillerRole(2).call(), holder).call()
     again = operator(testnet, workdir, "deploy", "--config", str(workdir / "operations.yaml"))
     assert "nothing to do" in again.stdout
 

@@ -32,6 +32,7 @@ from tests.integration.test_pipeline_on_chain import COIN, generic_event, run_un
 from tests.oracle.brand_endpoint import SECRET, BrandEndpoint, Reply
 
 OPERATIONS_KEY = keccak(text="servicecoin-test-operations-account")
+BRAND = 1  # the brand of scripts/local_oracle.py's oracle
 PENDING, FULFILLED, DISPUTED, REFUNDED, SETTLED = 1, 2, 3, 4, 5
 PERK = (5 * COIN, 100, 0, 0, 3, 0, 0, True)  # a 5-coin digital product, 100 in stock, no limits
 
@@ -49,11 +50,11 @@ def perk(deployment, accounts) -> int:
     """A perk one reward can buy; the operations account gets gas and its two roles."""
     redemption = deployment.redemption
     operations = Account.from_key(OPERATIONS_KEY).address
-    for role in (redemption.FULFILLER_ROLE(), redemption.ARBITER_ROLE()):
+    for role in (redemption.fulfillerRole(BRAND), redemption.ARBITER_ROLE()):
         redemption.grantRole(role, operations, {"from": accounts[0]})
     accounts[0].transfer(operations, "10 ether")
     item_id = redemption.itemCount()
-    redemption.addItem(PERK, {"from": accounts[0]})
+    redemption.addItem(BRAND, PERK, {"from": accounts[0]})
     return item_id
 
 
@@ -146,7 +147,7 @@ def test_a_redemption_is_delivered_by_the_brand_and_fulfilled_with_a_commitment_
     row = loop.store.get(rid)
     opened = oracle.outbox.vault.open(key)
     assert on_chain[3] == FULFILLED
-    assert on_chain[7] == "0x" + row.delivery_commitment.hex() == "0x" + row.chain_commitment.hex()
+    assert on_chain[8] == "0x" + row.delivery_commitment.hex() == "0x" + row.chain_commitment.hex()
     assert opened.commitment == row.delivery_commitment
     assert opened.content == {"delivery": brand.deliveries[request.key]}
     assert deployment.coin.balanceOf(alice) == 5 * COIN
@@ -302,7 +303,7 @@ def test_a_reorg_under_the_follower_neither_loses_nor_duplicates_a_redemption(
     assert rows[0].delivery_commitment == sealed
     for row in rows:
         on_chain = deployment.redemption.redemptionOf(row.redemption_id)
-        assert on_chain[3] == FULFILLED and on_chain[7] == "0x" + row.delivery_commitment.hex()
+        assert on_chain[3] == FULFILLED and on_chain[8] == "0x" + row.delivery_commitment.hex()
     assert deployment.redemption.redemptionCount() == 2
 
 

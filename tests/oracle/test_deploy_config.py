@@ -65,11 +65,63 @@ SIGNER_B = "0x" + "2b" * 20
 
 
 def test_each_brand_names_its_own_signers_and_quorum(tmp_path: Path) -> None:
-    def two_brands(raw: dict) -> None:
-        raw["brands"].append({"id": 2, "name": "Globex", "cap_per_period": 10, "signers": [SIGNER_A, SIGNER_B], "quorum": 2})
-
-    config = load_config(_config_with(tmp_path, two_brands))
+    config = load_config(_config_with(tmp_path, _two_brands))
     assert [(b.id, b.signers, b.quorum) for b in config.brands] == [(1, [SIGNER_A], 1), (2, [SIGNER_A, SIGNER_B], 2)]
+
+
+def _two_brands(raw: dict) -> None:
+    """A second brand, Globex (2), owning the last catalog item; Acme (1) owns the others."""
+    raw["brands"].append({"id": 2, "name": "Globex", "cap_per_period": 10, "signers": [SIGNER_A, SIGNER_B], "quorum": 2})
+    for item in raw["catalog"]:
+        item["brand"] = 1
+    raw["catalog"][-1]["brand"] = 2
+
+
+# ---------------------------------------------------------------- catalog items and operations, per brand
+
+OPERATIONS = "0x" + "4d" * 20
+
+
+def test_each_catalog_item_belongs_to_the_brand_it_names(tmp_path: Path) -> None:
+    config = load_config(_config_with(tmp_path, _two_brands))
+    assert [config.brand_of(item) for item in config.catalog] == [1, 1, 1, 2]
+
+
+def test_with_one_brand_an_item_without_a_brand_is_that_brands(tmp_path: Path) -> None:
+    config = load_config(CONFIG_DIR / "development.yaml")
+    assert [config.brand_of(item) for item in config.catalog] == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda raw: (_two_brands(raw), raw["catalog"][0].pop("brand")),
+         r"catalog item 0 \('10% discount'\): name its brand"),
+        (lambda raw: raw["catalog"][2].update(brand=7), r"catalog item 2 \('Product-team call'\): brand 7 is not in brands"),
+        (lambda raw: raw["catalog"][0].update(brand=-1), r"catalog\.0\.brand"),
+        (lambda raw: (_two_brands(raw), raw.update(oracle_operations=OPERATIONS)),
+         r"oracle_operations names the operations account of a deployment's only brand"),
+        (lambda raw: (raw["brands"][0].update(operations=OPERATIONS), raw.update(oracle_operations=OPERATIONS)),
+         "set brands\\[\\]\\.operations instead"),
+        (lambda raw: raw["brands"][0].update(operations="0x1234"), r"brands\.0\.operations.*20-byte hex address"),
+    ],
+    ids=["no_brand_with_two", "unknown_brand", "negative_brand", "global_operations_with_two_brands",
+         "operations_said_twice", "operations_not_an_address"],
+)
+def test_bad_brand_settings_of_items_and_operations_are_refused(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=message):
+        load_config(_config_with(tmp_path, change))
+
+
+def test_each_brand_has_its_own_operations_account(tmp_path: Path) -> None:
+    def operations(raw: dict) -> None:
+        _two_brands(raw)
+        raw["brands"][1]["operations"] = OPERATIONS
+
+    config = load_config(_config_with(tmp_path, operations))
+    assert [config.operations_of(brand) for brand in config.brands] == [None, OPERATIONS]
+    single = load_config(_config_with(tmp_path, lambda raw: raw.update(oracle_operations=OPERATIONS)))
+    assert [single.operations_of(brand) for brand in single.brands] == [OPERATIONS]
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ def log(name: str, block: int, index: int = 0, **args) -> ChainLog:
                     tx_hash=secrets.token_bytes(32), timestamp=1_800_000_000 + 12 * block)
 
 
-def redeemed(rid: int, block: int, customer: str = ALICE, item: int = 0) -> ChainLog:
-    return log("Redeemed", block, redemptionId=rid, customer=customer, itemId=item, price=PRICE, tier=0)
+def redeemed(rid: int, block: int, customer: str = ALICE, item: int = 0, brand: int = 1) -> ChainLog:
+    return log("Redeemed", block, redemptionId=rid, customer=customer, brandId=brand, itemId=item, price=PRICE, tier=0)
 
 
 @pytest.fixture
@@ -199,6 +199,23 @@ def test_with_catalog_items_only_this_brands_redemptions_and_prices_are_kept(sto
     assert announcements(store) == [(0, "7", 1, "announced")]
     assert "never saw redeemed" not in caplog.text and "disputed" not in caplog.text
     assert disputes == []  # another brand's dispute is neither logged nor counted here
+
+
+def test_with_a_brand_only_that_brands_redemptions_are_kept(store, caplog) -> None:
+    """Each Redeemed event names the item's brand (TierRedemption keeps an item's brand for good):
+    a brand's oracle stores its own brand's redemptions, whatever the item ids, and stays quiet
+    about another brand's later events."""
+    disputes: list[int] = []
+    watcher = RedemptionWatcher(on_dispute=disputes.append, brand_id=1)
+    apply(store,
+          redeemed(0, 10, item=0, brand=1), redeemed(1, 10, customer=BOB, item=0, brand=2),
+          redeemed(2, 10, item=5, brand=1),
+          log("Fulfilled", 11, redemptionId=1, deliveryCommitment=b"\x22" * 32),
+          log("Disputed", 11, 1, redemptionId=1, customer=BOB),
+          watcher=watcher)
+    assert states(store) == {0: "pending", 2: "pending"}
+    assert "never saw redeemed" not in caplog.text and "disputed" not in caplog.text
+    assert disputes == []
 
 
 def test_redemptions_stored_before_catalog_items_was_set_are_not_worked_for_other_items(store) -> None:

@@ -38,7 +38,7 @@ def test_a_mint_batch_overflowing_the_supply_reverts_whole(coin, admin, accounts
 
 
 def test_a_redemption_priced_at_the_uint96_limit_fails_without_partial_state(redemption, coin, batches, admin, alice):
-    item = redemption.addItem(make_item(price=UINT96_MAX, stock=3), {"from": admin}).events["ItemAdded"]["itemId"]
+    item = redemption.addItem(BRAND, make_item(price=UINT96_MAX, stock=3), {"from": admin}).events["ItemAdded"]["itemId"]
     batches.reward([alice])
     coin.approve(redemption, 2**256 - 1, {"from": alice})
     balance = coin.balanceOf(alice)

@@ -3,7 +3,7 @@ notice period, so a redemption mined in the same block as the announcement (even
 it) pays the price the customer saw; and a redemption that lands once a rise has taken effect
 fails on the customer's maxPrice instead of paying more (test_price_timelock.py)."""
 
-from tests.contracts.redemption.helpers import make_item
+from tests.contracts.redemption.helpers import BRAND, make_item
 from tests.contracts.registry.helpers import mined_at
 
 COIN = 10**18
@@ -13,7 +13,7 @@ OLD, NEW = 10 * COIN, 50 * COIN
 def test_an_announcement_mined_before_a_redemption_in_its_block_does_not_change_its_price(
     redemption, coin, batches, admin, alice, chain
 ):
-    item = redemption.addItem(make_item(price=OLD, stock=3), {"from": admin}).events["ItemAdded"]["itemId"]
+    item = redemption.addItem(BRAND, make_item(price=OLD, stock=3), {"from": admin}).events["ItemAdded"]["itemId"]
     batches.reward([alice, alice, alice])
     coin.approve(redemption, 2**256 - 1, {"from": alice})
     unmined = {"required_confs": 0, "gas_limit": 1_000_000}

@@ -11,7 +11,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from tests.contracts.redemption.helpers import REFUNDED, make_item
+from tests.contracts.redemption.helpers import BRAND, REFUNDED, make_item, role_id
 
 COIN = 10**18
 PRICE = 10 * COIN
@@ -38,8 +38,8 @@ def shop(TierRedemption, token, registry, admin, alice, config):
         args.append(ZERO)  # the ERC-2771 trusted forwarder: none
     shop = TierRedemption.deploy(*args, {"from": admin})
     for role in ("CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE"):
-        shop.grantRole(getattr(shop, role)(), admin, {"from": admin})
-    shop.addItem(make_item(price=PRICE, stock=1), {"from": admin})
+        shop.grantRole(role_id(shop, role), admin, {"from": admin})
+    shop.addItem(BRAND, make_item(price=PRICE, stock=1), {"from": admin})
     token.mint(alice, 100 * COIN, {"from": admin})
     token.approve(shop, 2**256 - 1, {"from": alice})
     return shop

@@ -14,7 +14,7 @@ import pytest
 
 from oracle.kinds import FeedbackKind
 
-from .helpers import MAX_UINT256, REVIEWS_EACH, TEST_ITEM_ID, make_item
+from .helpers import BRAND, MAX_UINT256, REVIEWS_EACH, TEST_ITEM_ID, make_item, role_id
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +41,15 @@ def funded(module_isolation, earn, coin, redemption, alice, bob):
 @pytest.fixture(scope="module", autouse=True)
 def item(module_isolation, redemption, admin):
     """A plain test item: TEST_ITEM_PRICE, TEST_ITEM_STOCK units, no limit, tier 0, always on."""
-    tx = redemption.addItem(make_item(), {"from": admin})
+    tx = redemption.addItem(BRAND, make_item(), {"from": admin})
     assert tx.return_value == TEST_ITEM_ID
     return TEST_ITEM_ID
 
 
 @pytest.fixture(scope="module", autouse=True)
 def role_holders(module_isolation, accounts, redemption, admin):
-    """One account per operational role, each holding that role only (the admin holds all)."""
+    """One account per operational role, each holding that role only (the admin holds all); the
+    catalog and fulfiller roles are those of BRAND, the brand of every item here."""
     holders = {
         "FULFILLER_ROLE": accounts[4],
         "ARBITER_ROLE": accounts[5],
@@ -56,7 +57,7 @@ def role_holders(module_isolation, accounts, redemption, admin):
         "CATALOG_ROLE": accounts[7],
     }
     for name, account in holders.items():
-        redemption.grantRole(getattr(redemption, name)(), account, {"from": admin})
+        redemption.grantRole(role_id(redemption, name), account, {"from": admin})
     return holders
 
 

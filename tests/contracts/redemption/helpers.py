@@ -20,9 +20,23 @@ REVIEWS_EACH = 8
 LIFETIME_EACH = REVIEWS_EACH * 10 * COIN
 BALANCE_EACH = LIFETIME_EACH + 5 * COIN
 
+# The brand of scripts/config/development.yaml, which owns every item of these tests.
+BRAND = 1
+OTHER_BRAND = 2
+
 TEST_ITEM_ID = 4  # the `item` fixture's id, after the four items of the development catalog
 TEST_ITEM_PRICE = 10 * COIN
 TEST_ITEM_STOCK = 5
+
+
+def role_id(redemption, name, brand=BRAND):
+    """A role by the name the tests give it: the per-brand catalog and fulfiller roles are those
+    of `brand`, the others the contract's constants."""
+    if name == "CATALOG_ROLE":
+        return redemption.catalogRole(brand)
+    if name == "FULFILLER_ROLE":
+        return redemption.fulfillerRole(brand)
+    return getattr(redemption, name)()
 
 
 def make_item(

@@ -2,22 +2,36 @@
 
 import brownie
 import pytest
+from eth_abi import encode
 from eth_utils import keccak
 
-from .helpers import error
+from .helpers import BRAND, OTHER_BRAND, error, role_id
 
 ROLES = ["CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"]
 ADMIN_TRANSFER_DELAY = 86400
 
 
-@pytest.mark.parametrize("name", ROLES)
+@pytest.mark.parametrize("name", ["ARBITER_ROLE", "PAUSER_ROLE"])
 def test_role_is_the_keccak_of_its_name(redemption, name):
     assert getattr(redemption, name)() == "0x" + keccak(text=name).hex()
 
 
+@pytest.mark.parametrize("function, namespace", [("catalogRole", "CATALOG_ROLE"), ("fulfillerRole", "FULFILLER_ROLE")])
+@pytest.mark.parametrize("brand", [0, BRAND, OTHER_BRAND, 2**32 - 1])
+def test_a_brand_role_is_the_keccak_of_its_namespace_and_brand(redemption, function, namespace, brand):
+    expected = keccak(encode(["bytes32", "uint32"], [keccak(text=namespace), brand]))
+    assert getattr(redemption, function)(brand) == "0x" + expected.hex()
+
+
+def test_each_brand_has_its_own_roles(redemption):
+    roles = {str(role) for role in (redemption.catalogRole(BRAND), redemption.catalogRole(OTHER_BRAND),
+                                    redemption.fulfillerRole(BRAND), redemption.fulfillerRole(OTHER_BRAND))}
+    assert len(roles) == 4
+
+
 @pytest.mark.parametrize("name", ROLES)
 def test_deployer_holds_each_role_and_administers_it(redemption, admin, name):
-    role = getattr(redemption, name)()
+    role = role_id(redemption, name)
     assert redemption.hasRole(role, admin)
     assert redemption.getRoleAdmin(role) == redemption.DEFAULT_ADMIN_ROLE()
 
@@ -29,7 +43,7 @@ def test_deployer_is_the_default_admin(redemption, admin):
 
 @pytest.mark.parametrize("name", ROLES)
 def test_customer_cannot_grant_itself_a_role(redemption, alice, name):
-    role = getattr(redemption, name)()
+    role = role_id(redemption, name)
     with brownie.reverts(
         revert_pattern=error("AccessControlUnauthorizedAccount", alice, redemption.DEFAULT_ADMIN_ROLE())
     ):
@@ -41,7 +55,7 @@ def test_customer_cannot_grant_itself_a_role(redemption, alice, name):
                                           ("cataloguer", "PAUSER_ROLE"), ("pauser", "CATALOG_ROLE")])
 def test_role_holder_cannot_grant_itself_another_role(redemption, request, holder, name):
     account = request.getfixturevalue(holder)
-    role = getattr(redemption, name)()
+    role = role_id(redemption, name)
     with brownie.reverts(
         revert_pattern=error("AccessControlUnauthorizedAccount", account, redemption.DEFAULT_ADMIN_ROLE())
     ):
@@ -50,7 +64,7 @@ def test_role_holder_cannot_grant_itself_another_role(redemption, request, holde
 
 
 def test_role_holder_cannot_share_its_role(redemption, fulfiller, alice):
-    role = redemption.FULFILLER_ROLE()
+    role = redemption.fulfillerRole(BRAND)
     with brownie.reverts(
         revert_pattern=error("AccessControlUnauthorizedAccount", fulfiller, redemption.DEFAULT_ADMIN_ROLE())
     ):
@@ -68,7 +82,7 @@ def test_role_holder_cannot_revoke_another_holder(redemption, admin, arbiter):
 
 
 def test_customer_cannot_renounce_a_role_for_someone_else(redemption, fulfiller, alice):
-    role = redemption.FULFILLER_ROLE()
+    role = redemption.fulfillerRole(BRAND)
     with brownie.reverts(revert_pattern=error("AccessControlBadConfirmation")):
         redemption.renounceRole(role, fulfiller, {"from": alice})
     assert redemption.hasRole(role, fulfiller)
@@ -117,14 +131,14 @@ def test_only_the_pending_admin_accepts(redemption, chain, admin, alice, bob):
 
 def test_revoked_fulfiller_can_no_longer_fulfil(redemption, admin, fulfiller, item, alice):
     rid = redemption.redeem(item, 10**19, {"from": alice}).return_value
-    role = redemption.FULFILLER_ROLE()
+    role = redemption.fulfillerRole(BRAND)
     redemption.revokeRole(role, fulfiller, {"from": admin})
     with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", fulfiller, role)):
         redemption.fulfil(rid, keccak(text="x"), {"from": fulfiller})
 
 
 def test_customer_cannot_manage_the_catalog_or_tiers(redemption, alice, item):
-    catalog = redemption.CATALOG_ROLE()
+    catalog = redemption.catalogRole(BRAND)
     admin_role = redemption.DEFAULT_ADMIN_ROLE()
     with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", alice, catalog)):
         redemption.announcePrice(item, 0, {"from": alice})

@@ -1,9 +1,9 @@
-"""The catalog: addItem and updateItem (CATALOG_ROLE only), their events, windows, unknown ids."""
+"""The catalog: addItem and updateItem (the brand's catalog role only), their events, windows, unknown ids."""
 
 import brownie
 import pytest
 
-from .helpers import COIN, EBOOK, PRIORITY_SUPPORT, TEST_ITEM_PRICE, error, make_item
+from .helpers import BRAND, COIN, EBOOK, PRIORITY_SUPPORT, TEST_ITEM_PRICE, error, make_item
 
 
 def test_deployment_adds_the_development_catalog(redemption, item):
@@ -16,7 +16,7 @@ def test_deployment_adds_the_development_catalog(redemption, item):
 
 def test_add_item_returns_the_next_id_and_stores_the_item(redemption, cataloguer):
     new_item = make_item(price=7 * COIN, stock=3, per_customer_limit=2, min_tier=1, category=4)
-    tx = redemption.addItem(new_item, {"from": cataloguer})
+    tx = redemption.addItem(BRAND, new_item, {"from": cataloguer})
     assert tx.return_value == 5
     assert redemption.itemCount() == 6
     assert redemption.itemOf(5) == new_item
@@ -24,17 +24,18 @@ def test_add_item_returns_the_next_id_and_stores_the_item(redemption, cataloguer
 
 def test_add_item_emits_item_added(redemption, cataloguer):
     new_item = make_item(price=7 * COIN, stock=3, available_from=100, available_until=200, category=2)
-    tx = redemption.addItem(new_item, {"from": cataloguer})
+    tx = redemption.addItem(BRAND, new_item, {"from": cataloguer})
     assert tx.events["ItemAdded"]["itemId"] == 5
+    assert tx.events["ItemAdded"]["brandId"] == BRAND
     assert tx.events["ItemAdded"]["item"] == new_item
 
 
 def test_add_item_only_catalog_role(redemption, admin, fulfiller, alice):
-    role = redemption.CATALOG_ROLE()
+    role = redemption.catalogRole(BRAND)
     redemption.revokeRole(role, admin, {"from": admin})
     for caller in (admin, fulfiller, alice):
         with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", caller, role)):
-            redemption.addItem(make_item(), {"from": caller})
+            redemption.addItem(BRAND, make_item(), {"from": caller})
     assert redemption.itemCount() == 5
 
 
@@ -67,7 +68,7 @@ def test_update_item_keeps_a_pending_price_change(redemption, cataloguer, item):
 
 
 def test_update_item_only_catalog_role(redemption, admin, arbiter, alice, item):
-    role = redemption.CATALOG_ROLE()
+    role = redemption.catalogRole(BRAND)
     redemption.revokeRole(role, admin, {"from": admin})
     for caller in (admin, arbiter, alice):
         with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", caller, role)):
@@ -80,13 +81,13 @@ def test_add_item_accepts_a_window_that_ends_at_or_after_its_start_or_never(
     redemption, cataloguer, available_from, available_until
 ):
     new_item = make_item(available_from=available_from, available_until=available_until)
-    redemption.addItem(new_item, {"from": cataloguer})
+    redemption.addItem(BRAND, new_item, {"from": cataloguer})
     assert redemption.itemOf(5) == new_item
 
 
 def test_add_item_rejects_a_window_that_ends_before_it_starts(redemption, cataloguer):
     with brownie.reverts(revert_pattern=error("InvalidWindow", 200, 199)):
-        redemption.addItem(make_item(available_from=200, available_until=199), {"from": cataloguer})
+        redemption.addItem(BRAND, make_item(available_from=200, available_until=199), {"from": cataloguer})
     assert redemption.itemCount() == 5
 
 

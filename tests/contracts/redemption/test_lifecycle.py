@@ -6,6 +6,7 @@ from eth_utils import keccak
 
 from .helpers import (
     BALANCE_EACH,
+    BRAND,
     DISPUTED,
     FULFILLED,
     PENDING,
@@ -48,10 +49,11 @@ def test_dispute_window_is_the_configured_two_weeks(redemption):
 
 def test_fulfil_marks_fulfilled_and_stores_the_commitment(redemption, fulfiller, alice, item):
     tx = redemption.fulfil(RID, COMMITMENT, {"from": fulfiller})
-    customer, item_id, _, status, price_paid, fulfilled_at, pause_clock, commitment = redemption.redemptionOf(RID)
+    customer, item_id, _, status, price_paid, fulfilled_at, pause_clock, brand, commitment = redemption.redemptionOf(RID)
     assert (customer, item_id, status, price_paid) == (alice, item, FULFILLED, TEST_ITEM_PRICE)
     assert fulfilled_at == tx.timestamp
     assert pause_clock == 0
+    assert brand == BRAND
     assert commitment == "0x" + COMMITMENT.hex()
 
 
@@ -62,7 +64,7 @@ def test_fulfil_emits_fulfilled(redemption, fulfiller):
 
 
 def test_fulfil_only_fulfiller_role(redemption, arbiter, cataloguer, alice):
-    role = redemption.FULFILLER_ROLE()
+    role = redemption.fulfillerRole(BRAND)
     for caller in (arbiter, cataloguer, alice):
         with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", caller, role)):
             redemption.fulfil(RID, COMMITMENT, {"from": caller})
@@ -73,7 +75,7 @@ def test_fulfil_twice_reverts(redemption, fulfiller):
     fulfilled(redemption, fulfiller)
     with brownie.reverts(revert_pattern=error("InvalidStatus", RID, FULFILLED)):
         redemption.fulfil(RID, keccak(text="another"), {"from": fulfiller})
-    assert redemption.redemptionOf(RID)[7] == "0x" + COMMITMENT.hex()
+    assert redemption.redemptionOf(RID)[8] == "0x" + COMMITMENT.hex()
 
 
 def test_fulfil_of_a_refunded_redemption_reverts(redemption, fulfiller):

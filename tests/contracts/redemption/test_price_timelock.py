@@ -2,7 +2,7 @@
 
 import brownie
 
-from .helpers import COIN, TEST_ITEM_PRICE, error, mine_at, next_block_at
+from .helpers import BRAND, COIN, TEST_ITEM_PRICE, error, mine_at, next_block_at
 
 NEW_PRICE = 25 * COIN
 WEEK = 604800
@@ -131,7 +131,7 @@ def test_cancelling_for_an_unknown_item_reverts(redemption, cataloguer):
 
 
 def test_announce_and_cancel_only_catalog_role(redemption, admin, alice, item):
-    role = redemption.CATALOG_ROLE()
+    role = redemption.catalogRole(BRAND)
     with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", alice, role)):
         redemption.announcePrice(item, NEW_PRICE, {"from": alice})
     redemption.announcePrice(item, NEW_PRICE, {"from": admin})

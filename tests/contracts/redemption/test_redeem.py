@@ -4,6 +4,7 @@ import brownie
 
 from .helpers import (
     BALANCE_EACH,
+    BRAND,
     COIN,
     PENDING,
     PRIORITY_SUPPORT,
@@ -40,7 +41,7 @@ def test_redeem_opens_a_pending_redemption(redemption, item, alice):
     tx = redemption.redeem(item, TEST_ITEM_PRICE, {"from": alice})
     assert tx.return_value == 0
     assert redemption.redemptionCount() == 1
-    assert redemption.redemptionOf(0) == (alice, item, tx.timestamp, PENDING, TEST_ITEM_PRICE, 0, 0, ZERO32)
+    assert redemption.redemptionOf(0) == (alice, item, tx.timestamp, PENDING, TEST_ITEM_PRICE, 0, 0, BRAND, ZERO32)
 
 
 def test_redemption_ids_count_up(redemption, item, alice, bob):
@@ -56,6 +57,7 @@ def test_redeem_emits_redeemed_with_the_tier(redemption, admin, item, alice):
     event = tx.events["Redeemed"]
     assert event["redemptionId"] == 0
     assert event["customer"] == alice
+    assert event["brandId"] == BRAND
     assert event["itemId"] == item
     assert event["price"] == TEST_ITEM_PRICE
     assert event["tier"] == 1
@@ -162,7 +164,7 @@ def test_redeem_of_an_unknown_item_reverts(redemption, alice):
 
 
 def test_a_free_item_is_redeemed_without_coins(redemption, coin, cataloguer, carol):
-    free = redemption.addItem(make_item(price=0), {"from": cataloguer}).return_value
+    free = redemption.addItem(BRAND, make_item(price=0), {"from": cataloguer}).return_value
     tx = redemption.redeem(free, 0, {"from": carol})
     assert tx.events["Redeemed"]["price"] == 0
     assert redemption.redemptionOf(tx.return_value)[3] == PENDING

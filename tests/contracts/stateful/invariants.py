@@ -12,6 +12,8 @@ from collections import Counter
 from brownie import web3
 from eth_utils import event_abi_to_log_topic
 
+from tests.contracts.redemption.helpers import BRAND
+
 from .machine_base import MachineBase
 
 ZERO = "0x" + "00" * 20
@@ -138,10 +140,11 @@ class Invariants(MachineBase):
         snapshot, model = self.lens.read(), self.model.redemption
         assert len(snapshot.redemptions) == len(model.redemptions)
         for on_chain, expected in zip(snapshot.redemptions, model.redemptions):
-            customer, item_id, _, status, paid, fulfilled_at, pause_clock, _ = on_chain
+            customer, item_id, _, status, paid, fulfilled_at, pause_clock, brand, _ = on_chain
             assert (customer.lower(), item_id, status, paid) == (
                 expected.customer.lower(), expected.item_id, int(expected.status), expected.price_paid
             )
+            assert brand == BRAND  # every item of the machine is BRAND's
             assert (fulfilled_at, pause_clock) == (expected.fulfilled_at, expected.pause_clock_at_fulfil)
         escrow_balance = snapshot.balances[self.balance_holders.index(self.redemption)]
         assert escrow_balance == model.escrow() + self.model.donations

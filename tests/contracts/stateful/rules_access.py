@@ -13,7 +13,8 @@ from .machine_base import MachineBase
 CONTRACTS = ("coin", "registry", "redemption")
 # Every role of each contract. The admin may grant any but DEFAULT_ADMIN_ROLE (two-step only);
 # the grantees are the admin and staff accounts, never the protocol contracts, whose roles
-# (minting, burning, protocol moves) the machine keeps as deployed.
+# (minting, burning, protocol moves) the machine keeps as deployed. CATALOG_ROLE and
+# FULFILLER_ROLE stand for the per-brand roles of the brand of every item (test_system_properties).
 ROLES = {
     "coin": ("DEFAULT_ADMIN_ROLE", "MINTER_ROLE", "BURNER_ROLE", "PROTOCOL_ROLE", "WALLET_LINKER_ROLE", "PAUSER_ROLE"),
     "registry": ("DEFAULT_ADMIN_ROLE", "PAUSER_ROLE", "LINK_OPERATOR_ROLE"),

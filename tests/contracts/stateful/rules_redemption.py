@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests.contracts.revert_patterns import error
 
 from .machine_base import MachineBase
-from .model import UINT32_MAX, UINT96_MAX, Redemption, Status, TierSchedule
+from .model import UINT32_MAX, UINT96_MAX, Item, Redemption, Status, TierSchedule
 
 COIN = 10**18
 UNKNOWN_ITEM = 99
@@ -67,6 +67,13 @@ class RedemptionRules(MachineBase):
         if wanted is not None and redemption.status != wanted:
             return redemption, error("InvalidStatus", rid, int(redemption.status))
         return redemption, None
+
+    def _catalog_access(self, item_id: int, stored: Item | None, caller) -> str | None:
+        """An existing item's brand decides which catalog role may change it: the item is looked
+        up first (ItemNotFound), then the caller's role."""
+        if stored is None:
+            return error("ItemNotFound", item_id)
+        return self.unauthorized("redemption", "CATALOG_ROLE", caller)
 
     def _coin_pays_out(self) -> str | None:
         """A refund's transfer or a settlement's burn: the coin refuses both while paused."""
@@ -127,9 +134,11 @@ class RedemptionRules(MachineBase):
         caller = self.operators[operator]
         rid = self._pick(pick, (Status.PENDING,))
         model = self.model.redemption
-        expected = self.paused_error(model.paused) or self.unauthorized("redemption", "FULFILLER_ROLE", caller)
-        redemption, lookup_error = self._lookup(rid, Status.PENDING)
-        expected = expected or lookup_error
+        # The redemption is looked up first: its brand decides which fulfiller role may act.
+        redemption, missing = self._lookup(rid)
+        expected = self.paused_error(model.paused) or missing
+        expected = expected or self.unauthorized("redemption", "FULFILLER_ROLE", caller)
+        expected = expected or self._lookup(rid, Status.PENDING)[1]
         tx = self.call("fulfil", expected, self.redemption.fulfil, rid, COMMITMENT, sender=caller)
         if tx is not None:
             redemption.status = Status.FULFILLED
@@ -224,11 +233,9 @@ class RedemptionRules(MachineBase):
         caller = self.operators[operator]
         item_id = self.item_choices[item]
         stored = self.model.redemption.items.get(item_id)
-        expected = self.unauthorized("redemption", "CATALOG_ROLE", caller)
+        expected = self._catalog_access(item_id, stored, caller)
         if expected is None and price > UINT96_MAX:
             expected = error("PriceTooLarge", price, UINT96_MAX)
-        if expected is None and stored is None:
-            expected = error("ItemNotFound", item_id)
         if expected is None and price > self.model.redemption.price_at(stored, now) and not stored.redeemable_at(now):
             expected = error("RiseNeedsRedeemableItem", item_id)
         tx = self.call("announce_price", expected, self.redemption.announcePrice, item_id, price, sender=caller)
@@ -249,9 +256,7 @@ class RedemptionRules(MachineBase):
                    if it.pending_price and now < it.effective_at(model.paused_seconds_at(now))]
         item_id = self.choose(item, pending, self.item_choices)
         stored = self.model.redemption.items.get(item_id)
-        expected = self.unauthorized("redemption", "CATALOG_ROLE", caller)
-        if expected is None and stored is None:
-            expected = error("ItemNotFound", item_id)
+        expected = self._catalog_access(item_id, stored, caller)
         if expected is None and (stored.pending_price is None
                                  or now >= stored.effective_at(model.paused_seconds_at(now))):
             expected = error("NoPendingPriceChange", item_id)
@@ -268,9 +273,7 @@ class RedemptionRules(MachineBase):
         item_id = self.item_choices[item]
         stored = self.model.redemption.items.get(item_id)
         window = (100, 50) if bad_window else (0, 0)
-        expected = self.unauthorized("redemption", "CATALOG_ROLE", caller)
-        if expected is None and stored is None:
-            expected = error("ItemNotFound", item_id)
+        expected = self._catalog_access(item_id, stored, caller)
         if expected is None and bad_window:
             expected = error("InvalidWindow", *window)
         base = stored.as_tuple() if stored else (COIN, 1, 0, 0, 0, 0, 0, True)

@@ -23,11 +23,13 @@ from collections import Counter
 from hypothesis import reject
 
 from brownie import SystemLens, chain, web3
+from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
 from oracle.kinds import FeedbackKind
 from oracle.typed_data import FeedbackBatch, FeedbackRecord, sign_batch
+from tests.contracts.redemption.helpers import BRAND
 
 from . import profiles
 from .invariants import Invariants
@@ -117,8 +119,7 @@ class SystemMachine(RegistryRules, CoinRules, RedemptionRules, AccessRules, Inva
         cls.signer_pool = [*signer_keys[:3], keccak(text="servicecoin-stateful-signer-3")]
         cls.stranger_key = keccak(text="servicecoin-stateful-stranger")
         cls.signer_address = {key: Account.from_key(key).address for key in cls.signer_pool}
-        cls.role_ids = {name: (b"\x00" * 32 if name == "DEFAULT_ADMIN_ROLE" else keccak(text=name))
-                        for names in ROLES.values() for name in names}
+        cls.role_ids = {name: _role_id(name) for names in ROLES.values() for name in names}
         cls.role_names = {role_id: name for name, role_id in cls.role_ids.items()}
         cls.role_triples = [
             (contract, name, account)
@@ -162,6 +163,16 @@ class SystemMachine(RegistryRules, CoinRules, RedemptionRules, AccessRules, Inva
         self.compare_roles()
 
 
+def _role_id(name: str) -> bytes:
+    """A role's id by its name in ROLES; the catalog and fulfiller roles are the per-brand roles
+    of BRAND, the brand of every item here."""
+    if name == "DEFAULT_ADMIN_ROLE":
+        return b"\x00" * 32
+    if name in ("CATALOG_ROLE", "FULFILLER_ROLE"):
+        return keccak(encode(["bytes32", "uint32"], [keccak(text=name), BRAND]))
+    return keccak(text=name)
+
+
 def _seed(machine) -> None:
     """The state every example starts from: low caps, a second signer, a scarce item, the
     customers rewarded by one batch (three referrals: 80 coins each with the welcome bonus),
@@ -171,7 +182,7 @@ def _seed(machine) -> None:
     machine.registry.setCustomerCap(CUSTOMER_CAP, admin)
     machine.registry.setBrandCap(1, BRAND_CAP, admin)
     machine.registry.addSigner(1, machine.signer_address[machine.signer_pool[1]], admin)
-    scarce = machine.redemption.addItem(SCARCE_ITEM, admin).events["ItemAdded"]["itemId"]
+    scarce = machine.redemption.addItem(BRAND, SCARCE_ITEM, admin).events["ItemAdded"]["itemId"]
     machine.item_ids = [DISCOUNT, PRIORITY_SUPPORT, EBOOK, scarce]
     machine.item_choices = [*machine.item_ids, UNKNOWN_ITEM]
     for customer in machine.customers:
@@ -253,7 +264,7 @@ def _read_model(machine) -> SystemModel:
     for item_id, fields in zip(machine.item_ids, snapshot.items):
         assert redemption.pendingPriceChange(item_id)[1] == 0
         redemption_model.items[item_id] = Item(*fields, given=fields[1])
-    for customer, item_id, _, status, paid, fulfilled_at, pause_clock, _ in snapshot.redemptions:
+    for customer, item_id, _, status, paid, fulfilled_at, pause_clock, _brand, _ in snapshot.redemptions:
         redemption_model.redemptions.append(
             Redemption(str(customer), item_id, Status(status), paid, fulfilled_at, pause_clock)
         )
