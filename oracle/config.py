@@ -58,9 +58,9 @@ class ChainConfig(_Strict):
     forwarder: str | None = None
     # The watcher reads events from this block on (the deployment's block: deployments/<id>.json).
     start_block: int = Field(default=0, ge=0)
-    # The catalog items (TierRedemption ids) that are this brand's, when several brands share one
-    # deployment's catalog: redemptions and price changes of other items are left to their
-    # brands' oracles. Unset: every item is this brand's.
+    # Of this brand's catalog items (each TierRedemption item belongs to one brand, and the
+    # oracle keeps to brand_id's), only these ids: redemptions and price changes of other items
+    # are left alone. Unset: all of the brand's items (and every item's price changes).
     catalog_items: frozenset[StrictInt] | None = None
     # Blocks on top of a batch's block before it counts as confirmed, then as final (no reorg
     # expected deeper than this; until then a vanished transaction is resubmitted).
