@@ -63,6 +63,7 @@ from oracle.store.errors import store_error
 from oracle.store.submitter_lock import PostgresSubmitterLock, hold_submitter_lock
 from oracle.redeem.commands import register as register_redemption_commands
 from oracle.redeem.relay_cli import register as register_relay_commands
+from oracle.redeem.setup_check import redemption_problems
 # verify's exit statuses, re-exported: scripts and tests import them from here.
 from oracle.customer_cli import EXIT_ERASED, EXIT_MISMATCH, EXIT_NOT_FOUND  # noqa: F401
 from oracle.customer_cli import register as register_customer_commands
@@ -364,8 +365,9 @@ def config_check(ctx: click.Context) -> None:
     for c in cfg.cosigners:  # `run` reads each co-signer's shared secret as it starts
         attempt(f"co-signer {c.address}", lambda c=c: read_secret(c.secret_env))
     # What `work` (or `run`) reads as it starts its other loops.
+    operations = None
     if cfg.operations is not None:
-        attempt("operations", lambda: load_signer_account(cfg.operations))
+        operations = attempt("operations", lambda: load_signer_account(cfg.operations))
     for section, secret_env in (("relay", cfg.relay and cfg.relay.secret_env),
                                 ("fulfilment", cfg.fulfilment and cfg.fulfilment.secret_env)):
         if secret_env:
@@ -377,6 +379,8 @@ def config_check(ctx: click.Context) -> None:
         signers = [a.address for a in accounts] + [c.address for c in cfg.cosigners]
         checks = attempt("registry", lambda: startup_problems(cfg, registry, outbox, signers, policy.policy))
         problems.extend(checks or [])
+    ops_address = operations.address if operations is not None else None
+    problems.extend(attempt("redemptions", lambda: redemption_problems(cfg, registry.w3, ops_address)) or [])
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)

@@ -124,3 +124,48 @@ def test_reads_of_the_chain_refuse_an_rpc_of_another_chain(oracle_files, deploym
         result = CliRunner().invoke(cli, ["-c", str(files.config_path), *command], env=files.environ)
         assert result.exit_code == 1, result.output
         assert f"chain.chain_id is 1, but the RPC at {config.chain.rpc_url} serves chain {config.chain.chain_id}" in result.output
+
+
+def test_another_brands_catalog_items_and_a_missing_fulfiller_role_are_named(oracle_files, deployment, accounts) -> None:
+    """Items and the fulfiller role are per brand on TierRedemption: a brand's config naming
+    another brand's item, or an operations account without the brand's fulfiller role, would
+    only show as redemptions never fulfilled. The dry run names both."""
+    import json
+
+    from eth_account import Account
+    from eth_utils import keccak
+
+    from scripts.local_oracle import PASSWORD
+
+    redemption, admin = deployment.redemption, {"from": accounts[0]}
+    redemption.grantRole(redemption.catalogRole(2), accounts[0], admin)
+    theirs = int(redemption.addItem(2, (10**18, 5, 0, 0, 0, 0, 0, True), admin).return_value)
+    unknown = theirs + 1
+    operations_key = keccak(text="servicecoin-config-check-operations")
+    operations = Account.from_key(operations_key).address
+
+    def files_with(name: str, items: list[int]):
+        config = oracle_files.config()
+        files = write_oracle_files(
+            oracle_files.directory.parent / name, config.chain.rpc_url, config.chain.chain_id,
+            deployment.registry.address,
+            chain={"redemption": redemption.address, "catalog_items": items},
+            operations={"keystore": "operations.json"},
+            fulfilment={"url": "http://127.0.0.1:9/fulfil", "secret_env": "FULFILMENT_SECRET"},
+        )
+        (files.directory / "operations.json").write_text(json.dumps(Account.encrypt(operations_key, PASSWORD)))
+        return files, {**files.environ, "FULFILMENT_SECRET": "fulfilment-secret"}
+
+    files, environ = files_with("other-brands-items", [0, theirs, unknown])
+    result = config_check(files, environ)
+    assert result.exit_code == 2
+    assert f"problem: chain.catalog_items: item {theirs} is brand 2's, not brand 1's" in result.output
+    assert f"problem: chain.catalog_items: item {unknown} does not exist on TierRedemption" in result.output
+    assert (f"problem: fulfilment: the operations account {operations} lacks brand 1's fulfiller role "
+            "on TierRedemption") in result.output
+    assert "item 0" not in result.output  # brand 1's own item is fine
+
+    redemption.grantRole(redemption.fulfillerRole(1), operations, admin)
+    files, environ = files_with("own-items", [0])
+    result = config_check(files, environ)
+    assert result.exit_code == 0, result.output
