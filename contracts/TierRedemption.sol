@@ -110,7 +110,8 @@ contract TierRedemption is Tiers, Pausable, ERC2771Context {
 
     /// @inheritdoc ITierRedemption
     function updateItem(uint256 itemId, Item calldata item) external {
-        _checkRole(catalogRole(itemBrand(itemId)));
+        uint32 brandId = itemBrand(itemId);
+        _checkRole(catalogRole(brandId));
         // Apply a due announced price first, so the event reports the price in force.
         uint96 price = uint96(_applyDuePrice(itemId)); // the price changes only through announcePrice
         _checkWindow(item);
@@ -123,12 +124,13 @@ contract TierRedemption is Tiers, Pausable, ERC2771Context {
         }
         _items[itemId] = item;
         stored.price = price;
-        emit ItemUpdated(itemId, stored);
+        emit ItemUpdated(itemId, brandId, stored);
     }
 
     /// @inheritdoc ITierRedemption
     function announcePrice(uint256 itemId, uint256 newPrice) external {
-        _checkRole(catalogRole(itemBrand(itemId)));
+        uint32 brandId = itemBrand(itemId);
+        _checkRole(catalogRole(brandId));
         if (newPrice > type(uint96).max) revert PriceTooLarge(newPrice, type(uint96).max);
         uint256 oldPrice = _applyDuePrice(itemId);
         // With the terms locked during the notice (updateItem), this makes every rise's notice a
@@ -137,22 +139,23 @@ contract TierRedemption is Tiers, Pausable, ERC2771Context {
         if (newPrice > oldPrice && !_redeemableNow(_items[itemId])) revert RiseNeedsRedeemableItem(itemId);
         uint256 effectiveAt = block.timestamp + PRICE_NOTICE_PERIOD;
         _itemStates[itemId] = ItemState({
-            brandId: _itemStates[itemId].brandId,
+            brandId: brandId,
             newPrice: uint96(newPrice),
             announcedEffectiveAt: uint40(effectiveAt),
             pauseClockAtAnnounce: uint40(_pausedSecondsNow())
         });
-        emit PriceChangeAnnounced(itemId, oldPrice, newPrice, effectiveAt);
+        emit PriceChangeAnnounced(itemId, brandId, oldPrice, newPrice, effectiveAt);
     }
 
     /// @inheritdoc ITierRedemption
     function cancelPriceChange(uint256 itemId) external {
-        _checkRole(catalogRole(itemBrand(itemId)));
+        uint32 brandId = itemBrand(itemId);
+        _checkRole(catalogRole(brandId));
         _applyDuePrice(itemId);
         // Nothing announced, or the change already took effect: there is nothing to withdraw.
         if (_itemStates[itemId].announcedEffectiveAt == 0) revert NoPendingPriceChange(itemId);
         _clearAnnouncement(itemId);
-        emit PriceChangeCancelled(itemId);
+        emit PriceChangeCancelled(itemId, brandId);
     }
 
     // ================================================================ redemption
@@ -183,7 +186,7 @@ contract TierRedemption is Tiers, Pausable, ERC2771Context {
         redemption.fulfilledAt = uint40(block.timestamp);
         redemption.pauseClockAtFulfil = uint40(_pausedSeconds);
         redemption.deliveryCommitment = deliveryCommitment;
-        emit Fulfilled(redemptionId, deliveryCommitment);
+        emit Fulfilled(redemptionId, redemption.brandId, deliveryCommitment);
     }
 
     /// @inheritdoc ITierRedemption
@@ -193,7 +196,7 @@ contract TierRedemption is Tiers, Pausable, ERC2771Context {
         uint256 closesAt = _disputeClosesAt(redemption);
         if (block.timestamp > closesAt) revert DisputeWindowClosed(redemptionId, closesAt);
         redemption.status = Status.Disputed;
-        emit Disputed(redemptionId, redemption.customer);
+        emit Disputed(redemptionId, redemption.customer, redemption.brandId);
     }
 
     /// @inheritdoc ITierRedemption
@@ -217,14 +220,15 @@ contract TierRedemption is Tiers, Pausable, ERC2771Context {
         Item storage item = _items[itemId];
         if (status == Status.Pending && item.stock < type(uint32).max) ++item.stock;
         uint256 amount = redemption.pricePaid;
-        emit Refunded(redemptionId, redemption.customer, amount);
+        emit Refunded(redemptionId, redemption.customer, redemption.brandId, amount);
         coin.safeTransfer(redemption.customer, amount);
     }
 
     /// @inheritdoc ITierRedemption
     function rejectDispute(uint256 redemptionId) external whenNotPaused onlyRole(ARBITER_ROLE) {
-        _settle(redemptionId, _redemptionIn(redemptionId, Status.Disputed));
-        emit DisputeRejected(redemptionId);
+        Redemption storage redemption = _redemptionIn(redemptionId, Status.Disputed);
+        _settle(redemptionId, redemption);
+        emit DisputeRejected(redemptionId, redemption.brandId);
     }
 
     /// @inheritdoc ITierRedemption
@@ -381,7 +385,7 @@ contract TierRedemption is Tiers, Pausable, ERC2771Context {
     function _settle(uint256 redemptionId, Redemption storage redemption) private {
         redemption.status = Status.Settled;
         uint256 amount = redemption.pricePaid;
-        emit Settled(redemptionId, amount);
+        emit Settled(redemptionId, redemption.brandId, amount);
         coin.burn(amount);
     }
 

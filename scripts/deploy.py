@@ -403,6 +403,9 @@ def _write_record(
         "contracts": entries,
         "config_hash": config.digest(),
         "signers": {str(brand.id): list(brand.signers) for brand in config.brands},
+        # Every brand any deploy configured (so granted the deployer its catalog and fulfiller
+        # roles), kept when a brand leaves the config: `renounce-roles` gives up all of them.
+        "brands": sorted(set(record.get("brands", [])) | {brand.id for brand in config.brands}),
         "compiler": {
             "solc": compiler.get("solc", {}).get("version"),
             "evm_version": compiler.get("evm_version"),

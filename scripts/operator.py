@@ -280,13 +280,14 @@ def renounce_roles(obj: dict[str, Any]) -> None:
 
 
 def _brand_ids(redemption: Any) -> set[int]:
-    """The brands the deployer may hold per-brand roles for: those the deployment record lists
-    and those owning catalog items."""
+    """The brands the deployer may hold per-brand roles for: every brand a deploy configured (the
+    record's `brands`, and its signers' for records written before it) and those owning items."""
     from brownie import chain
 
     record = json.loads((deployments_dir() / f"{chain.id}.json").read_text())
     signers = record.get("signers", {})
     brands = {int(brand_id) for brand_id in signers} if isinstance(signers, dict) else set()
+    brands |= {int(brand_id) for brand_id in record.get("brands", [])}
     return brands | {redemption.itemBrand(item_id) for item_id in range(redemption.itemCount())}
 
 

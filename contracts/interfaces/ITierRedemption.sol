@@ -116,11 +116,14 @@ interface ITierRedemption is ITierSchedule {
 
     event TiersChanged(uint256[] thresholds, uint256[] multipliersBps);
     event ItemAdded(uint256 indexed itemId, uint32 indexed brandId, Item item);
-    event ItemUpdated(uint256 indexed itemId, Item item);
+    event ItemUpdated(uint256 indexed itemId, uint32 indexed brandId, Item item);
     /// @notice A price announced; `effectiveAt` as of now: a later pause pushes it back (pendingPriceChange).
-    event PriceChangeAnnounced(uint256 indexed itemId, uint256 oldPrice, uint256 newPrice, uint256 effectiveAt);
-    event PriceChangeCancelled(uint256 indexed itemId);
-    /// @notice brandId is indexed so that a brand's oracle can ask a node for its own redemptions.
+    event PriceChangeAnnounced(
+        uint256 indexed itemId, uint32 indexed brandId, uint256 oldPrice, uint256 newPrice, uint256 effectiveAt
+    );
+    event PriceChangeCancelled(uint256 indexed itemId, uint32 indexed brandId);
+    /// @notice Every catalog and redemption event names the brand (indexed), so that a brand's
+    /// oracle can ask a node for its own and tell them from other brands'.
     event Redeemed(
         uint256 indexed redemptionId,
         address indexed customer,
@@ -129,11 +132,11 @@ interface ITierRedemption is ITierSchedule {
         uint256 price,
         uint256 tier
     );
-    event Fulfilled(uint256 indexed redemptionId, bytes32 deliveryCommitment);
-    event Disputed(uint256 indexed redemptionId, address indexed customer);
-    event DisputeRejected(uint256 indexed redemptionId);
-    event Refunded(uint256 indexed redemptionId, address indexed customer, uint256 amount);
-    event Settled(uint256 indexed redemptionId, uint256 amountBurned);
+    event Fulfilled(uint256 indexed redemptionId, uint32 indexed brandId, bytes32 deliveryCommitment);
+    event Disputed(uint256 indexed redemptionId, address indexed customer, uint32 indexed brandId);
+    event DisputeRejected(uint256 indexed redemptionId, uint32 indexed brandId);
+    event Refunded(uint256 indexed redemptionId, address indexed customer, uint32 indexed brandId, uint256 amount);
+    event Settled(uint256 indexed redemptionId, uint32 indexed brandId, uint256 amountBurned);
 
     /// @notice Replaces the tier schedule. Only DEFAULT_ADMIN_ROLE.
     /// @param thresholds Lifetime-earned thresholds, strictly ascending, the first one zero, none

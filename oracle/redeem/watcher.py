@@ -37,11 +37,10 @@ _STATES = {
 
 
 class RedemptionWatcher:
-    """The ChainHandler of the TierRedemption follower. With `brand_id`, only redemptions of that
-    brand's items are stored (each Redeemed event names the item's brand); with `items`, only
-    those of the listed items. Other redemptions are never delivered, fulfilled or refunded here
-    (the contract would refuse another brand's fulfiller anyway), and their later events are
-    ignored."""
+    """The ChainHandler of the TierRedemption follower. With `brand_id`, only that brand's events
+    are handled (every catalog and redemption event names its brand); with `items`, only those
+    of the listed items. Other redemptions are never delivered, fulfilled or refunded here (the
+    contract would refuse another brand's fulfiller anyway), and their later events are ignored."""
 
     def __init__(
         self, on_dispute: Callable[[int], None] | None = None, items: frozenset[int] | None = None,
@@ -60,7 +59,7 @@ class RedemptionWatcher:
             if "itemId" in args and not self._ours(int(args["itemId"])):
                 continue  # another brand's item
             if "brandId" in args and self.brand_id is not None and int(args["brandId"]) != self.brand_id:
-                continue  # another brand's redemption
+                continue  # another brand's item or redemption
             if entry.name == "Redeemed":
                 RedemptionStore.upsert_redeemed(connection, Redeemed(
                     redemption_id=int(args["redemptionId"]), customer=str(args["customer"]),
@@ -91,12 +90,10 @@ class RedemptionWatcher:
             log.info("refund %s reached a custodial address already linked: its wallet link runs again",
                      redemption_id)
         if before is None:
-            # Filtering by brand or item, unknown ones are mostly other brands': nothing to say.
-            if self.items is None and self.brand_id is None:
+            # Other brands' events never get here; with `items`, other items' do: nothing to say.
+            if self.items is None:
                 log.warning("%s for redemption %s, which this oracle never saw redeemed (start_block too late?)",
                             entry.name, redemption_id)
-            else:
-                log.debug("%s for redemption %s, not this brand's (or before start_block)", entry.name, redemption_id)
         elif state == "disputed" and before != "disputed":
             log.warning("redemption %s disputed by its customer: the arbiter decides (servicecoin redemption "
                         "refund %s, or reject-dispute %s)", redemption_id, redemption_id, redemption_id,

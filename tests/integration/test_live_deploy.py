@@ -396,6 +396,12 @@ def test_signer_rotation_price_announcement_and_admin_hand_over(testnet, workdir
     assert renounced.returncode == 0, renounced.stderr[-2000:]
     pauser = redemption.functions.PAUSER_ROLE().call()
     assert not redemption.functions.hasRole(pauser, DEPLOYER).call()
+    # Every brand's catalog and fulfiller roles too, brand 2 included, though the last deploy's
+    # config had brand 1 only.
+    assert json.loads((workdir / "deployments" / f"{SEPOLIA}.json").read_text())["brands"] == [1, 2]
+    for brand in (1, 2):
+        for role in (redemption.functions.catalogRole(brand), redemption.functions.fulfillerRole(brand)):
+            assert not redemption.functions.hasRole(role.call(), DEPLOYER).call()
     # The old deployer can no longer change anything an admin decides.
     assert operator(testnet, workdir, "add-signer", "1", "0x" + "7c" * 20).returncode != 0
 

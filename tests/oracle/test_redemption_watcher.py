@@ -202,20 +202,26 @@ def test_with_catalog_items_only_this_brands_redemptions_and_prices_are_kept(sto
 
 
 def test_with_a_brand_only_that_brands_redemptions_are_kept(store, caplog) -> None:
-    """Each Redeemed event names the item's brand (TierRedemption keeps an item's brand for good):
-    a brand's oracle stores its own brand's redemptions, whatever the item ids, and stays quiet
-    about another brand's later events."""
+    """Every TierRedemption event names the brand (an item's is kept for good): a brand's oracle
+    handles its own brand's redemptions and price changes, whatever the item ids, and stays quiet
+    about another brand's. (Found by a review: price changes were listed for every brand.)"""
     disputes: list[int] = []
     watcher = RedemptionWatcher(on_dispute=disputes.append, brand_id=1)
     apply(store,
           redeemed(0, 10, item=0, brand=1), redeemed(1, 10, customer=BOB, item=0, brand=2),
           redeemed(2, 10, item=5, brand=1),
-          log("Fulfilled", 11, redemptionId=1, deliveryCommitment=b"\x22" * 32),
-          log("Disputed", 11, 1, redemptionId=1, customer=BOB),
+          log("Fulfilled", 11, redemptionId=1, brandId=2, deliveryCommitment=b"\x22" * 32),
+          log("Disputed", 11, 1, redemptionId=1, customer=BOB, brandId=2),
+          log("PriceChangeAnnounced", 12, itemId=0, brandId=2, oldPrice=5, newPrice=6, effectiveAt=1),
+          log("PriceChangeAnnounced", 12, 1, itemId=5, brandId=1, oldPrice=5, newPrice=7, effectiveAt=1),
           watcher=watcher)
     assert states(store) == {0: "pending", 2: "pending"}
+    assert announcements(store) == [(5, "7", 1, "announced")]  # another brand's item 0 is not listed
     assert "never saw redeemed" not in caplog.text and "disputed" not in caplog.text
     assert disputes == []
+    # The brand's own event for a redemption it never saw is still worth a warning (start_block).
+    apply(store, log("Fulfilled", 13, redemptionId=9, brandId=1, deliveryCommitment=b"\x33" * 32), watcher=watcher)
+    assert "Fulfilled for redemption 9, which this oracle never saw redeemed (start_block too late?)" in caplog.text
 
 
 def test_redemptions_stored_before_catalog_items_was_set_are_not_worked_for_other_items(store) -> None:

@@ -6,16 +6,28 @@ import brownie
 import pytest
 from eth_utils import keccak
 
-from .helpers import BRAND, OTHER_BRAND, PENDING, REFUNDED, TEST_ITEM_ID, TEST_ITEM_PRICE, ZERO32, error, make_item
+from .helpers import (
+    BRAND,
+    OTHER_BRAND,
+    PENDING,
+    REFUNDED,
+    TEST_ITEM_ID,
+    TEST_ITEM_PRICE,
+    ZERO32,
+    error,
+    make_item,
+    mine_at,
+)
 
 OTHER_ITEM = TEST_ITEM_ID + 1  # the `other_brand` fixture's item
+OTHER_STAFF_KEYS = [keccak(text=f"servicecoin-other-brand-{name}") for name in ("catalog", "fulfiller")]
 COMMITMENT = keccak(text="delivered")
 
 
 @pytest.fixture(scope="module")
 def other_staff(accounts, admin):
     """The second brand's catalog manager and fulfiller: fresh keys, funded for gas."""
-    staff = [accounts.add(keccak(text=f"servicecoin-other-brand-{name}").hex()) for name in ("catalog", "fulfiller")]
+    staff = [accounts.add(key.hex()) for key in OTHER_STAFF_KEYS]
     for account in staff:
         admin.transfer(account, "1 ether")
     return staff
@@ -130,3 +142,58 @@ def test_a_revoked_brand_role_stops_that_brand_only(redemption, admin, catalogue
         redemption.updateItem(OTHER_ITEM, make_item(stock=1), {"from": other_staff[0]})
     redemption.updateItem(item, make_item(stock=1), {"from": cataloguer})
     assert redemption.itemOf(item)[1] == 1
+
+
+def test_every_event_names_the_brand(redemption, chain, arbiter, other_staff, alice):
+    cataloguer, fulfiller = other_staff
+    events = [
+        redemption.updateItem(OTHER_ITEM, make_item(stock=9), {"from": cataloguer}).events["ItemUpdated"],
+        redemption.announcePrice(OTHER_ITEM, 1, {"from": cataloguer}).events["PriceChangeAnnounced"],
+        redemption.cancelPriceChange(OTHER_ITEM, {"from": cataloguer}).events["PriceChangeCancelled"],
+    ]
+    rid = redemption.redeem(OTHER_ITEM, TEST_ITEM_PRICE, {"from": alice}).return_value
+    events.append(redemption.fulfil(rid, COMMITMENT, {"from": fulfiller}).events["Fulfilled"])
+    events.append(redemption.dispute(rid, {"from": alice}).events["Disputed"])
+    rejected = redemption.rejectDispute(rid, {"from": arbiter})
+    events += [rejected.events["DisputeRejected"], rejected.events["Settled"]]
+    refunded = redemption.redeem(OTHER_ITEM, TEST_ITEM_PRICE, {"from": alice}).return_value
+    events.append(redemption.refund(refunded, {"from": fulfiller}).events["Refunded"])
+    assert [event["brandId"] for event in events] == [OTHER_BRAND] * len(events)
+
+
+def test_an_item_keeps_its_brand_through_applied_and_cancelled_prices(redemption, chain, web3, fulfiller, other_staff, alice):
+    """The brand shares its slot with the announced price: applying a due price (in redeem) and
+    cancelling an announcement clear the price and keep the brand. (From a review's probe.)"""
+    cataloguer = other_staff[0]
+    effective_at = redemption.announcePrice(OTHER_ITEM, TEST_ITEM_PRICE // 2, {"from": cataloguer}).events[
+        "PriceChangeAnnounced"]["effectiveAt"]
+    mine_at(chain, web3, effective_at)
+    tx = redemption.redeem(OTHER_ITEM, TEST_ITEM_PRICE, {"from": alice})  # applies the due price
+    assert tx.events["Redeemed"]["price"] == TEST_ITEM_PRICE // 2
+    assert tx.events["Redeemed"]["brandId"] == OTHER_BRAND and redemption.itemBrand(OTHER_ITEM) == OTHER_BRAND
+    redemption.announcePrice(OTHER_ITEM, TEST_ITEM_PRICE, {"from": cataloguer})
+    redemption.cancelPriceChange(OTHER_ITEM, {"from": cataloguer})
+    assert redemption.itemBrand(OTHER_ITEM) == OTHER_BRAND
+    role = redemption.fulfillerRole(OTHER_BRAND)
+    with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", fulfiller, role)):
+        redemption.fulfil(tx.return_value, COMMITMENT, {"from": fulfiller})
+
+
+def test_a_forwarded_call_of_another_brands_catalog_key_is_refused(redemption, gasless, forwarder, relayer, item):
+    """Through the trusted forwarder the signer is the caller: another brand's catalog key gets
+    no further than it would directly. (From a review's probe.)"""
+    other_cataloguer = other_staff_address(0)
+    data = redemption.updateItem.encode_input(item, make_item(active=False))
+    role = redemption.catalogRole(BRAND)
+    with brownie.reverts(revert_pattern=error("AccessControlUnauthorizedAccount", other_cataloguer, role)):
+        redemption.updateItem.call(item, make_item(active=False), {"from": other_cataloguer})
+    request, signature = gasless.request(OTHER_STAFF_KEYS[0], redemption, data, gasless.deadline(), 300_000)
+    with brownie.reverts(revert_pattern=error("FailedCall")):  # the forwarder does not bubble the error up
+        gasless.execute(request, signature, relayer)
+    assert redemption.itemOf(item) == make_item()
+
+
+def other_staff_address(index):
+    from eth_account import Account
+
+    return Account.from_key(OTHER_STAFF_KEYS[index]).address
