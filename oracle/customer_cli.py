@@ -5,6 +5,7 @@ to helpdesk tickets). Registered on the main group by oracle/cli.py."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,13 +19,15 @@ from oracle.chain.registry import RegistryClient
 from oracle.config import SOURCE_NAMES, OracleConfig
 from oracle.errors import OracleError
 from oracle.events import event_id as compute_event_id
-from oracle.identity import LinkRefused
+from oracle.identity import LinkRefused, checked_wallet
 from oracle.notes.queue import NoteQueue
 from oracle.privacy import PrivacyError, commitment
 from oracle.service import build_identity, build_wallet_linker, connect_to_configured_chain, open_outbox
 from oracle.store.outbox import NOT_REWARDED, RETRYABLE_SKIPS
 from oracle.store.schema import NOTE_STATES
+from oracle.typed_data import Domain
 from oracle.units import svc
+from oracle.wallet_proof import ownership_typed_data, require_ownership
 
 # `verify`: distinct statuses, so that a script can tell the outcomes apart.
 EXIT_MISMATCH, EXIT_ERASED, EXIT_NOT_FOUND = 3, 4, 5
@@ -139,15 +142,39 @@ def register(
         """Customers' addresses: custodial, or a wallet of their own."""
 
 
+    @wallet.command("link-message")
+    @click.argument("customer")
+    @click.argument("address")
+    @click.option("--valid-for", type=click.IntRange(min=60, max=7 * 86400), default=3600, show_default=True,
+                  help="Seconds the customer has to sign it and you to link.")
+    @click.pass_context
+    def wallet_link_message(ctx: click.Context, customer: str, address: str, valid_for: int) -> None:
+        """Print the EIP-712 message (JSON, for eth_signTypedData_v4) that the wallet ADDRESS signs to
+        prove it is CUSTOMER's; pass the signature and its deadline to `wallet link`."""
+        config = load(ctx)
+        identity = guard(lambda: build_identity(config, guard(lambda: open_outbox(config))))
+        wallet = guard(lambda: checked_wallet(address))
+        typed = ownership_typed_data(_link_domain(config), wallet, identity.custodial_address(customer),
+                                     int(time.time()) + valid_for)
+        click.echo(json.dumps(typed, indent=2))
+
     @wallet.command("link")
     @click.argument("customer")
     @click.argument("address")
+    @click.option("--signature", "signature_hex", required=True,
+                  help="The wallet's signature of its WalletOwnership message (`wallet link-message`), 0x-hex.")
+    @click.option("--deadline", type=click.IntRange(min=0, max=2**256 - 1), required=True,
+                  help="The deadline of the message the wallet signed.")
     @click.option("--new-customer", is_flag=True,
                   help="Link a customer this outbox has no event of yet (a link cannot be undone).")
     @click.pass_context
-    def wallet_link(ctx: click.Context, customer: str, address: str, new_customer: bool) -> None:
-        """Link CUSTOMER to their wallet ADDRESS: new rewards go there at once, and their coins and
-        reward history move from the custodial address on chain (now, or once rewards in flight are final)."""
+    def wallet_link(
+        ctx: click.Context, customer: str, address: str, signature_hex: str, deadline: int, new_customer: bool
+    ) -> None:
+        """Link CUSTOMER to their wallet ADDRESS, once the wallet has signed that it is theirs: new
+        rewards go there at once, and their coins and reward history move from the custodial
+        address on chain (now, or once rewards in flight are final)."""
+        signature = _signature_bytes(signature_hex, failure)
         config = load(ctx)
         outbox = guard(lambda: open_outbox(config))
         if not new_customer and not erasure.readable(outbox.engine, customer).known:
@@ -158,8 +185,15 @@ def register(
         # Everything the on-chain part needs is built first: a missing key refuses the link, unchanged.
         linker = guard(lambda: build_wallet_linker(config, outbox, w3))
         contracts = guard(lambda: _protocol_contracts(config, linker.registry))
+
+        def proof(wallet: str, custodial: str) -> None:
+            try:
+                require_ownership(w3, _link_domain(config), wallet, custodial, deadline, signature, int(time.time()))
+            except (Web3Exception, OSError) as exc:  # asking a contract wallet (ERC-1271) failed
+                raise failure(f"checking the wallet's signature failed: {exc}; nothing was linked") from None
+
         try:
-            requested = linker.identity.request_link(customer, address, contracts)
+            requested = linker.identity.request_link(customer, address, contracts, proof=proof)
         except LinkRefused as exc:
             raise failure(f"refused, nothing changed: {exc}") from None
         link = requested.link
@@ -223,6 +257,21 @@ def register(
                 detail = note.last_error or ""
             event = "0x" + note.event_id.hex()[:10] + "…"
             click.echo(f"{event:<16} {note.helpdesk:<9} {note.ticket_id:<10} {note.state:<8} {note.attempts:>5}  {detail}")
+
+
+def _link_domain(config: OracleConfig) -> Domain:
+    """The registry's EIP-712 domain, under which a wallet proves it is a customer's."""
+    return Domain(chain_id=config.chain.chain_id, verifying_contract=config.chain.registry)
+
+
+def _signature_bytes(text: str, failure: type[click.ClickException]) -> bytes:
+    try:
+        signature = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise failure(f"--signature: not hex: {text[:20]!r}") from None
+    if not signature:
+        raise failure("--signature: empty")
+    return signature
 
 
 def _protocol_contracts(config: OracleConfig, registry: RegistryClient) -> dict[str, str]:

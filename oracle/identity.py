@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,10 +105,16 @@ class Identity:
             ).all()
         return [_link(row) for row in rows]
 
-    def request_link(self, customer_id: str, wallet: str, forbidden: dict[str, str] | None = None) -> LinkRequested:
+    def request_link(
+        self, customer_id: str, wallet: str, forbidden: dict[str, str] | None = None,
+        proof: Callable[[str, str], None] | None = None,
+    ) -> LinkRequested:
         """Records a link as requested and re-addresses the customer's unbatched eligible events,
         in one transaction. `forbidden`: other addresses that must never be a customer's wallet
-        (the protocol's contracts), by what they are. Raises LinkRefused, changing nothing."""
+        (the protocol's contracts), by what they are. `proof(wallet, custodial)`: raises
+        LinkRefused unless the wallet proved it is the customer's (oracle/wallet_proof.py); it
+        runs after the address checks, before anything is written. Raises LinkRefused, changing
+        nothing."""
         wallet = checked_wallet(wallet)
         custodial = self._wallets.address_for(customer_id)
         if wallet.lower() == custodial.lower():
@@ -115,6 +122,8 @@ class Identity:
         for what, address in (forbidden or {}).items():
             if wallet.lower() == address.lower():
                 raise LinkRefused(f"{wallet} is {what}, not a customer's wallet")
+        if proof is not None:
+            proof(wallet, custodial)
         now = int(self._clock())
         with write_transaction(self._engine) as connection:
             # PostgreSQL: wait for a decision in progress, whose events would otherwise be made

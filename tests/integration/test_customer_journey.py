@@ -26,6 +26,7 @@ from oracle.ingest.signatures import sign_generic
 from oracle.service import open_outbox
 from scripts.local_oracle import GENERIC_SECRET, PASSWORD, BlockTicker, write_oracle_files
 from tests.integration.test_crash_recovery import wait_healthy
+from tests.integration.wallet_proofs import proof_of
 from tests.oracle.brand_endpoint import SECRET, BrandEndpoint
 
 COIN = 10**18
@@ -109,8 +110,8 @@ def test_earn_link_redeem_gasless_and_get_the_perk(running, brand, deployment, w
         wait_for(lambda: coin.balanceOf(custodial) == 10 * COIN, process, "the custodial reward")
 
         # 2. Link a wallet of their own: coins and lifetime move on chain.
-        linked = CliRunner().invoke(cli, ["-c", str(files.config_path), "wallet", "link", CUSTOMER, wallet.address],
-                                    env=files.environ)
+        linked = CliRunner().invoke(cli, ["-c", str(files.config_path), "wallet", "link", CUSTOMER, wallet.address,
+                                          *proof_of(files, CUSTOMER, key=WALLET_KEY)], env=files.environ)
         assert linked.exit_code == 0, linked.output
         wait_for(lambda: coin.balanceOf(wallet.address) == 10 * COIN, process, "the wallet link")
         assert coin.balanceOf(custodial) == 0 and registry.lifetimeEarned(wallet.address) == 5 * COIN

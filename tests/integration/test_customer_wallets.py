@@ -17,16 +17,17 @@ from sqlalchemy import update
 from oracle.cli import EXIT_ERASED, EXIT_MISMATCH, EXIT_NOT_FOUND, main as cli
 from oracle.events import event_id
 from oracle.ingest.server import serving
-from oracle.service import build_notes_worker, build_oracle, build_wallet_linker
+from oracle.service import build_identity, build_notes_worker, build_oracle, build_wallet_linker
 from oracle.store.engine import write_transaction
 from oracle.store.schema import contents
 from scripts.local_oracle import PASSWORD, write_oracle_files
 from scripts.local_zendesk import LocalZendesk
+from tests.integration.wallet_proofs import WALLET_KEY, proof_of
 from test_pipeline_on_chain import run_until, zendesk_rating
 
 COIN = 10**18
 OPS_KEY = keccak(text="servicecoin-test-operations-account")
-WALLET = Account.from_key(keccak(text="a customer's own wallet")).address
+WALLET = Account.from_key(WALLET_KEY).address
 ZD_EMAIL, ZD_TOKEN = "agent@brand.example", "zendesk-api-token"
 
 
@@ -79,7 +80,7 @@ def test_a_custodial_customer_links_a_wallet_and_keeps_earning_there(oracle, fil
     custodial = files.custodial_address("zendesk:7881")
     assert coin.balanceOf(custodial) == 7 * COIN and registry.lifetimeEarned(custodial) == 2 * COIN
 
-    result = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET)
+    result = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET, *proof_of(files, "zendesk:7881"))
 
     assert result.exit_code == 0, result.output
     assert f"link recorded: zendesk:7881 -> {WALLET} (custodial address {custodial})" in result.output
@@ -99,13 +100,14 @@ def test_a_custodial_customer_links_a_wallet_and_keeps_earning_there(oracle, fil
     assert f"wallet:    {WALLET}  holds 9 SVC, lifetime earned 4 SVC, tier 0 (rewards x1)" in shown.output
     assert "link:      linked, tx 0x" in shown.output and f"rewards go to: {WALLET}" in shown.output
 
-    again = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET)
+    again = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET, *proof_of(files, "zendesk:7881"))
     assert again.exit_code == 1
     assert f"refused, nothing changed: 'zendesk:7881' is already linked to {WALLET} (linked)" in again.output
-    other = servicecoin(files, "wallet", "link", "--new-customer", "zendesk:42", registry.address)
+    other = servicecoin(files, "wallet", "link", "--new-customer", "zendesk:42", registry.address,
+                        *proof_of(files, "zendesk:42"))
     assert other.exit_code == 1 and "is the FeedbackRegistry, not a customer's wallet" in other.output
     # A mistyped id would take the wallet for good (found by a QA pass, 2026-11-24).
-    typo = servicecoin(files, "wallet", "link", "zendesk:78810", "0x" + "5b" * 20)
+    typo = servicecoin(files, "wallet", "link", "zendesk:78810", "0x" + "5b" * 20, *proof_of(files, "zendesk:78810"))
     assert typo.exit_code == 1 and "no customer 'zendesk:78810' in this outbox" in typo.output
     assert "pass --new-customer" in typo.output
 
@@ -122,7 +124,7 @@ def test_a_link_requested_while_a_reward_is_in_flight_completes_once_it_is_final
     run_until(oracle, lambda: oracle.outbox.event_state(key) == "confirmed", chain, mine=False)
     custodial = files.custodial_address("zendesk:9000")
 
-    result = servicecoin(files, "wallet", "link", "zendesk:9000", WALLET)
+    result = servicecoin(files, "wallet", "link", "zendesk:9000", WALLET, *proof_of(files, "zendesk:9000"))
 
     assert result.exit_code == 0, result.output
     assert "on chain: waiting: 1 reward(s) to the custodial address are not final yet" in result.output
@@ -184,3 +186,60 @@ def test_a_final_zendesk_reward_gets_exactly_one_note_with_its_transaction(oracl
     assert f"Registry: {oracle.registry.address}" in comment and "Reward: 2 SVC" in comment
     listing = servicecoin(files, "notes", "--state", "posted")
     assert listing.exit_code == 0 and "notes:   posted 1" in listing.output and " 504 " in listing.output
+
+
+def test_a_wallet_is_linked_only_with_its_own_fresh_signature(oracle, files, deployment, chain) -> None:
+    """A link is permanent, so the wallet proves it is the customer's first: a signature by
+    another key, for another customer, expired or malformed is refused and nothing changes."""
+    coin = deployment.coin
+    earn(oracle, chain, "501", "7881")
+    custodial = files.custodial_address("zendesk:7881")
+    stranger = keccak(text="someone else's key")
+    refusals = {
+        "by another key": (proof_of(files, "zendesk:7881", key=stranger, wallet=WALLET),
+                           f"the signature is {Account.from_key(stranger).address}'s, not the wallet {WALLET}'s"),
+        "for another customer": (proof_of(files, "zendesk:1"), f"not the wallet {WALLET}'s"),
+        "expired": (proof_of(files, "zendesk:7881", valid_for=-5), "the wallet's signature expired at"),
+        "malformed": (["--signature", "0x1234", "--deadline", str(int(time.time()) + 600)],
+                      "the wallet's signature is malformed"),
+    }
+    for case, (proof, message) in refusals.items():
+        result = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET, *proof)
+        assert result.exit_code == 1, (case, result.output)
+        assert "refused, nothing changed: " in result.output and message in result.output, (case, result.output)
+    for missing in (["--signature", "0xzz", "--deadline", "1"], []):
+        result = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET, *missing)
+        assert result.exit_code != 0 and ("not hex" in result.output or "Missing option" in result.output)
+    assert build_identity(files.config(), oracle.outbox, files.environ).link_of("zendesk:7881") is None
+    assert coin.balanceOf(custodial) == 7 * COIN and coin.balanceOf(WALLET) == 0
+
+    # The message `wallet link-message` prints is the one the wallet signs.
+    message = servicecoin(files, "wallet", "link-message", "zendesk:7881", WALLET)
+    assert message.exit_code == 0, message.output
+    typed = json.loads(message.output)
+    assert typed["primaryType"] == "WalletOwnership"
+    assert typed["message"]["custodialAddress"] == custodial and typed["message"]["wallet"] == WALLET
+    signature = bytes(Account.sign_typed_data(WALLET_KEY, full_message=typed).signature)
+    linked = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET, "--signature", "0x" + signature.hex(),
+                         "--deadline", str(typed["message"]["deadline"]))
+    assert linked.exit_code == 0, linked.output
+    assert coin.balanceOf(WALLET) == 7 * COIN
+
+
+def test_a_contract_wallet_proves_itself_through_erc1271(oracle, files, deployment, chain, accounts, OwnedWallet) -> None:
+    """A smart account has no key of its own: it approves its owner's signature of its
+    WalletOwnership message through ERC-1271's isValidSignature, and one that does not approve
+    is refused."""
+    coin = deployment.coin
+    earn(oracle, chain, "501", "7881")
+    someone_else = OwnedWallet.deploy(Account.from_key(keccak(text="someone else's key")).address, {"from": accounts[0]})
+    refused = servicecoin(files, "wallet", "link", "zendesk:7881", someone_else.address,
+                          *proof_of(files, "zendesk:7881", wallet=someone_else.address))
+    assert refused.exit_code == 1, refused.output
+    assert f"{someone_else.address} is a contract that does not approve this signature" in refused.output
+
+    smart_account = OwnedWallet.deploy(WALLET, {"from": accounts[0]})  # owned by the customer's key
+    linked = servicecoin(files, "wallet", "link", "zendesk:7881", smart_account.address,
+                         *proof_of(files, "zendesk:7881", wallet=smart_account.address))
+    assert linked.exit_code == 0, linked.output
+    assert coin.balanceOf(smart_account.address) == 7 * COIN
