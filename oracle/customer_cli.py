@@ -27,7 +27,7 @@ from oracle.store.outbox import NOT_REWARDED, RETRYABLE_SKIPS
 from oracle.store.schema import NOTE_STATES
 from oracle.typed_data import Domain
 from oracle.units import svc
-from oracle.wallet_proof import ownership_typed_data, require_ownership
+from oracle.wallet_proof import MAX_PROOF_LIFETIME_SECONDS, ownership_typed_data, require_ownership
 
 # `verify`: distinct statuses, so that a script can tell the outcomes apart.
 EXIT_MISMATCH, EXIT_ERASED, EXIT_NOT_FOUND = 3, 4, 5
@@ -145,17 +145,22 @@ def register(
     @wallet.command("link-message")
     @click.argument("customer")
     @click.argument("address")
-    @click.option("--valid-for", type=click.IntRange(min=60, max=7 * 86400), default=3600, show_default=True,
-                  help="Seconds the customer has to sign it and you to link.")
+    @click.option("--valid-for", type=click.IntRange(min=60, max=MAX_PROOF_LIFETIME_SECONDS), default=3600,
+                  show_default=True, help="Seconds the customer has to sign it and you to link.")
+    @click.option("--new-customer", is_flag=True, help="A customer this outbox has no event of yet.")
     @click.pass_context
-    def wallet_link_message(ctx: click.Context, customer: str, address: str, valid_for: int) -> None:
+    def wallet_link_message(ctx: click.Context, customer: str, address: str, valid_for: int, new_customer: bool) -> None:
         """Print the EIP-712 message (JSON, for eth_signTypedData_v4) that the wallet ADDRESS signs to
         prove it is CUSTOMER's; pass the signature and its deadline to `wallet link`."""
         config = load(ctx)
-        identity = guard(lambda: build_identity(config, guard(lambda: open_outbox(config))))
+        outbox = guard(lambda: open_outbox(config))
+        _require_known(outbox, customer, new_customer, failure)  # refused now, not after the customer signed
+        identity = guard(lambda: build_identity(config, outbox))
         wallet = guard(lambda: checked_wallet(address))
-        typed = ownership_typed_data(_link_domain(config), wallet, identity.custodial_address(customer),
-                                     int(time.time()) + valid_for)
+        custodial = identity.custodial_address(customer)
+        if wallet.lower() == custodial.lower():
+            raise failure(f"{wallet} is the custodial address of {customer!r} itself, not a wallet of theirs")
+        typed = ownership_typed_data(_link_domain(config), wallet, custodial, int(time.time()) + valid_for)
         click.echo(json.dumps(typed, indent=2))
 
     @wallet.command("link")
@@ -177,10 +182,7 @@ def register(
         signature = _signature_bytes(signature_hex, failure)
         config = load(ctx)
         outbox = guard(lambda: open_outbox(config))
-        if not new_customer and not erasure.readable(outbox.engine, customer).known:
-            # A mistyped id would take the wallet for good: the real customer is then refused it.
-            raise failure(f"no customer {customer!r} in this outbox (ids look like zendesk:7881); a link cannot be "
-                          "undone: check the id, or pass --new-customer to link before their first event")
+        _require_known(outbox, customer, new_customer, failure)
         w3 = guard(lambda: connect_to_configured_chain(config))
         # Everything the on-chain part needs is built first: a missing key refuses the link, unchanged.
         linker = guard(lambda: build_wallet_linker(config, outbox, w3))
@@ -257,6 +259,13 @@ def register(
                 detail = note.last_error or ""
             event = "0x" + note.event_id.hex()[:10] + "…"
             click.echo(f"{event:<16} {note.helpdesk:<9} {note.ticket_id:<10} {note.state:<8} {note.attempts:>5}  {detail}")
+
+
+def _require_known(outbox: Any, customer: str, new_customer: bool, failure: type[click.ClickException]) -> None:
+    """A mistyped id would take the wallet for good: the real customer is then refused it."""
+    if not new_customer and not erasure.readable(outbox.engine, customer).known:
+        raise failure(f"no customer {customer!r} in this outbox (ids look like zendesk:7881); a link cannot be "
+                      "undone: check the id, or pass --new-customer to link before their first event")
 
 
 def _link_domain(config: OracleConfig) -> Domain:

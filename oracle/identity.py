@@ -106,15 +106,16 @@ class Identity:
         return [_link(row) for row in rows]
 
     def request_link(
-        self, customer_id: str, wallet: str, forbidden: dict[str, str] | None = None,
-        proof: Callable[[str, str], None] | None = None,
+        self, customer_id: str, wallet: str, forbidden: dict[str, str] | None = None, *,
+        proof: Callable[[str, str], None] | None,
     ) -> LinkRequested:
         """Records a link as requested and re-addresses the customer's unbatched eligible events,
         in one transaction. `forbidden`: other addresses that must never be a customer's wallet
         (the protocol's contracts), by what they are. `proof(wallet, custodial)`: raises
         LinkRefused unless the wallet proved it is the customer's (oracle/wallet_proof.py); it
-        runs after the address checks, before anything is written. Raises LinkRefused, changing
-        nothing."""
+        runs after the address checks, before anything is written. Required, so that no caller
+        forgets it: None says the wallet was proven otherwise (the outbox's unit tests). Raises
+        LinkRefused, changing nothing."""
         wallet = checked_wallet(wallet)
         custodial = self._wallets.address_for(customer_id)
         if wallet.lower() == custodial.lower():

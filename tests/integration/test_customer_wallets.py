@@ -197,11 +197,13 @@ def test_a_wallet_is_linked_only_with_its_own_fresh_signature(oracle, files, dep
     stranger = keccak(text="someone else's key")
     refusals = {
         "by another key": (proof_of(files, "zendesk:7881", key=stranger, wallet=WALLET),
-                           f"the signature is {Account.from_key(stranger).address}'s, not the wallet {WALLET}'s"),
-        "for another customer": (proof_of(files, "zendesk:1"), f"not the wallet {WALLET}'s"),
+                           f"the signature does not verify for WalletOwnership(wallet {WALLET}, custodialAddress "
+                           f"{custodial}"),
+        "for another customer": (proof_of(files, "zendesk:1"), "the signature does not verify for WalletOwnership"),
         "expired": (proof_of(files, "zendesk:7881", valid_for=-5), "the wallet's signature expired at"),
         "malformed": (["--signature", "0x1234", "--deadline", str(int(time.time()) + 600)],
-                      "the wallet's signature is malformed"),
+                      f"is not a 65-byte ECDSA signature, and no contract is deployed at {WALLET}"),
+        "valid for too long": (proof_of(files, "zendesk:7881", valid_for=8 * 86400), "is more than 604800 s ahead"),
     }
     for case, (proof, message) in refusals.items():
         result = servicecoin(files, "wallet", "link", "zendesk:7881", WALLET, *proof)
@@ -213,6 +215,11 @@ def test_a_wallet_is_linked_only_with_its_own_fresh_signature(oracle, files, dep
     assert build_identity(files.config(), oracle.outbox, files.environ).link_of("zendesk:7881") is None
     assert coin.balanceOf(custodial) == 7 * COIN and coin.balanceOf(WALLET) == 0
 
+    # `wallet link-message` refuses what `wallet link` would, before the customer signs anything.
+    unknown = servicecoin(files, "wallet", "link-message", "zendesk:78810", WALLET)
+    assert unknown.exit_code == 1 and "no customer 'zendesk:78810' in this outbox" in unknown.output
+    own = servicecoin(files, "wallet", "link-message", "zendesk:7881", custodial)
+    assert own.exit_code == 1 and "is the custodial address of 'zendesk:7881' itself" in own.output
     # The message `wallet link-message` prints is the one the wallet signs.
     message = servicecoin(files, "wallet", "link-message", "zendesk:7881", WALLET)
     assert message.exit_code == 0, message.output

@@ -75,7 +75,7 @@ def test_a_link_requested_during_a_decision_readdresses_what_it_decided(
     linker = Identity(Outbox.open(outbox_url, MASTER_KEY).engine, wallets, clock=lambda: T0)
     outbox.receive(rating(1, "zendesk:race"), {"rating": "good"}, received_at=T0)
     requested = []
-    link = threading.Thread(target=lambda: requested.append(linker.request_link("zendesk:race", WALLET)))
+    link = threading.Thread(target=lambda: requested.append(linker.request_link("zendesk:race", WALLET, proof=None)))
 
     def address_for(customer_id: str) -> str:
         address = decider.address_for(customer_id)  # no link yet: the custodial address
@@ -92,7 +92,7 @@ def test_a_link_requested_during_a_decision_readdresses_what_it_decided(
 def test_the_wallet_lookup_survives_a_lost_database_connection(postgres_url: str, wallets: CustodialWallets) -> None:
     outbox = Outbox.open(postgres_url, secrets.token_bytes(32))
     identity = Identity(outbox.engine, wallets, clock=lambda: T0)
-    identity.request_link("zendesk:7881", WALLET)
+    identity.request_link("zendesk:7881", WALLET, proof=None)
     assert identity.address_for("zendesk:7881") == WALLET  # the lookup now keeps a connection
     with outbox.engine.connect() as connection:  # as a server restart or a failover would
         connection.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -127,7 +127,7 @@ def test_a_checksummed_wallet_is_accepted() -> None:
 def test_refusals_change_nothing(identity: Identity, outbox: Outbox, policy) -> None:
     earn(outbox, identity, policy, rating(1, "zendesk:1"), rating(2, "zendesk:2"))
     bob_custodial = identity.custodial_address("zendesk:2")
-    identity.request_link("zendesk:3", OTHER_WALLET)
+    identity.request_link("zendesk:3", OTHER_WALLET, proof=None)
     cases = [
         (identity.custodial_address("zendesk:1"), "is the custodial address of 'zendesk:1' itself"),
         (bob_custodial, "receives the rewards of another customer ('zendesk:2')"),
@@ -136,20 +136,20 @@ def test_refusals_change_nothing(identity: Identity, outbox: Outbox, policy) -> 
     ]
     for address, message in cases:
         with pytest.raises(LinkRefused, match=re.escape(message)):
-            identity.request_link("zendesk:1", address)
+            identity.request_link("zendesk:1", address, proof=None)
     registry = Account.create().address
     with pytest.raises(LinkRefused, match="is the FeedbackRegistry, not a customer's wallet"):
-        identity.request_link("zendesk:1", registry, {"the FeedbackRegistry": registry})
+        identity.request_link("zendesk:1", registry, {"the FeedbackRegistry": registry}, proof=None)
     assert [row.customer_id for row in links(outbox)] == ["zendesk:3"]
     assert outbox.event_row(rating(1, "zendesk:1").id).customer_address == identity.custodial_address("zendesk:1")
 
 
 def test_a_customer_links_once(identity: Identity) -> None:
-    identity.request_link("zendesk:1", WALLET)
+    identity.request_link("zendesk:1", WALLET, proof=None)
     with pytest.raises(LinkRefused, match=r"already linked to .* \(requested\)$"):
-        identity.request_link("zendesk:1", WALLET)
+        identity.request_link("zendesk:1", WALLET, proof=None)
     with pytest.raises(LinkRefused, match="a link is permanent"):
-        identity.request_link("zendesk:1", OTHER_WALLET)
+        identity.request_link("zendesk:1", OTHER_WALLET, proof=None)
 
 
 def test_a_link_re_addresses_eligible_events_but_not_batched_ones(identity: Identity, outbox: Outbox, policy) -> None:
@@ -158,7 +158,7 @@ def test_a_link_re_addresses_eligible_events_but_not_batched_ones(identity: Iden
     earn(outbox, identity, policy, rating(2, "zendesk:1"), rating(3, "zendesk:1"), rating(4, "zendesk:9"))
     custodial = identity.custodial_address("zendesk:1")
 
-    requested = identity.request_link("zendesk:1", WALLET)
+    requested = identity.request_link("zendesk:1", WALLET, proof=None)
 
     assert requested.readdressed == 2
     assert requested.link.state == "requested" and requested.link.custodial_address == custodial
@@ -176,14 +176,14 @@ def test_rewards_decided_after_a_link_go_to_the_wallet_even_from_another_process
     running = Identity(outbox.engine, wallets)
     assert running.address_for("zendesk:1") == wallets.address_for("zendesk:1")
     # ...the CLI (another Identity, as in another process) records the link...
-    identity.request_link("zendesk:1", WALLET)
+    identity.request_link("zendesk:1", WALLET, proof=None)
     # ...and the very next decision of the running oracle pays the wallet.
     earn(outbox, running, policy, rating(5, "zendesk:1"))
     assert outbox.event_row(rating(5, "zendesk:1").id).customer_address == WALLET
 
 
 def test_mark_linked_records_the_transaction(identity: Identity) -> None:
-    identity.request_link("zendesk:1", WALLET)
+    identity.request_link("zendesk:1", WALLET, proof=None)
     identity.mark_linked("zendesk:1", b"\x0a" * 32)
     link = identity.link_of("zendesk:1")
     assert (link.state, link.linked_at, link.tx_hash) == ("linked", T0, b"\x0a" * 32)

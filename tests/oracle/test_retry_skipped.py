@@ -100,7 +100,8 @@ def test_a_link_requested_during_a_retry_readdresses_the_retried_record(
     wallet = "0x" + "5b" * 20
     requested = []
     link = threading.Thread(target=lambda: requested.append(linker.request_link(helpdesk[0].customer_id,
-                                                                               to_checksum_address(wallet))))
+                                                                               to_checksum_address(wallet),
+                                                                               proof=None)))
 
     def address_during_a_link(customer_id: str) -> str:
         link.start()

@@ -9,11 +9,17 @@ from types import SimpleNamespace
 
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from oracle.identity import LinkRefused
 from oracle.typed_data import Domain
-from oracle.wallet_proof import ownership_typed_data, require_ownership
+from oracle.wallet_proof import (
+    ERC1271_MAGIC_VALUE,
+    MAX_PROOF_LIFETIME_SECONDS,
+    ownership_typed_data,
+    require_ownership,
+)
 
 KEY = keccak(text="wallet-proof-test-key")
 WALLET = Account.from_key(KEY).address
@@ -41,11 +47,11 @@ def test_the_wallets_own_signature_before_the_deadline_is_accepted() -> None:
 @pytest.mark.parametrize(
     "signature, message",
     [
-        (signed(key=keccak(text="someone else")), f"not the wallet {WALLET}'s"),
-        (signed(custodial="0x" + "9d" * 20), f"not the wallet {WALLET}'s"),  # another customer's proof
-        (signed(domain=Domain(chain_id=1, verifying_contract="0x" + "11" * 20)), "not the wallet"),  # another chain
-        (signed(domain=Domain(chain_id=31337, verifying_contract="0x" + "12" * 20)), "not the wallet"),
-        (b"\x01" * 10, "the wallet's signature is malformed"),
+        (signed(key=keccak(text="someone else")), f"does not verify for WalletOwnership\\(wallet {WALLET}"),
+        (signed(custodial="0x" + "9d" * 20), "does not verify"),  # another customer's proof
+        (signed(domain=Domain(chain_id=1, verifying_contract="0x" + "11" * 20)), "does not verify"),  # another chain
+        (signed(domain=Domain(chain_id=31337, verifying_contract="0x" + "12" * 20)), "does not verify"),
+        (b"\x01" * 10, "not a 65-byte ECDSA signature, and no contract is deployed at"),
     ],
     ids=["another_key", "another_customer", "another_chain", "another_registry", "malformed"],
 )
@@ -64,3 +70,47 @@ def test_the_message_names_the_wallet_the_custodial_address_and_the_deadline() -
     assert typed["primaryType"] == "WalletOwnership"
     assert typed["message"] == {"wallet": WALLET, "custodialAddress": to_checksum_address(CUSTODIAL), "deadline": NOW}
     assert typed["domain"]["chainId"] == 31337
+
+
+def test_a_proof_valid_for_more_than_a_week_is_refused() -> None:
+    far = NOW + MAX_PROOF_LIFETIME_SECONDS + 1
+    with pytest.raises(LinkRefused, match="is more than 604800 s ahead"):
+        check(signed(deadline=far), deadline=far)
+    check(signed(deadline=NOW + MAX_PROOF_LIFETIME_SECONDS), deadline=NOW + MAX_PROOF_LIFETIME_SECONDS)
+
+
+class _Wallet:
+    """A contract wallet's ERC-1271 answer: `approve(digest, signature)` decides."""
+
+    def __init__(self, approve) -> None:  # type: ignore[no-untyped-def]
+        self.asked: list[tuple[bytes, bytes]] = []
+        self.functions = SimpleNamespace(isValidSignature=self._ask)
+        self._approve = approve
+
+    def _ask(self, digest: bytes, signature: bytes) -> SimpleNamespace:
+        self.asked.append((digest, signature))
+        return SimpleNamespace(call=lambda: ERC1271_MAGIC_VALUE if self._approve(digest, signature) else b"\x00" * 4)
+
+
+def contract_chain(wallet: _Wallet) -> SimpleNamespace:
+    return SimpleNamespace(eth=SimpleNamespace(get_code=lambda address: b"\x60\x80",
+                                               contract=lambda address, abi: wallet))
+
+
+def test_a_contract_wallet_that_approves_the_signature_proves_it() -> None:
+    signature = b"\x02" * 70  # a contract wallet's own format
+    wallet = _Wallet(lambda digest, sig: sig == signature)
+    require_ownership(contract_chain(wallet), DOMAIN, WALLET, CUSTODIAL, NOW + 60, signature, NOW)  # type: ignore[arg-type]
+    signable = encode_typed_data(full_message=ownership_typed_data(DOMAIN, WALLET, CUSTODIAL, NOW + 60))
+    digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
+    assert wallet.asked[0] == (digest, signature)  # asked about the EIP-712 digest of the message
+    assert wallet.asked[1][1] == b"" and wallet.asked[1][0] != digest  # then a random digest, refused
+
+
+@pytest.mark.parametrize("approve, message", [
+    (lambda digest, sig: False, "is a contract that does not approve this signature"),
+    (lambda digest, sig: True, "is a contract that approves any signature"),  # e.g. an uninitialised account
+], ids=["refuses", "approves_anything"])
+def test_a_contract_wallet_that_refuses_or_approves_anything_proves_nothing(approve, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LinkRefused, match=message):
+        require_ownership(contract_chain(_Wallet(approve)), DOMAIN, WALLET, CUSTODIAL, NOW + 60, b"\x02" * 70, NOW)  # type: ignore[arg-type]
