@@ -12,8 +12,6 @@ from collections import Counter
 from brownie import web3
 from eth_utils import event_abi_to_log_topic
 
-from tests.contracts.redemption.helpers import BRAND
-
 from .machine_base import MachineBase
 
 ZERO = "0x" + "00" * 20
@@ -144,7 +142,7 @@ class Invariants(MachineBase):
             assert (customer.lower(), item_id, status, paid) == (
                 expected.customer.lower(), expected.item_id, int(expected.status), expected.price_paid
             )
-            assert brand == BRAND  # every item of the machine is BRAND's
+            assert brand == model.items[item_id].brand  # the item's brand, for good
             assert (fulfilled_at, pause_clock) == (expected.fulfilled_at, expected.pause_clock_at_fulfil)
         escrow_balance = snapshot.balances[self.balance_holders.index(self.redemption)]
         assert escrow_balance == model.escrow() + self.model.donations

@@ -279,6 +279,8 @@ class Item:
     available_from: int
     available_until: int
     active: bool
+    # The brand the item belongs to, for good: its catalog and fulfiller roles are that brand's.
+    brand: int = 1
     # (newPrice, effectiveAt as announced, the contract's paused seconds at the announcement)
     pending_price: tuple[int, int, int] | None = None
     # The stock ledger: units put on the shelf since the last restock (restock, refunds of

@@ -14,11 +14,13 @@ CONTRACTS = ("coin", "registry", "redemption")
 # Every role of each contract. The admin may grant any but DEFAULT_ADMIN_ROLE (two-step only);
 # the grantees are the admin and staff accounts, never the protocol contracts, whose roles
 # (minting, burning, protocol moves) the machine keeps as deployed. CATALOG_ROLE and
-# FULFILLER_ROLE stand for the per-brand roles of the brand of every item (test_system_properties).
+# FULFILLER_ROLE stand for brand 1's per-brand roles, the _2 ones for brand 2's, the brand of
+# the scarce item (test_system_properties).
 ROLES = {
     "coin": ("DEFAULT_ADMIN_ROLE", "MINTER_ROLE", "BURNER_ROLE", "PROTOCOL_ROLE", "WALLET_LINKER_ROLE", "PAUSER_ROLE"),
     "registry": ("DEFAULT_ADMIN_ROLE", "PAUSER_ROLE", "LINK_OPERATOR_ROLE"),
-    "redemption": ("DEFAULT_ADMIN_ROLE", "CATALOG_ROLE", "FULFILLER_ROLE", "ARBITER_ROLE", "PAUSER_ROLE"),
+    "redemption": ("DEFAULT_ADMIN_ROLE", "CATALOG_ROLE", "FULFILLER_ROLE", "CATALOG_ROLE_2", "FULFILLER_ROLE_2",
+                   "ARBITER_ROLE", "PAUSER_ROLE"),
 }
 CONTRACT_ROLES = [(contract, role) for contract in CONTRACTS for role in ROLES[contract]]
 

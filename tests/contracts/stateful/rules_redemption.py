@@ -73,7 +73,13 @@ class RedemptionRules(MachineBase):
         up first (ItemNotFound), then the caller's role."""
         if stored is None:
             return error("ItemNotFound", item_id)
-        return self.unauthorized("redemption", "CATALOG_ROLE", caller)
+        return self.unauthorized("redemption", "CATALOG_ROLE" if stored.brand == 1 else "CATALOG_ROLE_2", caller)
+
+    def _role(self, name: str, redemption: Redemption | None) -> str:
+        """The per-brand role `name` of the redemption's item's brand (brand 1's for none)."""
+        if redemption is None or self.model.redemption.items[redemption.item_id].brand == 1:
+            return name
+        return name + "_2"
 
     def _coin_pays_out(self) -> str | None:
         """A refund's transfer or a settlement's burn: the coin refuses both while paused."""
@@ -137,7 +143,7 @@ class RedemptionRules(MachineBase):
         # The redemption is looked up first: its brand decides which fulfiller role may act.
         redemption, missing = self._lookup(rid)
         expected = self.paused_error(model.paused) or missing
-        expected = expected or self.unauthorized("redemption", "FULFILLER_ROLE", caller)
+        expected = expected or self.unauthorized("redemption", self._role("FULFILLER_ROLE", redemption), caller)
         expected = expected or self._lookup(rid, Status.PENDING)[1]
         tx = self.call("fulfil", expected, self.redemption.fulfil, rid, COMMITMENT, sender=caller)
         if tx is not None:
@@ -174,7 +180,8 @@ class RedemptionRules(MachineBase):
             if self.has_role("redemption", "ARBITER_ROLE", caller):
                 allowed = status in (Status.PENDING, Status.DISPUTED)
             else:
-                allowed = self.has_role("redemption", "FULFILLER_ROLE", caller) and status == Status.PENDING
+                allowed = (self.has_role("redemption", self._role("FULFILLER_ROLE", redemption), caller)
+                           and status == Status.PENDING)
             if not allowed:
                 if status in (Status.PENDING, Status.DISPUTED):
                     expected = error("NotAuthorisedToRefund", rid, caller)

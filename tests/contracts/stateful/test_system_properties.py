@@ -29,7 +29,7 @@ from eth_utils import keccak
 
 from oracle.kinds import FeedbackKind
 from oracle.typed_data import FeedbackBatch, FeedbackRecord, sign_batch
-from tests.contracts.redemption.helpers import BRAND
+from tests.contracts.redemption.helpers import BRAND, OTHER_BRAND
 
 from . import profiles
 from .invariants import Invariants
@@ -141,7 +141,11 @@ class SystemMachine(RegistryRules, CoinRules, RedemptionRules, AccessRules, Inva
         self.next_seq = FIRST_SEQ
         self.steps = -1  # check_invariants runs once before the first step
         self.frozen = {}
-        self.expected_role_events = []
+        # The seed's own grants (the second brand's roles to the admin) come first.
+        self.expected_role_events = [
+            (event, contract, self.role_names[bytes(args["role"])], args["account"].lower())
+            for contract, event, args in self.initial_logged if event in ("RoleGranted", "RoleRevoked")
+        ]
         self.roles_compared_at = 0
         self.lens.forget()
         self.logged = list(self.initial_logged)
@@ -165,16 +169,18 @@ class SystemMachine(RegistryRules, CoinRules, RedemptionRules, AccessRules, Inva
 
 def _role_id(name: str) -> bytes:
     """A role's id by its name in ROLES; the catalog and fulfiller roles are the per-brand roles
-    of BRAND, the brand of every item here."""
+    of BRAND, and with _2 those of OTHER_BRAND (the scarce item's brand)."""
     if name == "DEFAULT_ADMIN_ROLE":
         return b"\x00" * 32
     if name in ("CATALOG_ROLE", "FULFILLER_ROLE"):
         return keccak(encode(["bytes32", "uint32"], [keccak(text=name), BRAND]))
+    if name in ("CATALOG_ROLE_2", "FULFILLER_ROLE_2"):
+        return keccak(encode(["bytes32", "uint32"], [keccak(text=name.removesuffix("_2")), OTHER_BRAND]))
     return keccak(text=name)
 
 
 def _seed(machine) -> None:
-    """The state every example starts from: low caps, a second signer, a scarce item, the
+    """The state every example starts from: low caps, a second signer, a scarce item of a second brand, the
     customers rewarded by one batch (three referrals: 80 coins each with the welcome bonus),
     allowances between holders, and one redemption each: Disputed (customer 0), Fulfilled (1)
     and Pending (2). So every rule can succeed from the first step."""
@@ -182,7 +188,11 @@ def _seed(machine) -> None:
     machine.registry.setCustomerCap(CUSTOMER_CAP, admin)
     machine.registry.setBrandCap(1, BRAND_CAP, admin)
     machine.registry.addSigner(1, machine.signer_address[machine.signer_pool[1]], admin)
-    scarce = machine.redemption.addItem(BRAND, SCARCE_ITEM, admin).events["ItemAdded"]["itemId"]
+    # The scarce item is a second brand's, whose roles the admin holds too (the rules grant and
+    # revoke them like any other): every catalog and fulfilment rule meets both brands' roles.
+    for role in (machine.redemption.catalogRole(OTHER_BRAND), machine.redemption.fulfillerRole(OTHER_BRAND)):
+        machine.redemption.grantRole(role, machine.admin, admin)
+    scarce = machine.redemption.addItem(OTHER_BRAND, SCARCE_ITEM, admin).events["ItemAdded"]["itemId"]
     machine.item_ids = [DISCOUNT, PRIORITY_SUPPORT, EBOOK, scarce]
     machine.item_choices = [*machine.item_ids, UNKNOWN_ITEM]
     for customer in machine.customers:
@@ -263,7 +273,7 @@ def _read_model(machine) -> SystemModel:
     )
     for item_id, fields in zip(machine.item_ids, snapshot.items):
         assert redemption.pendingPriceChange(item_id)[1] == 0
-        redemption_model.items[item_id] = Item(*fields, given=fields[1])
+        redemption_model.items[item_id] = Item(*fields, brand=redemption.itemBrand(item_id), given=fields[1])
     for customer, item_id, _, status, paid, fulfilled_at, pause_clock, _brand, _ in snapshot.redemptions:
         redemption_model.redemptions.append(
             Redemption(str(customer), item_id, Status(status), paid, fulfilled_at, pause_clock)
