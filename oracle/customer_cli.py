@@ -19,15 +19,15 @@ from oracle.chain.registry import RegistryClient
 from oracle.config import SOURCE_NAMES, OracleConfig
 from oracle.errors import OracleError
 from oracle.events import event_id as compute_event_id
-from oracle.identity import LinkRefused, checked_wallet
+from oracle.identity import LinkRefused
 from oracle.notes.queue import NoteQueue
 from oracle.privacy import PrivacyError, commitment
-from oracle.service import build_identity, build_wallet_linker, connect_to_configured_chain, open_outbox
+from oracle.service import build_identity, build_wallet_linker, connect, connect_to_configured_chain, open_outbox
 from oracle.store.outbox import NOT_REWARDED, RETRYABLE_SKIPS
 from oracle.store.schema import NOTE_STATES
-from oracle.typed_data import Domain
 from oracle.units import svc
-from oracle.wallet_proof import MAX_PROOF_LIFETIME_SECONDS, ownership_typed_data, require_ownership
+from oracle.wallet_link_requests import WalletLinkRequests
+from oracle.wallet_proof import MAX_PROOF_LIFETIME_SECONDS
 
 # `verify`: distinct statuses, so that a script can tell the outcomes apart.
 EXIT_MISMATCH, EXIT_ERASED, EXIT_NOT_FOUND = 3, 4, 5
@@ -154,13 +154,11 @@ def register(
         prove it is CUSTOMER's; pass the signature and its deadline to `wallet link`."""
         config = load(ctx)
         outbox = guard(lambda: open_outbox(config))
-        _require_known(outbox, customer, new_customer, failure)  # refused now, not after the customer signed
-        identity = guard(lambda: build_identity(config, outbox))
-        wallet = guard(lambda: checked_wallet(address))
-        custodial = identity.custodial_address(customer)
-        if wallet.lower() == custodial.lower():
-            raise failure(f"{wallet} is the custodial address of {customer!r} itself, not a wallet of theirs")
-        typed = ownership_typed_data(_link_domain(config), wallet, custodial, int(time.time()) + valid_for)
+        requests = WalletLinkRequests(config, outbox, guard(lambda: build_identity(config, outbox)), connect(config))
+        try:
+            typed = requests.message(customer, address, valid_for, new_customer)
+        except LinkRefused as exc:  # refused now, not after the customer signed
+            raise failure(f"refused: {exc}") from None
         click.echo(json.dumps(typed, indent=2))
 
     @wallet.command("link")
@@ -182,22 +180,16 @@ def register(
         signature = _signature_bytes(signature_hex, failure)
         config = load(ctx)
         outbox = guard(lambda: open_outbox(config))
-        _require_known(outbox, customer, new_customer, failure)
         w3 = guard(lambda: connect_to_configured_chain(config))
         # Everything the on-chain part needs is built first: a missing key refuses the link, unchanged.
         linker = guard(lambda: build_wallet_linker(config, outbox, w3))
-        contracts = guard(lambda: _protocol_contracts(config, linker.registry))
-
-        def proof(wallet: str, custodial: str) -> None:
-            try:
-                require_ownership(w3, _link_domain(config), wallet, custodial, deadline, signature, int(time.time()))
-            except (Web3Exception, OSError) as exc:  # asking a contract wallet (ERC-1271) failed
-                raise failure(f"checking the wallet's signature failed: {exc}; nothing was linked") from None
-
+        requests = WalletLinkRequests(config, outbox, linker.identity, w3)
         try:
-            requested = linker.identity.request_link(customer, address, contracts, proof=proof)
+            requested = requests.request(customer, address, deadline, signature, new_customer)
         except LinkRefused as exc:
             raise failure(f"refused, nothing changed: {exc}") from None
+        except (Web3Exception, OSError) as exc:  # asking a contract wallet (ERC-1271), or the coin's address
+            raise failure(f"checking the link on chain failed: {exc}; nothing was linked") from None
         link = requested.link
         click.echo(f"link recorded: {customer} -> {link.address} (custodial address {link.custodial_address})")
         click.echo(f"rewards from now on go to {link.address}; {requested.readdressed} waiting reward(s) re-addressed")
@@ -261,18 +253,6 @@ def register(
             click.echo(f"{event:<16} {note.helpdesk:<9} {note.ticket_id:<10} {note.state:<8} {note.attempts:>5}  {detail}")
 
 
-def _require_known(outbox: Any, customer: str, new_customer: bool, failure: type[click.ClickException]) -> None:
-    """A mistyped id would take the wallet for good: the real customer is then refused it."""
-    if not new_customer and not erasure.readable(outbox.engine, customer).known:
-        raise failure(f"no customer {customer!r} in this outbox (ids look like zendesk:7881); a link cannot be "
-                      "undone: check the id, or pass --new-customer to link before their first event")
-
-
-def _link_domain(config: OracleConfig) -> Domain:
-    """The registry's EIP-712 domain, under which a wallet proves it is a customer's."""
-    return Domain(chain_id=config.chain.chain_id, verifying_contract=config.chain.registry)
-
-
 def _signature_bytes(text: str, failure: type[click.ClickException]) -> bytes:
     try:
         signature = bytes.fromhex(text.removeprefix("0x"))
@@ -281,17 +261,6 @@ def _signature_bytes(text: str, failure: type[click.ClickException]) -> bytes:
     if not signature:
         raise failure("--signature: empty")
     return signature
-
-
-def _protocol_contracts(config: OracleConfig, registry: RegistryClient) -> dict[str, str]:
-    """Addresses that are never a customer's wallet: coins sent there would be stuck."""
-    contracts = {"the FeedbackRegistry": registry.address,
-                 "the ServiceCoin": str(registry.contract.functions.coin().call())}
-    if config.chain.redemption:
-        contracts["the TierRedemption"] = config.chain.redemption
-    if config.chain.forwarder:
-        contracts["the forwarder"] = config.chain.forwarder
-    return contracts
 
 
 class _ChainView:

@@ -41,6 +41,8 @@ from oracle.startup_check import startup_problems
 from oracle.signer import PASSWORD_FILE_ENV, BatchSigner, Signer, keystore_password, load_keystore
 from oracle.store.ops_lock import ops_account_lock
 from oracle.store.outbox import Outbox
+from oracle.wallet_link_http import WalletLinkRoutes
+from oracle.wallet_link_requests import WalletLinkRequests
 
 
 def open_outbox(config: OracleConfig, environ: Mapping[str, str] | None = None) -> Outbox:
@@ -287,4 +289,6 @@ def build_relay_endpoint(
     # An HTTP client waits for the answer: the relay's sender gives up sooner than the loops'.
     sender = sender or build_ops_sender(config, w3, environ, wait_seconds=config.relay.wait_seconds)
     relay = build_redeem_relay(config, w3, environ, sender)
-    return RelayEndpoint(relay, secret, limit, config.server.replay_window_seconds, DisputeRelay(relay))
+    links = WalletLinkRoutes(WalletLinkRequests(config, outbox, build_identity(config, outbox, environ), w3,
+                                                clock or time.time))
+    return RelayEndpoint(relay, secret, limit, config.server.replay_window_seconds, DisputeRelay(relay), links)

@@ -10,6 +10,8 @@
         -> 200 {request}: the forward request for `dispute(redemption_id)` the wallet signs
     POST /v1/relay/dispute             {customer, redemption_id, deadline, request_signature}
         -> 200 {redemption_id, tx_hash, customer}
+    POST /v1/wallet-link/typed-data, POST /v1/wallet-link: a customer's own wallet, proven theirs
+        by its signature (oracle/wallet_link_http.py)
 
 All are authenticated like the generic webhook (X-ServiceCoin-Signature: v1=HMAC-SHA256 over
 timestamp "." body, with X-ServiceCoin-Timestamp inside the replay window) with the relay's own
@@ -40,6 +42,7 @@ from starlette.routing import Route
 from web3.exceptions import Web3Exception
 
 from oracle.config import ConfigError
+from oracle.identity import LinkRefused
 from oracle.ingest.app import BodyTooLarge, error, read_limited
 from oracle.ingest.signatures import SignatureError, verify_generic
 from oracle.ingest.strict_json import MalformedJSON, parse_object
@@ -60,6 +63,7 @@ from oracle.redeem.relay import (
 from oracle.redeem.relay_limit import RateLimited, RollingLimit
 from oracle.redeem.signed_messages import SignatureFormatError, parse_signature
 from oracle.validation import describe
+from oracle.wallet_link_http import WalletLinkRoutes
 
 
 def _units(value: Any) -> Any:
@@ -113,11 +117,14 @@ class RelayEndpoint:
     limit: RollingLimit
     replay_window: int = 300
     disputes: DisputeRelay | None = None
+    links: WalletLinkRoutes | None = None  # oracle/wallet_link_http.py
 
     def routes(self, max_body_bytes: int, clock: Callable[[], float]) -> list[Route]:
         actions = {"/v1/relay/redeem/typed-data": self._typed_data, "/v1/relay/redeem": self._redeem}
         if self.disputes is not None:
             actions |= {"/v1/relay/dispute/typed-data": self._dispute_typed_data, "/v1/relay/dispute": self._dispute}
+        if self.links is not None:
+            actions |= self.links.actions()
         return [Route(path, self._handler(action, max_body_bytes, clock), methods=["POST"])
                 for path, action in actions.items()]
 
@@ -137,7 +144,7 @@ class RelayEndpoint:
                 return error(400, f"malformed JSON: {exc}")
             except ValidationError as exc:
                 return error(400, describe(exc))
-            except (InvalidRedemptionOrder, SignatureMismatch, RequestExpired) as exc:
+            except (InvalidRedemptionOrder, SignatureMismatch, RequestExpired, LinkRefused) as exc:
                 return error(400, str(exc))
             except RedemptionRefused as exc:
                 return JSONResponse({"error": str(exc), "revert": exc.revert.name if exc.revert else None},

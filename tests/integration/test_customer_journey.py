@@ -26,7 +26,6 @@ from oracle.ingest.signatures import sign_generic
 from oracle.service import open_outbox
 from scripts.local_oracle import GENERIC_SECRET, PASSWORD, BlockTicker, write_oracle_files
 from tests.integration.test_crash_recovery import wait_healthy
-from tests.integration.wallet_proofs import proof_of
 from tests.oracle.brand_endpoint import SECRET, BrandEndpoint
 
 COIN = 10**18
@@ -109,10 +108,18 @@ def test_earn_link_redeem_gasless_and_get_the_perk(running, brand, deployment, w
         assert signed_post(client, "/webhooks/generic", event, GENERIC_SECRET).status_code == 202
         wait_for(lambda: coin.balanceOf(custodial) == 10 * COIN, process, "the custodial reward")
 
-        # 2. Link a wallet of their own: coins and lifetime move on chain.
-        linked = CliRunner().invoke(cli, ["-c", str(files.config_path), "wallet", "link", CUSTOMER, wallet.address,
-                                          *proof_of(files, CUSTOMER, key=WALLET_KEY)], env=files.environ)
-        assert linked.exit_code == 0, linked.output
+        # 2. Link a wallet of their own through the relay: the brand's app gets the message, the
+        #    wallet signs it, the link is recorded; the running oracle moves coins and lifetime.
+        message = signed_post(client, "/v1/wallet-link/typed-data", {"customer_id": CUSTOMER, "wallet": wallet.address},
+                              RELAY_SECRET)
+        assert message.status_code == 200, message.text
+        typed = message.json()["message"]
+        proof = "0x" + bytes(Account.sign_typed_data(WALLET_KEY, full_message=typed).signature).hex()
+        linked = signed_post(client, "/v1/wallet-link", {"customer_id": CUSTOMER, "wallet": wallet.address,
+                                                         "deadline": typed["message"]["deadline"], "signature": proof},
+                             RELAY_SECRET)
+        assert linked.status_code == 200, linked.text
+        assert linked.json()["state"] == "requested" and linked.json()["custodial_address"] == custodial
         wait_for(lambda: coin.balanceOf(wallet.address) == 10 * COIN, process, "the wallet link")
         assert coin.balanceOf(custodial) == 0 and registry.lifetimeEarned(wallet.address) == 5 * COIN
 
