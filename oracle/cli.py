@@ -8,9 +8,10 @@
     servicecoin report         most active customers, churn risk, the kinds of feedback that come least
     servicecoin verify ID      an event's record on chain, and whether the stored content opens it
     servicecoin erase CUSTOMER crypto-shred a customer's feedback (the chain stays intact)
+    servicecoin wallet link-message  the message a customer's wallet signs to prove it is theirs
     servicecoin wallet link    move a customer's coins and history to their own wallet
     servicecoin wallet show    a customer's addresses, balance and tier
-    servicecoin notes          proof notes posted back to helpdesk tickets (these five: customer_cli.py)
+    servicecoin notes          proof notes posted back to helpdesk tickets (these six: customer_cli.py)
     servicecoin config check   everything `run` would refuse to start for, all at once
     servicecoin cosign serve   an independent co-signer (its own config file, key and policy copy)
     servicecoin redemptions    redemptions seen on chain and their fulfilment (oracle/redeem/commands.py)

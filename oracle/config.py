@@ -60,7 +60,7 @@ class ChainConfig(_Strict):
     start_block: int = Field(default=0, ge=0)
     # Of this brand's catalog items (each TierRedemption item belongs to one brand, and the
     # oracle keeps to brand_id's), only these ids: redemptions and price changes of other items
-    # are left alone. Unset: all of the brand's items (and every item's price changes).
+    # are left alone. Unset: all of the brand's items.
     catalog_items: frozenset[StrictInt] | None = None
     # Blocks on top of a batch's block before it counts as confirmed, then as final (no reorg
     # expected deeper than this; until then a vanished transaction is resubmitted).
@@ -89,7 +89,7 @@ class ChainConfig(_Strict):
     @classmethod
     def _items(cls, value: frozenset[int] | None) -> frozenset[int] | None:
         if value is not None and (not value or min(value) < 0):
-            raise ValueError("list this brand's catalog item ids (0 or more each), or leave it out for every item")
+            raise ValueError("list this brand's catalog item ids (0 or more each), or leave it out for all of this brand's items")
         return value
 
     @model_validator(mode="after")

@@ -1,6 +1,7 @@
 """The `servicecoin` commands about customers: `verify` (an event's record on chain, and whether
-the stored content opens its commitment), `erase` (crypto-shred a customer), `wallet link` and
-`wallet show` (custodial address or a wallet of their own), and `notes` (proof notes posted back
+the stored content opens its commitment), `erase` (crypto-shred a customer), `wallet
+link-message`, `wallet link` (a wallet of their own, proven theirs by its signature) and `wallet
+show` (custodial address or their own wallet), and `notes` (proof notes posted back
 to helpdesk tickets). Registered on the main group by oracle/cli.py."""
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from oracle.store.outbox import NOT_REWARDED, RETRYABLE_SKIPS
 from oracle.store.schema import NOTE_STATES
 from oracle.units import svc
 from oracle.wallet_link_requests import WalletLinkRequests
-from oracle.wallet_proof import MAX_PROOF_LIFETIME_SECONDS
+from oracle.wallet_proof import MAX_PROOF_LIFETIME_SECONDS, signature_from_hex
 
 # `verify`: distinct statuses, so that a script can tell the outcomes apart.
 EXIT_MISMATCH, EXIT_ERASED, EXIT_NOT_FOUND = 3, 4, 5
@@ -177,7 +178,10 @@ def register(
         """Link CUSTOMER to their wallet ADDRESS, once the wallet has signed that it is theirs: new
         rewards go there at once, and their coins and reward history move from the custodial
         address on chain (now, or once rewards in flight are final)."""
-        signature = _signature_bytes(signature_hex, failure)
+        try:
+            signature = signature_from_hex(signature_hex)
+        except LinkRefused as exc:
+            raise failure(f"--{exc}") from None
         config = load(ctx)
         outbox = guard(lambda: open_outbox(config))
         w3 = guard(lambda: connect_to_configured_chain(config))
@@ -251,16 +255,6 @@ def register(
                 detail = note.last_error or ""
             event = "0x" + note.event_id.hex()[:10] + "…"
             click.echo(f"{event:<16} {note.helpdesk:<9} {note.ticket_id:<10} {note.state:<8} {note.attempts:>5}  {detail}")
-
-
-def _signature_bytes(text: str, failure: type[click.ClickException]) -> bytes:
-    try:
-        signature = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        raise failure(f"--signature: not hex: {text[:20]!r}") from None
-    if not signature:
-        raise failure("--signature: empty")
-    return signature
 
 
 class _ChainView:

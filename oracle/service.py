@@ -281,7 +281,8 @@ def build_relay_endpoint(
     config: OracleConfig, w3: Web3, outbox: Outbox, environ: Mapping[str, str] | None = None,
     clock: Callable[[], float] | None = None, sender: OpsSender | None = None,
 ) -> RelayEndpoint | None:
-    """POST /v1/relay/redeem for the brand's app; None without a `relay:` section."""
+    """The relay's routes for the brand's app (redemptions, disputes, wallet links); None without
+    a `relay:` section."""
     if config.relay is None:
         return None
     secret = require_secret("relay", read_secret(config.relay.secret_env, environ))

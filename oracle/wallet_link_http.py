@@ -6,7 +6,8 @@ are, with the relay's secret):
     POST /v1/wallet-link             {customer_id, wallet, deadline, signature[, new_customer]}
         -> 200 {customer_id, wallet, custodial_address, state: "requested", readdressed}
 
-A refusal is a 400 that says why and changes nothing: an unknown customer (new_customer: true
+A refusal is a 400 that says why and changes nothing (a database or chain RPC failure is a 503):
+an unknown customer (new_customer: true
 links one before their first event), a wallet that is not an EIP-55 address, a protocol contract,
 the customer's custodial address or another customer's, a customer already linked, or a
 signature that is not the wallet's (oracle/wallet_proof.py). A recorded link sends new rewards
@@ -21,10 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from oracle.identity import LinkRefused
-from oracle.redeem.signed_messages import SignatureFormatError, parse_signature
 from oracle.wallet_link_requests import WalletLinkRequests
-from oracle.wallet_proof import MAX_PROOF_LIFETIME_SECONDS
+from oracle.wallet_proof import MAX_PROOF_LIFETIME_SECONDS, signature_from_hex
 
 
 class LinkMessageBody(BaseModel):
@@ -62,7 +61,7 @@ class WalletLinkRoutes:
 
     async def _link(self, payload: dict[str, Any]) -> JSONResponse:
         body = LinkBody.model_validate(payload)
-        signature = _signature(body.signature)
+        signature = signature_from_hex(body.signature)
         requested = await run_in_threadpool(
             self.requests.request, body.customer_id, body.wallet, body.deadline, signature, body.new_customer
         )
@@ -72,19 +71,3 @@ class WalletLinkRoutes:
             "state": link.state, "readdressed": requested.readdressed,
         })
 
-
-def _signature(text: str) -> bytes:
-    """0x-hex; a 65-byte ECDSA signature has its v normalised (27/28), another length is left to a
-    contract wallet's own format (ERC-1271)."""
-    try:
-        raw = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        raise LinkRefused("signature: must be 0x-prefixed hex") from None
-    if not raw:
-        raise LinkRefused("signature: empty")
-    if len(raw) != 65:
-        return raw
-    try:
-        return parse_signature(text)
-    except SignatureFormatError as exc:
-        raise LinkRefused(f"signature: {exc}") from None

@@ -38,12 +38,22 @@ class WalletLinkRequests:
 
     def message(self, customer: str, wallet: str, valid_for: int, new_customer: bool = False) -> dict[str, Any]:
         """The EIP-712 WalletOwnership message the wallet signs (eth_signTypedData_v4), valid for
-        `valid_for` seconds. Refuses now what the link would refuse, before the customer signs."""
+        `valid_for` seconds. Refuses now, before the customer signs, what the link would refuse
+        for the customer and the address alone: an unknown customer, one already linked, the
+        customer's custodial address, a protocol contract. (That no other customer uses the
+        address is checked when the link is recorded, in the same transaction.)"""
         self._require_known(customer, new_customer)
         wallet = checked_wallet(wallet)
         custodial = self.identity.custodial_address(customer)
         if wallet.lower() == custodial.lower():
             raise LinkRefused(f"{wallet} is the custodial address of {customer!r} itself, not a wallet of theirs")
+        for what, address in self.protocol_contracts().items():
+            if wallet.lower() == address.lower():
+                raise LinkRefused(f"{wallet} is {what}, not a customer's wallet")
+        existing = self.identity.link_of(customer)
+        if existing is not None:
+            raise LinkRefused(f"{customer!r} is already linked to {existing.address} ({existing.state}); "
+                              "a link is permanent")
         return ownership_typed_data(self.domain, wallet, custodial, int(self.clock()) + valid_for)
 
     def request(

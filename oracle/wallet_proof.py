@@ -45,6 +45,18 @@ _ERC1271_ABI = [{
 }]
 
 
+def signature_from_hex(text: str) -> bytes:
+    """The wallet's signature as given (0x-hex, the prefix optional): 65 bytes from a key, any
+    length from a contract wallet, whose own format ERC-1271 receives unchanged."""
+    try:
+        signature = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise LinkRefused(f"signature: not hex: {text[:20]!r}") from None
+    if not signature:
+        raise LinkRefused("signature: empty")
+    return signature
+
+
 def ownership_typed_data(domain: Domain, wallet: str, custodial: str, deadline: int) -> dict[str, Any]:
     """The full EIP-712 message the wallet signs (what eth_signTypedData_v4 takes)."""
     message = {"wallet": to_checksum_address(wallet), "custodialAddress": to_checksum_address(custodial),
@@ -68,7 +80,7 @@ def require_ownership(
                           "proof is short-lived (`wallet link-message --valid-for`), ask the customer to sign again")
     signable = encode_typed_data(full_message=ownership_typed_data(domain, wallet, custodial, deadline))
     try:
-        recovered: str | None = Account.recover_message(signable, signature=signature)
+        recovered: str | None = Account.recover_message(signable, signature=_with_v_27_or_28(signature))
     except (ValueError, TypeError, BadSignature, ValidationError):
         recovered = None  # not an ECDSA signature: perhaps a contract wallet's own format
     if recovered == wallet:
@@ -87,6 +99,13 @@ def require_ownership(
         "customer id and --deadline are those of the message `wallet link-message` printed, and that the "
         "customer signed it with this wallet"
     )
+
+
+def _with_v_27_or_28(signature: bytes) -> bytes:
+    """Some wallets (hardware ones among them) answer v as 0 or 1: the same ECDSA signature."""
+    if len(signature) == 65 and signature[64] in (0, 1):
+        return signature[:64] + bytes([signature[64] + 27])
+    return signature
 
 
 def _require_contract_wallet_approval(w3: Web3, wallet: str, signable: SignableMessage, signature: bytes) -> None:

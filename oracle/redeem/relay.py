@@ -177,7 +177,7 @@ class RedeemRelay:
     ) -> None:
         self.w3 = w3
         # The brand pays the gas of what it relays, so only for its own perks: items of its brand
-        # on chain (brand_id), and of those only chain.catalog_items when set. None: every item.
+        # on chain (brand_id), and of those only chain.catalog_items when set. Both None: every item.
         self.items = items
         self.brand_id = brand_id
         self.redemption = w3.eth.contract(address=to_checksum_address(redemption), abi=load_abi("TierRedemption"))

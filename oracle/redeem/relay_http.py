@@ -39,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from sqlalchemy.exc import SQLAlchemyError
 from web3.exceptions import Web3Exception
 
 from oracle.config import ConfigError
@@ -62,6 +63,7 @@ from oracle.redeem.relay import (
 )
 from oracle.redeem.relay_limit import RateLimited, RollingLimit
 from oracle.redeem.signed_messages import SignatureFormatError, parse_signature
+from oracle.store.errors import store_error
 from oracle.validation import describe
 from oracle.wallet_link_http import WalletLinkRoutes
 
@@ -157,6 +159,8 @@ class RelayEndpoint:
                 return error(409, str(exc))
             except (Web3Exception, OSError) as exc:  # requests' connection errors are OSErrors
                 return error(503, f"the chain RPC failed: {type(exc).__name__}")
+            except SQLAlchemyError as exc:  # the outbox (wallet links, the daily relay count)
+                return error(503, f"the outbox database failed: {store_error(exc)}")
 
         return handle
 

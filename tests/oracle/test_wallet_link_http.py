@@ -99,7 +99,7 @@ def test_the_wallets_signature_records_the_link(client, identity) -> None:
     ({"key": keccak(text="someone else")}, "the signature does not verify for WalletOwnership"),
     ({"deadline": NOW - 1}, "the wallet's signature expired"),
     ({"signature": "0x1234"}, "no contract is deployed at"),
-    ({"signature": "not hex"}, "signature: must be 0x-prefixed hex"),
+    ({"signature": "not hex"}, "signature: not hex"),
     ({"wallet": WALLET.lower()}, "has no valid EIP-55 checksum"),
     ({"wallet": REGISTRY}, "is the FeedbackRegistry, not a customer's wallet"),
     ({"new_customer": False}, "no customer 'zendesk:7881' in this outbox"),
@@ -110,6 +110,28 @@ def test_a_refused_link_is_a_400_and_changes_nothing(client, identity, changes: 
     assert answer.status_code == 400, answer.text
     assert message in answer.json()["error"]
     assert identity.link_of(CUSTOMER) is None
+
+
+def test_a_signature_with_v_0_or_1_is_the_same_signature(client, identity) -> None:
+    """Some wallets (hardware ones among them) answer v as 0 or 1."""
+    body = signed_link(client)
+    signature = bytes.fromhex(body["signature"][2:])
+    body["signature"] = "0x" + (signature[:64] + bytes([signature[64] - 27])).hex()
+    answer = post(client, "/v1/wallet-link", body)
+    assert answer.status_code == 200, answer.text
+
+
+def test_the_message_is_refused_for_what_the_link_would_refuse(client, identity) -> None:
+    """Before the customer signs anything: a protocol contract, the custodial address, a
+    customer already linked."""
+    for wallet, message in ((REGISTRY, "is the FeedbackRegistry"),
+                            (identity.custodial_address(CUSTOMER), "is the custodial address of")):
+        answer = post(client, "/v1/wallet-link/typed-data", {"customer_id": CUSTOMER, "wallet": wallet,
+                                                             "new_customer": True})
+        assert answer.status_code == 400 and message in answer.json()["error"], answer.text
+    assert post(client, "/v1/wallet-link", signed_link(client)).status_code == 200
+    again = post(client, "/v1/wallet-link/typed-data", {"customer_id": CUSTOMER, "wallet": WALLET, "new_customer": True})
+    assert again.status_code == 400 and "is already linked to" in again.json()["error"]
 
 
 def test_only_the_brands_app_may_ask_and_a_second_link_is_refused(client, identity) -> None:

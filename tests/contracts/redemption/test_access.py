@@ -23,12 +23,6 @@ def test_a_brand_role_is_the_keccak_of_its_namespace_and_brand(redemption, funct
     assert getattr(redemption, function)(brand) == "0x" + expected.hex()
 
 
-def test_each_brand_has_its_own_roles(redemption):
-    roles = {str(role) for role in (redemption.catalogRole(BRAND), redemption.catalogRole(OTHER_BRAND),
-                                    redemption.fulfillerRole(BRAND), redemption.fulfillerRole(OTHER_BRAND))}
-    assert len(roles) == 4
-
-
 @pytest.mark.parametrize("name", ROLES)
 def test_deployer_holds_each_role_and_administers_it(redemption, admin, name):
     role = role_id(redemption, name)
