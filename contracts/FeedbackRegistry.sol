@@ -21,8 +21,8 @@ import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
 ///   key can set bits and issue rewards for the brands it is registered for, and no other;
 /// - a (brand, seq) is rewarded at most once: its bit in `_recorded` is set in the same
 ///   transaction that mints its reward, and never cleared;
-/// - coins minted by this contract equal the sum of rewards in FeedbackRecorded events plus
-///   welcome bonuses in WelcomeGranted events;
+/// - coins minted by this contract equal the sum of the rewards and welcome bonuses in the
+///   outcomes of BatchRecorded events;
 /// - no batch reverts at the coin's supply limit: a record that would pass it is skipped;
 /// - within one period, no customer has more than `customerCapPerPeriod` records rewarded and
 ///   no brand issues more than its `capPerPeriod` (welcome bonuses included);
@@ -80,6 +80,8 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         uint160[] accounts;
         uint256[] amounts;
         bool[] touched;
+        // One per record, in the batch's order: what BatchRecorded logs (IFeedbackRegistry).
+        uint256[] outcomes;
     }
 
     /// @param admin The initial DEFAULT_ADMIN_ROLE holder.
@@ -126,7 +128,7 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         for (uint256 i; i < size; ++i) {
             FeedbackRecord memory record = records[i];
             recordHashes[i] = _hashRecord(record);
-            _applyRecord(batch.brandId, record, state.customerIndex[i], brand, state);
+            state.outcomes[i] = _applyRecord(batch.brandId, record, state.customerIndex[i], brand, state);
         }
         if (state.wordIndex != type(uint256).max) _recorded[batch.brandId][state.wordIndex] = state.word;
         _brands[batch.brandId] = brand;
@@ -136,18 +138,21 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
 
         recorded = state.recorded;
         if (recorded != 0) _mint(state);
-        emit BatchRecorded(batch.brandId, digest, batch.policyHash, recorded, size - recorded, state.minted);
+        emit BatchRecorded(
+            batch.brandId, digest, batch.policyHash, recorded, size - recorded, state.minted, state.outcomes
+        );
     }
 
-    /// @dev Rewards one record, or emits why not. Dedupe bits go through `state.word` (one write
-    /// per 256-seq word), the customer's account through `state.accounts[customer]`.
+    /// @dev Rewards one record, or says why not: returns its outcome (layout in BatchRecorded).
+    /// Dedupe bits go through `state.word` (one write per 256-seq word), the customer's account
+    /// through `state.accounts[customer]`.
     function _applyRecord(
         uint32 brandId,
         FeedbackRecord memory record,
         uint256 customer,
         Brand memory brand,
         BatchState memory state
-    ) private {
+    ) private returns (uint256) {
         uint256 wordIndex = record.seq >> 8;
         uint256 bit = 1 << (record.seq & 0xff);
         if (wordIndex != state.wordIndex) {
@@ -155,17 +160,17 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
             state.wordIndex = wordIndex;
             state.word = _recorded[brandId][wordIndex];
         }
-        if (state.word & bit != 0) return _skip(brandId, record, SkipReason.AlreadyRecorded);
+        if (state.word & bit != 0) return _skipped(SkipReason.AlreadyRecorded);
 
         uint256 base = baseReward[record.kind];
-        if (base == 0) return _skip(brandId, record, SkipReason.KindNotRewarded);
-        if (record.customer == address(0)) return _skip(brandId, record, SkipReason.ZeroCustomer);
-        if (record.occurredAt > block.timestamp) return _skip(brandId, record, SkipReason.OccursInFuture);
+        if (base == 0) return _skipped(SkipReason.KindNotRewarded);
+        if (record.customer == address(0)) return _skipped(SkipReason.ZeroCustomer);
+        if (record.occurredAt > block.timestamp) return _skipped(SkipReason.OccursInFuture);
 
         uint256 account = state.accounts[customer];
         uint256 lifetime = PackedAccount.lifetimeEarned(account);
         uint256 rewards = PackedAccount.period(account) == state.period ? PackedAccount.rewardsInPeriod(account) : 0;
-        if (rewards >= state.customerCap) return _skip(brandId, record, SkipReason.CustomerCapReached);
+        if (rewards >= state.customerCap) return _skipped(SkipReason.CustomerCapReached);
         uint256 reward = base * _multiplierBps(lifetime, state) / BPS;
         uint256 welcome = PackedAccount.welcomed(account) ? 0 : state.welcomeBonus;
         // Caps, rewards and the welcome bonus are at most uint96 (the setters enforce it), so
@@ -174,13 +179,9 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         if (issued > state.issueLimit) {
             // The coin refuses a mint past its MAX_SUPPLY with a revert; skipping here instead
             // keeps the rest of the batch, and the record, retryable.
-            return _skip(
-                brandId,
-                record,
-                issued > brand.capPerPeriod ? SkipReason.BrandCapReached : SkipReason.SupplyLimitReached
-            );
+            return _skipped(issued > brand.capPerPeriod ? SkipReason.BrandCapReached : SkipReason.SupplyLimitReached);
         }
-        if (lifetime + reward > type(uint96).max) return _skip(brandId, record, SkipReason.LifetimeLimitReached);
+        if (lifetime + reward > type(uint96).max) return _skipped(SkipReason.LifetimeLimitReached);
 
         // No overflow below: issued <= a uint96 cap, lifetime + reward <= uint96 (just checked),
         // rewards < customerCap <= uint24 (so + 1 fits its 24 bits), and `minted` and each
@@ -195,25 +196,13 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
             state.recorded += 1;
             state.minted += reward + welcome;
         }
-        _emitRecorded(brandId, record, reward);
-        if (welcome != 0) emit WelcomeGranted(record.customer, brandId, welcome);
+        // Both below 2^96 (reward: checked above; welcome: its setter): the fields cannot overlap.
+        return welcome << 96 | reward;
     }
 
-    function _emitRecorded(uint32 brandId, FeedbackRecord memory record, uint256 reward) private {
-        emit FeedbackRecorded(
-            record.customer,
-            brandId,
-            record.eventId,
-            record.seq,
-            record.kind,
-            record.occurredAt,
-            record.contentCommitment,
-            reward
-        );
-    }
-
-    function _skip(uint32 brandId, FeedbackRecord memory record, SkipReason reason) private {
-        emit RecordNotRewarded(brandId, record.eventId, record.seq, reason);
+    /// @dev A skipped record's outcome: its reason, one up so that zero means rewarded.
+    function _skipped(SkipReason reason) private pure returns (uint256) {
+        return (uint256(reason) + 1) << 192;
     }
 
     function _startBatch(FeedbackRecord[] memory records) private view returns (BatchState memory state) {
@@ -228,6 +217,7 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         state.accounts = coin.holderDataOf(state.customers);
         state.amounts = new uint256[](state.customers.length);
         state.touched = new bool[](state.customers.length);
+        state.outcomes = new uint256[](records.length);
     }
 
     /// @dev The multiplier of the highest tier whose threshold `lifetime` reaches.

@@ -11,7 +11,7 @@ pragma solidity ^0.8.24;
 /// rating, only a salted commitment to its (encrypted, off-chain) content.
 ///
 /// What a batch does with a record it cannot reward (already recorded, unknown kind, a cap
-/// reached, ...): it skips it, emits RecordNotRewarded with the reason, and rewards the rest.
+/// reached, ...): it skips it, logs the reason as its outcome in BatchRecorded, and rewards the rest.
 /// Skipped records are not marked, except those already recorded. So a batch may be retried
 /// as often as needed: a retry rewards nothing twice.
 interface IFeedbackRegistry {
@@ -136,31 +136,28 @@ interface IFeedbackRegistry {
 
     // ---------------------------------------------------------------- events
 
-    /// @notice A record was rewarded. With the batch's BatchRecorded event (policy hash) and the
-    /// transaction input (the signatures), this proves the record.
-    event FeedbackRecorded(
-        address indexed customer,
-        uint32 indexed brandId,
-        bytes32 indexed eventId,
-        uint64 seq,
-        uint8 kind,
-        uint40 occurredAt,
-        bytes32 contentCommitment,
-        uint256 reward
-    );
-    /// @notice A record in an accepted batch was not rewarded, and why.
-    event RecordNotRewarded(uint32 indexed brandId, bytes32 indexed eventId, uint64 seq, SkipReason reason);
-    /// @notice A customer received the one-time welcome bonus with their first reward.
-    event WelcomeGranted(address indexed customer, uint32 indexed brandId, uint256 amount);
-    /// @notice A batch was accepted.
+    /// @notice A batch was accepted. Its records' outcomes are logged here, one word per record
+    /// in the batch's order: the records themselves are in the transaction's input, signed (this
+    /// log's `digest` is what the signers signed), so logging them again would only cost gas.
+    /// Customers find their rewards by the coin's Transfer (from zero, to them) in the same
+    /// transaction. A single record is proved by the transaction input (record and signatures),
+    /// this log (its outcome) and the receipt's inclusion in the block.
     /// @param digest The EIP-712 digest its signers signed.
+    /// @param policyHash The batch's policyHash (the reward policy the oracle applied).
+    /// @param recorded How many records were rewarded.
+    /// @param skipped How many were not (their outcome says why).
+    /// @param minted Coins minted by the batch: rewards and welcome bonuses.
+    /// @param outcomes Per record: status (bits 192-199: 0 rewarded, else 1 + SkipReason) |
+    /// welcome bonus paid with it (bits 96-191) | reward (bits 0-95). Skipped records have zero
+    /// reward and welcome.
     event BatchRecorded(
         uint32 indexed brandId,
         bytes32 indexed digest,
         bytes32 policyHash,
         uint256 recorded,
         uint256 skipped,
-        uint256 minted
+        uint256 minted,
+        uint256[] outcomes
     );
     event SignerAdded(uint32 indexed brandId, address indexed signer);
     event SignerRemoved(uint32 indexed brandId, address indexed signer);
