@@ -58,7 +58,9 @@ def register(
         click.echo(f"event:   0x{key.hex()}")
         click.echo(f"outbox:  {row.state if row else 'not in this outbox'}" + (f" ({row.reason})" if row and row.reason else ""))
         registry = RegistryClient(guard(lambda: connect_to_configured_chain(config)), config.chain.registry)
-        proof = guard(lambda: registry.find_record(config.brand_id, key, from_block=config.chain.start_block))
+        customer = row.customer_address if row is not None else None
+        proof = guard(lambda: registry.find_record(config.brand_id, key, from_block=config.chain.start_block,
+                                                   customer=customer))
         if proof is None:
             if row is None:
                 click.echo("chain:   no record: no such event here or on chain (check the id, or --source)")

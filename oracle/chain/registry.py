@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, to_checksum_address
+from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
@@ -15,6 +14,7 @@ from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 from oracle.abi import load_abi
 from oracle.abi_encoding import abi_encode
 from oracle.chain.receipts import MinedReceipt
+from oracle.chain.record_lookup import RecordLookup
 from oracle.kinds import FeedbackKind
 from oracle.policy import Policy, schedule_mismatches
 from oracle.typed_data import (
@@ -27,22 +27,10 @@ from oracle.typed_data import (
 )
 
 
-# IFeedbackRegistry.SkipReason, in declaration order.
-SKIP_REASONS = (
-    "AlreadyRecorded",
-    "KindNotRewarded",
-    "ZeroCustomer",
-    "OccursInFuture",
-    "CustomerCapReached",
-    "BrandCapReached",
-    "LifetimeLimitReached",
-    "SupplyLimitReached",
-)
-
-
 @dataclass(frozen=True)
 class RecordProof:
-    """Where a record landed on-chain: the FeedbackRecorded log and its transaction."""
+    """Where a record was rewarded on chain: its batch's transaction (the record is in its input,
+    the reward in its BatchRecorded log)."""
 
     tx_hash: bytes
     block_number: int
@@ -64,9 +52,7 @@ class RegistryClient:
         submit = _abi_entry(abi, "function", "submitBatch")
         self._submit_selector = function_abi_to_4byte_selector(submit)
         self._submit_types = tuple(collapse_if_tuple(arg) for arg in submit["inputs"])
-        skipped = _abi_entry(abi, "event", "RecordNotRewarded")
-        self._skipped_topic = event_abi_to_log_topic(skipped)
-        self._skipped_data_types = [arg["type"] for arg in skipped["inputs"] if not arg["indexed"]]
+        self.lookup = RecordLookup(w3, self.address)
 
     def domain(self) -> Domain:
         """The domain as the contract reports it (ERC-5267), not as configured."""
@@ -151,38 +137,37 @@ class RegistryClient:
         event id, with the reason. A record skipped as already recorded whose own reward is on
         chain (an earlier transaction of the same batch: a resubmission after a reorg) was
         rewarded, and is not listed."""
-        # RecordNotRewarded(uint32 indexed brandId, bytes32 indexed eventId, uint64 seq, SkipReason reason)
-        logs = list(receipt.logs_of(self.address, self._skipped_topic))
-        skipped = {log.topics[2]: SKIP_REASONS[abi_decode(self._skipped_data_types, log.data)[1]] for log in logs}
-        again = [key for key, reason in skipped.items() if reason == "AlreadyRecorded"]
-        if again:
-            brand = int.from_bytes(logs[0].topics[1], "big")  # one batch, one brand
-            rewarded = self.contract.events.FeedbackRecorded().get_logs(
-                from_block=0, to_block=receipt.block_number, argument_filters={"brandId": brand, "eventId": again}
-            )
-            for log in rewarded:
-                skipped.pop(bytes(log["args"]["eventId"]), None)
-        return skipped
+        outcomes = self.lookup.outcomes(receipt)
+        if outcomes is None or all(outcome.rewarded for outcome in outcomes):
+            return {}  # the common case: nothing to read beyond the receipt
+        mined = self.lookup.mined_batch(receipt.tx_hash, receipt) or []
+        skipped = {m.record.event_id: m for m in mined if not m.outcome.rewarded}
+        for event_id, m in list(skipped.items()):
+            if m.outcome.reason == "AlreadyRecorded" and self.lookup.rewarded(
+                m.brand_id, event_id, customer=m.record.customer, to_block=receipt.block_number, exclude=receipt.tx_hash
+            ):
+                del skipped[event_id]
+        return {event_id: str(m.outcome.reason) for event_id, m in skipped.items()}
 
-    def find_record(self, brand_id: int, event_id: bytes, from_block: int = 0) -> RecordProof | None:
-        """The FeedbackRecorded log of an event (indexed by brand and event id), if any."""
-        logs = self.contract.events.FeedbackRecorded().get_logs(
-            from_block=from_block, argument_filters={"brandId": brand_id, "eventId": event_id}
-        )
-        if not logs:
+    def find_record(
+        self, brand_id: int, event_id: bytes, from_block: int = 0, customer: str | None = None
+    ) -> RecordProof | None:
+        """The event's reward on chain, if any. With the customer's address, only the batches
+        that paid them are read; without it, every batch of the brand from `from_block`."""
+        mined = self.lookup.rewarded(brand_id, event_id, customer=customer, from_block=from_block)
+        if mined is None:
             return None
-        log = logs[-1]
-        args = log["args"]
+        record = mined.record
         return RecordProof(
-            tx_hash=bytes(log["transactionHash"]),
-            block_number=int(log["blockNumber"]),
-            block_hash=bytes(log["blockHash"]),
-            customer=args["customer"],
-            seq=args["seq"],
-            kind=args["kind"],
-            occurred_at=args["occurredAt"],
-            content_commitment=bytes(args["contentCommitment"]),
-            reward=args["reward"],
+            tx_hash=mined.tx_hash,
+            block_number=mined.block_number,
+            block_hash=mined.block_hash,
+            customer=record.customer,
+            seq=record.seq,
+            kind=record.kind,
+            occurred_at=record.occurred_at,
+            content_commitment=record.content_commitment,
+            reward=mined.outcome.reward,
         )
 
 

@@ -33,8 +33,8 @@ def render_note(proof: RewardProof, explorer_tx_url: str | None = None) -> str:
         f"Sequence number: {proof.seq}",
         f"Reward: {svc(proof.reward_units)} SVC",
         "",
-        "How to verify: in the transaction above, the registry's FeedbackRecorded log with this event id "
-        f"shows the reward; on the oracle, `servicecoin verify {event}` checks it and that the on-chain "
+        "How to verify: the transaction above carries this event id among its records, and the "
+        f"registry's BatchRecorded log in it gives the reward; on the oracle, `servicecoin verify {event}` checks it and that the on-chain "
         "commitment matches the stored feedback. One note per event id: the same event id twice is a "
         "repeat of the same proof, not a second reward.",
     ])

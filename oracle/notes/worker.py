@@ -33,20 +33,20 @@ class NotesStepReport:
 
 
 class Proofs(Protocol):
-    def proof(self, event_id: bytes, from_block: int) -> RewardProof | None:
+    def proof(self, event_id: bytes, customer: str | None, from_block: int) -> RewardProof | None:
         """The reward's proof, or None when the chain holds no reward for the event."""
 
 
 class ChainProofs:
-    """Proofs as the chain has them: the event's FeedbackRecorded log."""
+    """Proofs as the chain has them: the batch transaction that rewarded the event."""
 
     def __init__(self, registry: RegistryClient, brand_id: int) -> None:
         self.registry = registry
         self.brand_id = brand_id
         self._chain_id: int | None = None
 
-    def proof(self, event_id: bytes, from_block: int) -> RewardProof | None:
-        record = self.registry.find_record(self.brand_id, event_id, from_block=from_block)
+    def proof(self, event_id: bytes, customer: str | None, from_block: int) -> RewardProof | None:
+        record = self.registry.find_record(self.brand_id, event_id, from_block=from_block, customer=customer)
         if record is None:
             return None
         if self._chain_id is None:
@@ -94,7 +94,7 @@ class NotesWorker:
             return  # its helpdesk's notes were switched off in the config: kept for later
         proof = self.proof(note.event_id)
         if proof is None:
-            self.queue.mark_failed(note.event_id, "no FeedbackRecorded log for this event on chain")
+            self.queue.mark_failed(note.event_id, "no reward for this event on chain")
             report.failed += 1
             return
         now = self.clock()
@@ -134,4 +134,5 @@ class NotesWorker:
         row = self.outbox.event_row(event_id)
         batch = self.outbox.batch_row(row.batch_id) if row is not None and row.batch_id is not None else None
         from_block = batch.block_number if batch is not None and batch.block_number is not None else 0
-        return self.proofs.proof(event_id, from_block)
+        customer = row.customer_address if row is not None else None
+        return self.proofs.proof(event_id, customer, from_block)

@@ -20,6 +20,7 @@ from oracle import failpoints
 from oracle.events import event_id
 from oracle.service import open_outbox
 from scripts.local_oracle import BlockTicker
+from tests.integration.rewarded_records import rewarded_event_ids
 from tests.integration.test_pipeline_on_chain import COIN
 from oracle.ingest.server import free_port
 
@@ -100,9 +101,8 @@ def test_a_kill_at_any_stage_loses_nothing_and_pays_nothing_twice(failpoint, ora
         restarted.terminate()
         restarted.wait(timeout=30)
 
-    # Exactly one FeedbackRecorded log per event, and balances that count each reward once.
-    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
-    recorded = Counter(bytes(log.args.eventId) for log in logs)
+    # Exactly one rewarded record per event, and balances that count each reward once.
+    recorded = Counter(rewarded_event_ids(deployment, web3))
     assert recorded == Counter({event_id(1, "generic", f"ev-{n}"): 1 for n in range(EVENTS)})
     for c in range(CUSTOMERS):
         rewards = EVENTS // CUSTOMERS
@@ -156,6 +156,5 @@ def test_a_kill_after_the_commit_but_before_the_ack_is_redelivered_and_paid_once
     finally:
         restarted.terminate()
         restarted.wait(timeout=30)
-    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
-    assert [bytes(log.args.eventId) for log in logs] == [event_id(1, "generic", "ev-ack")]
+    assert rewarded_event_ids(deployment, web3) == [event_id(1, "generic", "ev-ack")]
     assert deployment.coin.balanceOf(oracle_files.custodial_address("cust-ack")) == (5 + 5) * COIN

@@ -18,6 +18,7 @@ from oracle.ingest.server import free_port
 from oracle.ingest.signatures import sign_generic
 from oracle.service import open_outbox
 from scripts.local_oracle import GENERIC_SECRET, BlockTicker
+from tests.integration.rewarded_records import rewarded_records
 from tests.integration.test_crash_recovery import wait_healthy
 from tests.integration.test_pipeline_on_chain import COIN
 from tests.integration.test_split_processes import start
@@ -73,9 +74,9 @@ def test_two_serve_instances_and_one_work_on_postgresql_reward_each_event_once(
                 process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=30)
-    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
-    assert sorted(bytes(log.args.eventId) for log in logs) == sorted(event_id(1, "generic", f"pg-{n}") for n in range(12))
-    assert sorted(log.args.seq for log in logs) == list(range(1, 13))  # dense, each once
+    records = [m.record for m in rewarded_records(deployment, web3)]
+    assert sorted(r.event_id for r in records) == sorted(event_id(1, "generic", f"pg-{n}") for n in range(12))
+    assert sorted(r.seq for r in records) == list(range(1, 13))  # dense, each once
     for c in range(4):
         assert deployment.coin.balanceOf(oracle_files.custodial_address(f"pg-{c}")) == (5 * 3 + 5) * COIN
 

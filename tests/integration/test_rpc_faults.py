@@ -16,6 +16,7 @@ from oracle.pipeline import PipelineRunner
 from oracle.service import build_oracle
 from scripts.local_oracle import write_oracle_files
 from tests.integration.rpc_faults import FaultyRpc
+from tests.integration.rewarded_records import rewarded_event_ids
 from tests.integration.test_pipeline_on_chain import COIN, generic_event, run_until
 
 
@@ -60,8 +61,7 @@ def step_expecting_rpc_failure(oracle) -> None:
 
 
 def assert_paid_once(oracle, deployment, web3, customer: str, key: bytes, nonce_before: int) -> None:
-    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
-    assert [bytes(log.args.eventId) for log in logs] == [key]
+    assert rewarded_event_ids(deployment, web3) == [key]
     assert deployment.coin.balanceOf(oracle.files.custodial_address(customer)) == (5 + 5) * COIN
     # One batch, one transaction: the submitter's nonce moved by exactly one (no gap, no twin).
     assert web3.eth.get_transaction_count(oracle.submitter.address) == nonce_before + 1

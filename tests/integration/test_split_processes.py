@@ -21,6 +21,7 @@ from oracle.ingest.server import free_port
 from oracle.ingest.signatures import sign_generic
 from oracle.service import open_outbox
 from scripts.local_oracle import GENERIC_SECRET, BlockTicker
+from tests.integration.rewarded_records import rewarded_event_ids
 from tests.integration.test_crash_recovery import wait_healthy
 from tests.integration.test_pipeline_on_chain import COIN
 
@@ -69,8 +70,7 @@ def test_serve_and_work_in_two_processes_reward_each_event_once(oracle_files, de
     # uvicorn shuts down gracefully, then re-raises the signal it caught (so the exit is -15).
     assert codes[0] in (0, -signal.SIGTERM) and "Finished server process" in server_log, server_log[-1000:]
     assert codes[1] == 0, worker.stderr.read().decode()[-1000:]
-    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
-    assert sorted(bytes(log.args.eventId) for log in logs) == sorted(
+    assert sorted(rewarded_event_ids(deployment, web3)) == sorted(
         event_id(1, "generic", f"split-{n}") for n in range(6))
     for c in range(3):
         assert deployment.coin.balanceOf(oracle_files.custodial_address(f"split-{c}")) == (5 * 2 + 5) * COIN

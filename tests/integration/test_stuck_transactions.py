@@ -22,6 +22,7 @@ import pytest
 from oracle.events import event_id
 from oracle.ingest.server import serving
 from oracle.service import build_oracle
+from tests.integration.rewarded_records import rewarded_event_ids
 from tests.integration.test_pipeline_on_chain import COIN, generic_event, run_until
 
 
@@ -107,6 +108,5 @@ def test_on_ganache_a_replaced_transaction_pays_once_whichever_attempts_are_mine
     chain.mine()
     run_until(oracle, lambda: oracle.outbox.event_state(key) == "final", chain)
     assert oracle.outbox.batch_row(batch_id).tx_hash in {first.tx_hash, replacement.tx_hash}
-    logs = deployment.registry.events.get_sequence(0, event_type="FeedbackRecorded")
-    assert [bytes(log.args.eventId) for log in logs].count(key) == 1
+    assert rewarded_event_ids(deployment, web3).count(key) == 1
     assert deployment.coin.balanceOf(oracle_files.custodial_address("bump-cust")) == (5 + 5) * COIN

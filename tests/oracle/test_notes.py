@@ -1,7 +1,7 @@
 """Proof notes to Zendesk: the adapter and the worker against a real local HTTP server that
 implements Zendesk's ticket update endpoint (scripts/local_zendesk.py), with a real outbox.
-The chain's part (the FeedbackRecorded log) comes from a fixed proof here; on Anvil in
-tests/integration/test_customer_wallets.py."""
+The chain's part (the batch transaction that rewarded the event) comes from a fixed proof here;
+on Anvil in tests/integration/test_customer_wallets.py."""
 
 from __future__ import annotations
 
@@ -100,9 +100,14 @@ def test_only_csat_ticket_events_name_a_ticket() -> None:
 
 
 class FixedProofs:
-    """The chain's answer for every event: recorded in TX at block 120, 2 SVC."""
+    """The chain's answer for every event: recorded in TX at block 120, 2 SVC. Keeps what it was
+    asked: the chain is searched by the customer's rewards from the batch's block."""
 
-    def proof(self, event_id: bytes, from_block: int) -> RewardProof:
+    def __init__(self) -> None:
+        self.asked: list[tuple[bytes, str | None, int]] = []
+
+    def proof(self, event_id: bytes, customer: str | None, from_block: int) -> RewardProof:
+        self.asked.append((event_id, customer, from_block))
         return RewardProof(event_id, seq=7, reward_units=2 * 10**18, tx_hash=TX, block_number=120,
                            registry="0x" + "11" * 20, chain_id=31337)
 
@@ -155,6 +160,8 @@ def test_a_final_reward_gets_exactly_one_note_with_its_proof(outbox, zendesk) ->
     assert len(zendesk.received) == 1
     note = notes.queue.get(key)
     assert (note.state, note.attempts, note.posted_at) == ("posted", 1, T0)
+    # Searched where it is cheap: the customer's rewards (their Transfer logs), from its batch's block.
+    assert notes.proofs.asked == [(key, "0x" + "22" * 20, 120)]
 
 
 def test_a_429_waits_for_retry_after_then_posts(outbox, zendesk) -> None:

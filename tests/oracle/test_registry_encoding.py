@@ -21,7 +21,8 @@ from web3.providers.base import BaseProvider
 from oracle.abi import load_abi
 from oracle.abi_encoding import abi_encode
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
-from oracle.chain.registry import SKIP_REASONS, RegistryClient
+from oracle.chain.outcomes import SKIP_REASONS, decode_outcome
+from oracle.chain.registry import RegistryClient
 from oracle.typed_data import FeedbackBatch, FeedbackRecord
 
 REGISTRY = "0x" + "5a" * 20
@@ -49,12 +50,21 @@ def test_batch_calldata_is_what_web3_encodes(batch: FeedbackBatch, sigs: list[by
     assert registry.submit_calldata(batch, sigs) == bytes.fromhex(expected.removeprefix("0x"))
 
 
-def _skipped_log(address: str, brand: int, event_id: bytes, seq: int, reason: int) -> dict[str, Any]:
-    abi = next(e for e in load_abi("FeedbackRegistry") if e["type"] == "event" and e["name"] == "RecordNotRewarded")
+def _outcome(reason: str | None = None, reward: int = 0, welcome: int = 0) -> int:
+    """An outcome word as the registry writes it (IFeedbackRegistry.BatchRecorded)."""
+    status = 0 if reason is None else SKIP_REASONS.index(reason) + 1
+    return status << 192 | welcome << 96 | reward
+
+
+def _batch_log(address: str, brand: int, outcomes: list[int]) -> dict[str, Any]:
+    abi = next(e for e in load_abi("FeedbackRegistry") if e["type"] == "event" and e["name"] == "BatchRecorded")
+    skipped = sum(1 for word in outcomes if word >> 192)
+    minted = sum((word & (2**96 - 1)) + ((word >> 96) & (2**96 - 1)) for word in outcomes)
     return {
         "address": address,
-        "topics": ["0x" + event_abi_to_log_topic(abi).hex(), "0x" + brand.to_bytes(32, "big").hex(), "0x" + event_id.hex()],
-        "data": "0x" + encode(["uint64", "uint8"], [seq, reason]).hex(),
+        "topics": ["0x" + event_abi_to_log_topic(abi).hex(), "0x" + brand.to_bytes(32, "big").hex(), "0x" + "dd" * 32],
+        "data": "0x" + encode(["bytes32", "uint256", "uint256", "uint256", "uint256[]"],
+                              [b"\x0e" * 32, len(outcomes) - skipped, skipped, minted, outcomes]).hex(),
     }
 
 
@@ -71,16 +81,6 @@ def test_a_raw_receipt_keeps_the_fields_the_submitter_reads() -> None:
         b"\xaa" * 32, 31, b"\xbb" * 32, 0, 21_000)
 
 
-def test_skipped_records_are_read_from_the_registry_s_own_logs_only() -> None:
-    mine = _skipped_log(REGISTRY.upper().replace("0X", "0x"), 7, b"\x01" * 32, 3, SKIP_REASONS.index("CustomerCapReached"))
-    other = _skipped_log("0x" + "66" * 20, 7, b"\x02" * 32, 4, SKIP_REASONS.index("BrandCapReached"))  # a look-alike
-    unrelated = {**mine, "topics": ["0x" + "cd" * 32, *mine["topics"][1:]]}
-    also_mine = _skipped_log(REGISTRY, 7, b"\x03" * 32, 5, SKIP_REASONS.index("ZeroCustomer"))
-    receipt = MinedReceipt.from_rpc(_raw_receipt([unrelated, mine, other, also_mine]))
-    assert RegistryClient(Web3(), REGISTRY).not_rewarded(receipt) == {
-        b"\x01" * 32: "CustomerCapReached", b"\x03" * 32: "ZeroCustomer"}
-
-
 class CannedNode(BaseProvider):
     """Answers eth_getTransactionReceipt with a fixed JSON-RPC response."""
 
@@ -92,6 +92,69 @@ class CannedNode(BaseProvider):
     def make_request(self, method, params):  # type: ignore[no-untyped-def, override]
         self.asked.append((method, params))
         return {"jsonrpc": "2.0", "id": 1, **self.response}
+
+
+def _record(n: int) -> FeedbackRecord:
+    return FeedbackRecord(bytes([n]) * 32, to_checksum_address("0x" + f"{n:02x}" * 20), 100 + n, 1, 1_700_000_000, b"\xcc" * 32)
+
+
+def _transaction(to: str, data: bytes) -> dict[str, Any]:
+    """eth_getTransactionByHash's answer for the receipt's transaction."""
+    return {"result": {
+        "hash": "0x" + "aa" * 32, "blockNumber": "0x1f", "blockHash": "0x" + "bb" * 32, "from": "0x" + "11" * 20,
+        "to": to, "input": "0x" + data.hex(), "nonce": "0x0", "gas": "0x100000", "value": "0x0",
+        "transactionIndex": "0x0", "type": "0x2", "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x1",
+        "chainId": "0x1", "v": "0x0", "r": "0x1", "s": "0x1", "accessList": [],
+    }}
+
+
+def test_a_batch_with_every_record_rewarded_asks_the_node_nothing() -> None:
+    node = CannedNode({"error": {"code": -32000, "message": "not expected"}})
+    receipt = MinedReceipt.from_rpc(_raw_receipt([_batch_log(REGISTRY, 7, [_outcome(reward=5), _outcome(reward=7, welcome=2)])]))
+    assert RegistryClient(Web3(node), REGISTRY).not_rewarded(receipt) == {}
+    assert node.asked == []
+
+
+def test_skipped_records_are_matched_to_the_transaction_s_records_by_position() -> None:
+    registry = RegistryClient(Web3(), REGISTRY)
+    batch = FeedbackBatch(7, b"\x0e" * 32, 2**40, (_record(1), _record(2), _record(3)))
+    node = CannedNode(_transaction(REGISTRY, registry.submit_calldata(batch, [b"\x01" * 65])))
+    mine = _batch_log(REGISTRY.upper().replace("0X", "0x"),
+                      7, [_outcome(reward=5), _outcome("CustomerCapReached"), _outcome("ZeroCustomer")])
+    other = _batch_log("0x" + "66" * 20, 7, [_outcome("BrandCapReached")] * 3)  # a look-alike elsewhere
+    unrelated = {**mine, "topics": ["0x" + "cd" * 32, *mine["topics"][1:]]}
+    receipt = MinedReceipt.from_rpc(_raw_receipt([unrelated, other, mine]))
+    assert RegistryClient(Web3(node), REGISTRY).not_rewarded(receipt) == {
+        b"\x02" * 32: "CustomerCapReached", b"\x03" * 32: "ZeroCustomer"}
+    assert [method for method, _params in node.asked] == ["eth_getTransactionByHash"]
+
+
+def test_a_batch_not_sent_to_the_registry_itself_is_not_read() -> None:
+    registry = RegistryClient(Web3(), REGISTRY)
+    batch = FeedbackBatch(7, b"\x0e" * 32, 2**40, (_record(1),))
+    forwarder = "0x" + "77" * 20  # a multisig or forwarder calling the registry: its input is not submitBatch's
+    node = CannedNode(_transaction(forwarder, registry.submit_calldata(batch, [])))
+    receipt = MinedReceipt.from_rpc(_raw_receipt([_batch_log(REGISTRY, 7, [_outcome("CustomerCapReached")])]))
+    assert RegistryClient(Web3(node), REGISTRY).lookup.mined_batch(receipt.tx_hash, receipt) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(reason=st.sampled_from([None, *SKIP_REASONS]), reward=uint(96), welcome=uint(96))
+def test_an_outcome_decodes_to_what_was_encoded(reason: str | None, reward: int, welcome: int) -> None:
+    if reason is not None:
+        reward = welcome = 0  # a skipped record is paid nothing
+    outcome = decode_outcome(_outcome(reason, reward, welcome))
+    assert (outcome.reason, outcome.rewarded, outcome.reward, outcome.welcome) == (reason, reason is None, reward, welcome)
+
+
+@pytest.mark.parametrize("word", [
+    (len(SKIP_REASONS) + 1) << 192,  # a status past the last reason
+    1 << 200,  # bits above the status
+    (1 << 192) | 5,  # a skipped record with a reward
+])
+def test_a_word_that_is_no_outcome_is_refused(word: int) -> None:
+    with pytest.raises(ValueError, match="not a record outcome"):
+        decode_outcome(word)
 
 
 def test_fetch_receipt_asks_by_hash_and_reads_none_as_not_mined() -> None:
