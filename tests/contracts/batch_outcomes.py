@@ -1,9 +1,15 @@
 """A submitted batch's per-record outcomes, as its BatchRecorded log gives them (one per record,
-in the batch's order; oracle/chain/outcomes.py decodes them)."""
+in the batch's order; oracle/chain/outcomes.py decodes them).
+
+The log carries no record field: a test knows the records it submitted and their order, so it
+checks the outcome at a record's position (`rewarded`/`skipped` build the expected ones), and
+`submitted_batch` reads the records back from the transaction's input, where the registry left
+them (signed)."""
 
 from __future__ import annotations
 
 from oracle.chain.outcomes import RecordOutcome, decode_outcomes
+from oracle.typed_data import FeedbackBatch, FeedbackRecord
 
 
 def outcomes(tx) -> list[RecordOutcome]:
@@ -23,3 +29,42 @@ def skip_reasons(tx) -> list[int]:
 def welcomes(tx) -> list[int]:
     """The welcome bonuses the batch paid, in the batch's order."""
     return [outcome.welcome for outcome in outcomes(tx) if outcome.welcome]
+
+
+def rewarded(reward: int, welcome: int = 0) -> RecordOutcome:
+    """The outcome of a record rewarded `reward`, with `welcome` paid alongside (0: none)."""
+    return RecordOutcome(skip_reason=None, reward=reward, welcome=welcome)
+
+
+def skipped(reason: int) -> RecordOutcome:
+    """The outcome of a record skipped for SkipReason `reason`: no reward, no welcome."""
+    return RecordOutcome(skip_reason=int(reason), reward=0, welcome=0)
+
+
+def registry_logs(tx, registry) -> list:
+    """The raw logs the registry itself emitted in the transaction's receipt."""
+    return [log for log in tx.logs if log["address"].lower() == registry.address.lower()]
+
+
+def submitted_batch(registry, calldata) -> FeedbackBatch:
+    """The batch a submitBatch transaction's input (hex or bytes) carries, as oracle.typed_data
+    builds it: where a batch's records are, now that no log repeats them."""
+    name, (batch, _signatures) = registry.decode_input(calldata)
+    assert name.startswith("submitBatch("), f"not a submitBatch call: {name}"
+    brand_id, policy_hash, deadline, records = batch
+    return FeedbackBatch(
+        brand_id=int(brand_id),
+        policy_hash=bytes(policy_hash),
+        deadline=int(deadline),
+        records=tuple(
+            FeedbackRecord(
+                event_id=bytes(event_id),
+                customer=str(customer),
+                seq=int(seq),
+                kind=int(kind),
+                occurred_at=int(occurred_at),
+                content_commitment=bytes(commitment),
+            )
+            for event_id, customer, seq, kind, occurred_at, commitment in records
+        ),
+    )

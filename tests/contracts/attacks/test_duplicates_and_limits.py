@@ -5,6 +5,7 @@ import brownie
 from eth_utils import keccak
 
 from oracle.kinds import FeedbackKind
+from tests.contracts.batch_outcomes import outcomes, skipped
 from tests.contracts.redemption.helpers import make_item
 from tests.contracts.registry.helpers import ALREADY_RECORDED, BRAND, UINT96_MAX, error
 
@@ -18,8 +19,9 @@ def test_the_same_event_again_with_a_bigger_reward_is_already_recorded(batches, 
     balance = coin.balanceOf(alice)
     again = batches.record(alice, FeedbackKind.REFERRAL, seq=first.seq, event_id=first.event_id)
     tx = batches.submit(batches.batch([again]))
-    assert tx.events["RecordNotRewarded"][0]["reason"] == ALREADY_RECORDED
-    assert "FeedbackRecorded" not in tx.events
+    assert outcomes(tx) == [skipped(ALREADY_RECORDED)]
+    assert tx.events["BatchRecorded"]["minted"] == 0
+    assert "Transfer" not in tx.events
     assert coin.balanceOf(alice) == balance
     assert registry.lifetimeEarned(alice) == 5 * COIN
 
@@ -65,5 +67,5 @@ def test_the_last_seq_of_the_bitmap_is_recorded_once(batches, registry, coin, al
     record = batches.record(alice, seq=last, event_id=keccak(text="the last event"))
     batches.submit(batches.batch([record]))
     tx = batches.submit(batches.batch([record]))
-    assert tx.events["RecordNotRewarded"][0]["reason"] == ALREADY_RECORDED
+    assert outcomes(tx) == [skipped(ALREADY_RECORDED)]
     assert registry.isRecorded(BRAND, last)

@@ -4,6 +4,7 @@ import brownie
 import pytest
 
 from oracle.kinds import FeedbackKind
+from tests.contracts.batch_outcomes import outcomes, rewarded
 
 from .helpers import COIN, DISCOUNT, LIFETIME_EACH, error
 
@@ -143,5 +144,5 @@ def test_lowered_thresholds_apply_to_earnings_already_made(redemption, admin, al
 def test_registry_multiplies_rewards_by_the_new_schedule(redemption, registry, admin, earn, alice):
     redemption.setTiers([0, 50 * COIN], [10_000, 20_000], {"from": admin})
     tx = earn([alice], count=1)  # tier 1 now: 10 coins * 2x
-    assert tx.events["FeedbackRecorded"]["reward"] == 20 * COIN
+    assert outcomes(tx) == [rewarded(20 * COIN)]  # alice was welcomed by the fixture's batch
     assert registry.lifetimeEarned(alice) == LIFETIME_EACH + 20 * COIN

@@ -5,6 +5,7 @@ import pytest
 from eth_utils import to_checksum_address
 
 from oracle.kinds import FeedbackKind
+from tests.contracts.batch_outcomes import outcomes, rewarded, skipped
 
 from .helpers import (
     BRAND,
@@ -32,8 +33,7 @@ def test_record_passing_the_customer_cap_is_skipped_without_partial_state(batche
     records = [batches.record(alice) for _ in range(3)]
     tx = batches.submit(batches.batch(records))
     assert tx.events["BatchRecorded"]["recorded"] == 2
-    assert tx.events["RecordNotRewarded"]["seq"] == records[2].seq
-    assert tx.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert outcomes(tx) == [rewarded(5 * COIN, WELCOME), rewarded(5 * COIN), skipped(CUSTOMER_CAP_REACHED)]
     account = registry.accountOf(alice)
     assert (account["lifetimeEarned"], account["rewardsInPeriod"]) == (10 * COIN, 2)
     assert coin.balanceOf(alice) == 10 * COIN + WELCOME
@@ -45,13 +45,14 @@ def test_reaching_the_customer_cap_exactly_is_allowed(batches, registry, admin, 
     registry.setCustomerCap(2, {"from": admin})
     tx = batches.reward([alice, alice])
     assert tx.events["BatchRecorded"]["recorded"] == 2
+    assert outcomes(tx) == [rewarded(5 * COIN, WELCOME), rewarded(5 * COIN)]
     assert registry.accountOf(alice)["rewardsInPeriod"] == 2
 
 
 def test_a_customer_cap_of_zero_rewards_nobody(batches, registry, admin, coin, alice):
     registry.setCustomerCap(0, {"from": admin})
     tx = batches.reward([alice])
-    assert tx.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert outcomes(tx) == [skipped(CUSTOMER_CAP_REACHED)]
     assert coin.balanceOf(alice) == 0
     assert registry.accountOf(alice) == (0, 0, 0, False)
 
@@ -59,27 +60,28 @@ def test_a_customer_cap_of_zero_rewards_nobody(batches, registry, admin, coin, a
 def test_the_customer_cap_counts_records_whatever_their_reward(batches, registry, admin, coin, alice):
     registry.setCustomerCap(1, {"from": admin})
     tx = batches.reward([alice, alice], FeedbackKind.CSAT_RATING)  # 2 SVC each
-    assert tx.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert outcomes(tx) == [rewarded(2 * COIN, WELCOME), skipped(CUSTOMER_CAP_REACHED)]
     assert coin.balanceOf(alice) == 2 * COIN + WELCOME  # the welcome bonus is not a record
 
 
 def test_customer_cap_counts_every_batch_of_the_period(batches, registry, alice):
     first = batches.reward([alice] * (CUSTOMER_CAP + 1), FeedbackKind.CSAT_RATING)
-    assert len(first.events["FeedbackRecorded"]) == CUSTOMER_CAP
-    assert first.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert [o.rewarded for o in outcomes(first)] == [True] * CUSTOMER_CAP + [False]
+    assert outcomes(first)[-1] == skipped(CUSTOMER_CAP_REACHED)
     assert registry.accountOf(alice)["rewardsInPeriod"] == CUSTOMER_CAP
     second = batches.reward([alice], FeedbackKind.REFERRAL)
-    assert second.events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert outcomes(second) == [skipped(CUSTOMER_CAP_REACHED)]
     assert registry.accountOf(alice)["rewardsInPeriod"] == CUSTOMER_CAP
 
 
 def test_customer_cap_resets_in_the_next_period(batches, registry, admin, chain, alice):
     registry.setCustomerCap(1, {"from": admin})
     batches.reward([alice])
-    assert batches.reward([alice]).events["RecordNotRewarded"]["reason"] == CUSTOMER_CAP_REACHED
+    assert outcomes(batches.reward([alice])) == [skipped(CUSTOMER_CAP_REACHED)]
     _next_period(chain)
     tx = batches.reward([alice])
     assert tx.events["BatchRecorded"]["recorded"] == 1
+    assert outcomes(tx) == [rewarded(5 * COIN)]
     account = registry.accountOf(alice)
     assert (account["rewardsInPeriod"], account["period"]) == (1, registry.currentPeriod())
     assert account["lifetimeEarned"] == 10 * COIN
@@ -91,7 +93,14 @@ def test_a_customer_repeated_across_a_batch_is_counted_in_order(batches, registr
     registry.setCustomerCap(2, {"from": admin})
     records = [batches.record(c) for c in (alice, bob, alice, bob, bob, alice)]
     tx = batches.submit(batches.batch(records))
-    assert [e["seq"] for e in tx.events["RecordNotRewarded"]] == [records[4].seq, records[5].seq]
+    assert outcomes(tx) == [  # alice, bob, alice, bob, bob, alice
+        rewarded(5 * COIN, WELCOME),
+        rewarded(5 * COIN, WELCOME),
+        rewarded(5 * COIN),
+        rewarded(5 * COIN),
+        skipped(CUSTOMER_CAP_REACHED),
+        skipped(CUSTOMER_CAP_REACHED),
+    ]
     assert [(e["to"], e["value"]) for e in tx.events["Transfer"]] == [
         (alice, 10 * COIN + WELCOME),
         (bob, 10 * COIN + WELCOME),
@@ -102,29 +111,32 @@ def test_a_customer_repeated_across_a_batch_is_counted_in_order(batches, registr
 def test_brand_cap_counts_the_welcome_bonus(batches, registry, admin, coin, alice, bob):
     registry.setBrandCap(BRAND, 15 * COIN, {"from": admin})
     tx = batches.reward([alice, bob])  # alice: 5 + 5 welcome; bob would need 10 more, 5 left
-    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [alice]
-    assert tx.events["RecordNotRewarded"]["reason"] == BRAND_CAP_REACHED
+    assert outcomes(tx) == [rewarded(5 * COIN, WELCOME), skipped(BRAND_CAP_REACHED)]
+    assert coin.balanceOf(alice) == 5 * COIN + WELCOME
     assert registry.brandOf(BRAND)["issuedInPeriod"] == 10 * COIN
     assert coin.balanceOf(bob) == 0
     assert registry.accountOf(bob) == (0, 0, 0, False)
 
 
-def test_brand_cap_left_for_a_returning_customer_is_not_enough_for_a_new_one(batches, registry, admin, alice, bob):
+def test_brand_cap_left_for_a_returning_customer_is_not_enough_for_a_new_one(
+    batches, registry, admin, coin, alice, bob
+):
     batches.reward([alice])
     registry.setBrandCap(BRAND, 15 * COIN, {"from": admin})  # 10 issued, 5 left
     tx = batches.reward([bob, alice])
-    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [alice]
-    assert tx.events["RecordNotRewarded"]["reason"] == BRAND_CAP_REACHED
+    assert outcomes(tx) == [skipped(BRAND_CAP_REACHED), rewarded(5 * COIN)]  # bob would need 10
+    assert coin.balanceOf(bob) == 0
     assert registry.brandOf(BRAND)["issuedInPeriod"] == 15 * COIN
 
 
 def test_brand_cap_resets_in_the_next_period(batches, registry, admin, chain, alice, bob):
     registry.setBrandCap(BRAND, 10 * COIN, {"from": admin})
     batches.reward([alice])
-    assert batches.reward([bob]).events["RecordNotRewarded"]["reason"] == BRAND_CAP_REACHED
+    assert outcomes(batches.reward([bob])) == [skipped(BRAND_CAP_REACHED)]
     _next_period(chain)
     tx = batches.reward([bob])
     assert tx.events["BatchRecorded"]["recorded"] == 1
+    assert outcomes(tx) == [rewarded(5 * COIN, WELCOME)]
     brand = registry.brandOf(BRAND)
     assert (brand["issuedInPeriod"], brand["period"]) == (10 * COIN, registry.currentPeriod())
 
@@ -183,8 +195,8 @@ def test_a_reward_of_uint96_max_fills_the_brand_cap_and_the_next_records_are_ski
     batches, registry, coin, limits, alice, bob
 ):
     tx = batches.reward([alice, alice, bob])
-    assert [e["reward"] for e in tx.events["FeedbackRecorded"]] == [UINT96_MAX]
-    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [BRAND_CAP_REACHED, BRAND_CAP_REACHED]
+    assert outcomes(tx) == [rewarded(UINT96_MAX), skipped(BRAND_CAP_REACHED), skipped(BRAND_CAP_REACHED)]
+    assert tx.events["BatchRecorded"]["outcomes"][0] == UINT96_MAX  # the reward fills its 96 bits, nothing else
     assert coin.balanceOf(alice) == UINT96_MAX
     assert coin.balanceOf(bob) == 0
     assert registry.accountOf(alice) == (UINT96_MAX, 1, registry.currentPeriod(), True)
@@ -206,10 +218,7 @@ def test_a_mint_past_the_coin_supply_limit_is_skipped_not_reverted(
     _fill_the_supply(batches, registry, admin, chain, alice)
     batch = batches.batch([batches.record(c, FeedbackKind.CSAT_RATING) for c in (alice, bob)])
     tx = batches.submit(batch)
-    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [alice]
-    assert [(e["seq"], e["reason"]) for e in tx.events["RecordNotRewarded"]] == [
-        (batch.records[1].seq, SUPPLY_LIMIT_REACHED)
-    ]
+    assert outcomes(tx) == [rewarded(1), skipped(SUPPLY_LIMIT_REACHED)]  # alice, bob
     assert coin.totalSupply() == coin.MAX_SUPPLY() == UINT96_MAX
     assert coin.mintableSupply() == 0
     assert (coin.balanceOf(alice), coin.balanceOf(bob)) == (UINT96_MAX, 0)
@@ -234,7 +243,7 @@ def test_a_lifetime_that_would_pass_uint96_is_skipped(
     assert coin.mintableSupply() == COIN
     batch = batches.batch([batches.record(alice, FeedbackKind.CSAT_RATING)])
     tx = batches.submit(batch)
-    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [LIFETIME_LIMIT_REACHED]
+    assert outcomes(tx) == [skipped(LIFETIME_LIMIT_REACHED)]
     assert registry.lifetimeEarned(alice) == UINT96_MAX
     assert coin.balanceOf(alice) == UINT96_MAX - COIN
     assert not registry.isRecorded(BRAND, batch.records[0].seq)
@@ -246,7 +255,7 @@ def test_with_both_the_brand_cap_and_the_supply_passed_the_brand_cap_is_the_reas
     _fill_the_supply(batches, registry, admin, chain, alice)
     registry.setBrandCap(BRAND, 0, {"from": admin})
     tx = batches.submit(batches.batch([batches.record(bob, FeedbackKind.CSAT_RATING)]))
-    assert [e["reason"] for e in tx.events["RecordNotRewarded"]] == [BRAND_CAP_REACHED]
+    assert outcomes(tx) == [skipped(BRAND_CAP_REACHED)]
 
 
 def test_customers_whose_addresses_collide_in_the_batch_table_are_kept_apart(batches, registry, admin, coin):
@@ -256,7 +265,12 @@ def test_customers_whose_addresses_collide_in_the_batch_table_are_kept_apart(bat
     a, b, c = (to_checksum_address(f"0x{'ab' * 19}{low:02x}") for low in (0x08, 0x10, 0x18))
     records = [batches.record(customer) for customer in (a, b, a, c, b)]
     tx = batches.submit(batches.batch(records))
-    assert [e["customer"] for e in tx.events["FeedbackRecorded"]] == [a, b, c]
-    assert [e["seq"] for e in tx.events["RecordNotRewarded"]] == [records[2].seq, records[4].seq]
+    assert outcomes(tx) == [  # a, b, a, c, b
+        rewarded(5 * COIN, WELCOME),
+        rewarded(5 * COIN, WELCOME),
+        skipped(CUSTOMER_CAP_REACHED),
+        rewarded(5 * COIN, WELCOME),
+        skipped(CUSTOMER_CAP_REACHED),
+    ]
     assert [coin.balanceOf(x) for x in (a, b, c)] == [5 * COIN + WELCOME] * 3
     assert [registry.accountOf(x)["rewardsInPeriod"] for x in (a, b, c)] == [1, 1, 1]

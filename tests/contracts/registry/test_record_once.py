@@ -3,21 +3,24 @@
 import pytest
 from eth_utils import keccak
 
+from tests.contracts.batch_outcomes import outcomes, registry_logs, rewarded, skipped, submitted_batch
+
 from .helpers import ALREADY_RECORDED, BRAND, COIN, WELCOME
 
 
-def test_resubmitting_a_batch_mints_nothing_and_reports_every_record_as_already_recorded(batches, coin, alice, bob):
+def test_resubmitting_a_batch_mints_nothing_and_reports_every_record_as_already_recorded(
+    batches, registry, coin, alice, bob
+):
     batch = batches.batch([batches.record(alice), batches.record(bob)])
     batches.submit(batch)
     supply = coin.totalSupply()
     tx = batches.submit(batch)
     assert coin.totalSupply() == supply
     assert "Transfer" not in tx.events
-    assert "FeedbackRecorded" not in tx.events
-    skipped = tx.events["RecordNotRewarded"]
-    assert [(e["brandId"], bytes(e["eventId"]), e["seq"], e["reason"]) for e in skipped] == [
-        (BRAND, r.event_id, r.seq, ALREADY_RECORDED) for r in batch.records
-    ]
+    assert len(registry_logs(tx, registry)) == 1  # BatchRecorded only
+    assert tx.events["BatchRecorded"]["brandId"] == BRAND
+    assert submitted_batch(registry, tx.input) == batch
+    assert outcomes(tx) == [skipped(ALREADY_RECORDED)] * len(batch.records)
     assert tx.events["BatchRecorded"]["recorded"] == 0
     assert tx.events["BatchRecorded"]["skipped"] == 2
     assert tx.events["BatchRecorded"]["minted"] == 0
@@ -28,8 +31,7 @@ def test_same_seq_with_another_event_and_customer_is_already_recorded(batches, r
     batches.submit(batches.batch([batches.record(alice, seq=42)]))
     replay = batches.record(bob, seq=42, event_id=keccak(text="a different event"))
     tx = batches.submit(batches.batch([replay]))
-    assert tx.events["RecordNotRewarded"][0]["seq"] == 42
-    assert tx.events["RecordNotRewarded"][0]["reason"] == ALREADY_RECORDED
+    assert outcomes(tx) == [skipped(ALREADY_RECORDED)]
     assert coin.balanceOf(bob) == 0
     assert registry.accountOf(bob) == (0, 0, 0, False)
 
@@ -37,9 +39,7 @@ def test_same_seq_with_another_event_and_customer_is_already_recorded(batches, r
 def test_duplicate_seq_inside_one_batch_rewards_once(batches, registry, coin, alice):
     record = batches.record(alice, seq=7)
     tx = batches.submit(batches.batch([record, record]))
-    assert len(tx.events["FeedbackRecorded"]) == 1
-    assert tx.events["RecordNotRewarded"][0]["seq"] == 7
-    assert tx.events["RecordNotRewarded"][0]["reason"] == ALREADY_RECORDED
+    assert outcomes(tx) == [rewarded(5 * COIN, WELCOME), skipped(ALREADY_RECORDED)]  # seq 7, then seq 7 again
     assert tx.events["BatchRecorded"]["recorded"] == 1
     assert coin.balanceOf(alice) == 5 * COIN + WELCOME
     assert registry.lifetimeEarned(alice) == 5 * COIN
@@ -58,21 +58,26 @@ SCATTERED = [1, 300, 2, 70000, 256, 255, 0, 69999, 301]
 
 def test_unsorted_seqs_over_several_bitmap_words_are_all_recorded_once(batches, registry, coin, alice):
     tx = batches.submit(batches.batch([batches.record(alice, seq=s) for s in SCATTERED]))
-    assert [e["seq"] for e in tx.events["FeedbackRecorded"]] == SCATTERED
+    assert outcomes(tx) == [rewarded(5 * COIN, WELCOME)] + [rewarded(5 * COIN)] * (len(SCATTERED) - 1)
     assert all(registry.isRecorded(BRAND, s) for s in SCATTERED)
     assert [registry.isRecorded(BRAND, s) for s in (3, 257, 299, 302, 70001, 512)] == [False] * 6
     retry = [batches.record(alice, seq=s, event_id=keccak(text=f"retry-{s}")) for s in reversed(SCATTERED)]
     tx = batches.submit(batches.batch(retry))
-    skipped = [(e["seq"], e["reason"]) for e in tx.events["RecordNotRewarded"]]
-    assert skipped == [(s, ALREADY_RECORDED) for s in reversed(SCATTERED)]
+    assert outcomes(tx) == [skipped(ALREADY_RECORDED)] * len(SCATTERED)
+    assert tx.events["BatchRecorded"]["minted"] == 0
     assert coin.balanceOf(alice) == len(SCATTERED) * 5 * COIN + WELCOME
 
 
 def test_a_seq_revisited_after_another_word_inside_one_batch_rewards_once(batches, coin, alice):
     seqs = [5, 600, 5, 600, 6]
     tx = batches.submit(batches.batch([batches.record(alice, seq=s) for s in seqs]))
-    assert [e["seq"] for e in tx.events["FeedbackRecorded"]] == [5, 600, 6]
-    assert [e["seq"] for e in tx.events["RecordNotRewarded"]] == [5, 600]
+    assert outcomes(tx) == [  # 5, 600, 5, 600, 6
+        rewarded(5 * COIN, WELCOME),
+        rewarded(5 * COIN),
+        skipped(ALREADY_RECORDED),
+        skipped(ALREADY_RECORDED),
+        rewarded(5 * COIN),
+    ]
     assert coin.balanceOf(alice) == 3 * 5 * COIN + WELCOME
 
 
@@ -89,15 +94,19 @@ def test_the_same_seq_in_another_brand_is_a_different_record(batches, registry, 
     batches.submit(batches.batch([batches.record(alice, seq=3)]))
     tx = batches.submit(batches.batch([batches.record(alice, seq=3)], brand_id=2))
     assert tx.events["BatchRecorded"]["recorded"] == 1
+    assert outcomes(tx) == [rewarded(5 * COIN)]
     assert registry.isRecorded(2, 3)
     assert coin.balanceOf(alice) == 2 * 5 * COIN + WELCOME
 
 
-def test_record_once_is_keyed_by_seq_so_one_event_id_under_two_seqs_is_rewarded_twice(batches, coin, alice):
+def test_record_once_is_keyed_by_seq_so_one_event_id_under_two_seqs_is_rewarded_twice(
+    batches, registry, coin, alice
+):
     """Documents the trust boundary: the contract dedupes (brand, seq), never eventId; the oracle
     must give each helpdesk event one stable seq (a quorum that signs a second seq is trusted)."""
     event_id = keccak(text="brand-1/zendesk/event-same")
     for seq in (1, 2):
         tx = batches.submit(batches.batch([batches.record(alice, seq=seq, event_id=event_id)]))
-        assert bytes(tx.events["FeedbackRecorded"]["eventId"]) == event_id
+        assert [r.event_id for r in submitted_batch(registry, tx.input).records] == [event_id]
+        assert outcomes(tx) == [rewarded(5 * COIN, WELCOME if seq == 1 else 0)]
     assert coin.balanceOf(alice) == 2 * 5 * COIN + WELCOME

@@ -12,6 +12,9 @@ from collections import Counter
 from brownie import web3
 from eth_utils import event_abi_to_log_topic
 
+from oracle.chain.outcomes import decode_outcomes
+from tests.contracts.batch_outcomes import submitted_batch
+
 from .machine_base import MachineBase
 
 ZERO = "0x" + "00" * 20
@@ -19,12 +22,28 @@ ZERO = "0x" + "00" * 20
 LOGGED_EVENTS = {
     "RoleGranted": ("coin", "registry", "redemption"),
     "RoleRevoked": ("coin", "registry", "redemption"),
-    "FeedbackRecorded": ("registry",),
-    "WelcomeGranted": ("registry",),
+    # Its args gain "batch": the batch its transaction's input carries (the log has only outcomes).
+    "BatchRecorded": ("registry",),
     "Transfer": ("coin",),
     "Redeemed": ("redemption",),
     "Refunded": ("redemption",),
 }
+
+
+def rewarded_records(logged) -> list:
+    """(brand, record, outcome) of every record rewarded in the logged BatchRecorded events,
+    oldest first: each log's outcomes are its batch's records', one each, in order."""
+    rewarded = []
+    for _, event, args in logged:
+        if event != "BatchRecorded":
+            continue
+        batch, outcomes = args["batch"], decode_outcomes(args["outcomes"])
+        assert batch.brand_id == args["brandId"]
+        assert len(outcomes) == len(batch.records) == args["recorded"] + args["skipped"]
+        assert sum(o.rewarded for o in outcomes) == args["recorded"]
+        assert sum(o.reward + o.welcome for o in outcomes) == args["minted"]
+        rewarded.extend((batch.brand_id, r, o) for r, o in zip(batch.records, outcomes) if o.rewarded)
+    return rewarded
 
 
 class Invariants(MachineBase):
@@ -55,7 +74,13 @@ class Invariants(MachineBase):
             key = (log["address"].lower(), bytes(log["topics"][0]))
             if key in self.decoders:
                 contract_name, name, event = self.decoders[key]
-                logged.append((contract_name, name, event.process_log(log)["args"]))
+                args = event.process_log(log)["args"]
+                if name == "BatchRecorded":
+                    transaction = web3.eth.get_transaction(log["transactionHash"])
+                    # Sent to the registry itself (the machine never submits through a contract).
+                    assert transaction["to"].lower() == self.registry.address.lower()
+                    args = {**args, "batch": submitted_batch(self.registry, transaction["input"])}
+                logged.append((contract_name, name, args))
         return logged
 
     def sync_logs(self) -> None:
@@ -85,18 +110,20 @@ class Invariants(MachineBase):
     # ------------------------------------------------------------------ registry
 
     def invariant_each_event_rewarded_once_and_minted_equals_rewards(self):
-        """From the logs alone: no (brand, seq) and no event id rewarded twice; every coin
-        minted is a recorded reward or a welcome bonus, and nothing else mints."""
+        """From the chain alone (BatchRecorded's outcomes, each at its record's position in the
+        batch its transaction's input carries): no (brand, seq) and no event id rewarded twice;
+        every coin minted is a recorded reward or a welcome bonus, and nothing else mints."""
         self.sync_logs()
-        recorded = self.logged_events("FeedbackRecorded")
-        keys = [(args["brandId"], args["seq"]) for _, args in recorded]
-        event_ids = [bytes(args["eventId"]) for _, args in recorded]
+        recorded = rewarded_records(self.logged)
+        keys = [(brand, record.seq) for brand, record, _ in recorded]
+        event_ids = [record.event_id for _, record, _ in recorded]
         assert len(set(keys)) == len(keys), "a (brand, seq) was rewarded twice"
         assert len(set(event_ids)) == len(event_ids), "an event id was rewarded twice"
-        rewards = sum(args["reward"] for _, args in recorded)
-        welcomes = sum(args["amount"] for _, args in self.logged_events("WelcomeGranted"))
+        rewards = sum(outcome.reward for _, _, outcome in recorded)
+        welcomes = sum(outcome.welcome for _, _, outcome in recorded)
         minted = sum(args["value"] for _, args in self.logged_events("Transfer") if args["from"].lower() == ZERO)
         assert minted == rewards + welcomes == self.model.coin.minted
+        assert sum(args["minted"] for _, args in self.logged_events("BatchRecorded")) == minted
         assert sorted(keys) == sorted((brand, seq) for brand, seq, _ in self.model.registry.rewarded)
 
     def invariant_accounts_caps_and_signers_follow_the_model(self):

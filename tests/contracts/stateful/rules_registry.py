@@ -12,7 +12,9 @@ from eth_utils import keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
+from oracle.chain.outcomes import RecordOutcome
 from oracle.typed_data import FeedbackBatch, FeedbackRecord, batch_digest
+from tests.contracts.batch_outcomes import outcomes as logged_outcomes, registry_logs, submitted_batch
 from tests.contracts.revert_patterns import error
 
 from .machine_base import MachineBase
@@ -130,19 +132,14 @@ class RegistryRules(MachineBase):
         )
         rewarded = [o for o in outcomes if o.skip is None]
         skipped = [o for o in outcomes if o.skip is not None]
-        on_chain = [
-            (e["customer"].lower(), e["seq"], bytes(e["eventId"]), e["kind"], e["reward"])
-            for e in self.events(tx, "FeedbackRecorded")
+        # One outcome per record, in the batch's order (the input carries the records): each is
+        # the model's for that record, reward, welcome bonus and skip reason alike.
+        assert submitted_batch(self.registry, tx.input) == batch
+        assert logged_outcomes(tx) == [
+            RecordOutcome(skip_reason=None if o.skip is None else int(o.skip), reward=o.reward, welcome=o.welcome)
+            for o in outcomes
         ]
-        assert on_chain == [
-            (o.record.customer.lower(), o.record.seq, o.record.event_id, o.record.kind, o.reward) for o in rewarded
-        ]
-        assert [(e["seq"], e["reason"]) for e in self.events(tx, "RecordNotRewarded")] == [
-            (o.record.seq, int(o.skip)) for o in skipped
-        ]
-        assert [(e["customer"].lower(), e["amount"]) for e in self.events(tx, "WelcomeGranted")] == [
-            (o.record.customer.lower(), o.welcome) for o in rewarded if o.welcome
-        ]
+        assert len(registry_logs(tx, self.registry)) == 1  # BatchRecorded: no log per record
         summary = tx.events["BatchRecorded"]
         minted = sum(o.minted for o in rewarded)
         assert (summary["recorded"], summary["skipped"], summary["minted"]) == (len(rewarded), len(skipped), minted)

@@ -32,7 +32,7 @@ from oracle.typed_data import FeedbackBatch, FeedbackRecord, sign_batch
 from tests.contracts.redemption.helpers import BRAND, OTHER_BRAND
 
 from . import profiles
-from .invariants import Invariants
+from .invariants import Invariants, rewarded_records
 from .lens import Lens
 from .model import (
     Account as ModelAccount,
@@ -279,11 +279,11 @@ def _read_model(machine) -> SystemModel:
             Redemption(str(customer), item_id, Status(status), paid, fulfilled_at, pause_clock)
         )
         redemption_model.redeemed_by[(item_id, str(customer).lower())] += 1
+    for brand, record, _ in rewarded_records(machine.initial_logged):
+        registry_model.recorded.add((brand, record.seq))
+        registry_model.rewarded.append((brand, record.seq, record.event_id))
     for contract, event, args in machine.initial_logged:
-        if event == "FeedbackRecorded":
-            registry_model.recorded.add((args["brandId"], args["seq"]))
-            registry_model.rewarded.append((args["brandId"], args["seq"], bytes(args["eventId"])))
-        elif event == "Transfer" and args["from"].lower() == ZERO_ADDRESS:
+        if event == "Transfer" and args["from"].lower() == ZERO_ADDRESS:
             coin_model.minted += args["value"]
         elif event == "Redeemed":
             redemption_model.paid[args["customer"].lower()] += args["price"]
