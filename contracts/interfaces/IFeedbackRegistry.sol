@@ -142,6 +142,7 @@ interface IFeedbackRegistry {
     /// Customers find their rewards by the coin's Transfer (from zero, to them) in the same
     /// transaction. A single record is proved by the transaction input (record and signatures),
     /// this log (its outcome) and the receipt's inclusion in the block.
+    /// @param brandId The batch's brand.
     /// @param digest The EIP-712 digest its signers signed.
     /// @param policyHash The batch's policyHash (the reward policy the oracle applied).
     /// @param recorded How many records were rewarded.
