@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
+import {RecordCalldata} from "./RecordCalldata.sol";
 
 /// @title BatchCustomers
 /// @notice The distinct customers of a batch, so that the registry reads each customer's account
@@ -13,7 +14,7 @@ library BatchCustomers {
     /// @dev An open-addressing table in memory, keyed by the address's low bits (addresses are
     /// hashes, so they spread; a submitter that grinds colliding addresses only makes its own
     /// transaction dearer). At most half full, so a lookup probes about two entries.
-    function distinct(IFeedbackRegistry.FeedbackRecord[] memory records)
+    function distinct(IFeedbackRegistry.FeedbackRecord[] calldata records)
         internal
         pure
         returns (address[] memory customers, uint256[] memory indexOf)
@@ -28,7 +29,7 @@ library BatchCustomers {
         indexOf = new uint256[](size);
         uint256 count;
         for (uint256 i; i < size; ++i) {
-            address customer = records[i].customer;
+            address customer = RecordCalldata.customerAt(records, i);
             uint256 slot = uint160(customer) & mask;
             while (true) {
                 uint256 entry = table[slot];

@@ -10,6 +10,7 @@ import {Brands} from "./Brands.sol";
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
 import {FeedbackHashing} from "./FeedbackHashing.sol";
 import {BatchCustomers} from "./BatchCustomers.sol";
+import {RecordCalldata} from "./RecordCalldata.sol";
 import {PackedAccount} from "./PackedAccount.sol";
 import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
@@ -111,7 +112,7 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         Brand memory brand = _brands[batch.brandId];
         if (!brand.active) revert BrandNotActive(batch.brandId);
 
-        FeedbackRecord[] memory records = batch.records;
+        FeedbackRecord[] calldata records = batch.records;
         BatchState memory state = _startBatch(records);
         if (brand.period != state.period) {
             brand.period = state.period;
@@ -122,12 +123,12 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         uint256 supplyLimit = brand.issuedInPeriod + coin.mintableSupply();
         state.issueLimit = brand.capPerPeriod < supplyLimit ? brand.capPerPeriod : supplyLimit;
 
-        // One pass over records decoded into memory once (a calldata struct re-checks offsets on
-        // every field read): hash each and apply it. Bad signatures below revert it all.
+        // One pass over the records, each read from calldata into the same memory struct
+        // (RecordCalldata): hash it and apply it. Bad signatures below revert it all.
         bytes32[] memory recordHashes = new bytes32[](size);
+        FeedbackRecord memory record;
         for (uint256 i; i < size; ++i) {
-            FeedbackRecord memory record = records[i];
-            recordHashes[i] = _hashRecord(record);
+            recordHashes[i] = RecordCalldata.load(records, i, record, FEEDBACK_RECORD_TYPEHASH);
             state.outcomes[i] = _applyRecord(batch.brandId, record, state.customerIndex[i], brand, state);
         }
         if (state.wordIndex != type(uint256).max) _recorded[batch.brandId][state.wordIndex] = state.word;
@@ -205,7 +206,7 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         return (uint256(reason) + 1) << 192;
     }
 
-    function _startBatch(FeedbackRecord[] memory records) private view returns (BatchState memory state) {
+    function _startBatch(FeedbackRecord[] calldata records) private view returns (BatchState memory state) {
         if (address(tierSource) == address(0)) revert TierSourceNotSet();
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
         state.period = _period();

@@ -97,6 +97,9 @@ interface IFeedbackRegistry {
 
     /// @notice A batch with no records or more than MAX_BATCH_SIZE.
     error BatchSizeOutOfRange(uint256 size, uint256 max);
+    /// @notice Record `index` of the batch has a field whose ABI word holds bits beyond its type
+    /// (an address, a uint64, a uint8 or a uint40 with higher bits set): no encoder writes that.
+    error RecordFieldOutOfRange(uint256 index);
     /// @notice The batch's deadline has passed.
     error BatchExpired(uint64 deadline, uint256 nowTimestamp);
     /// @notice The batch names a brand that is not registered or not active.
