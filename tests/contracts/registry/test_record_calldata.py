@@ -49,10 +49,18 @@ def call(harness, function: str, records: list[tuple[int, ...]]):
     try:
         raw = web3.eth.call({"to": harness.address, "data": "0x" + calldata(function, records).hex()})
     except ContractLogicError as exc:
-        return "reverted", exc.data
+        return "reverted", _revert_data(exc.data)
     except ValueError as exc:  # brownie's web3 raises the node's error object as is
-        return "reverted", exc.args[0]["data"]
+        return "reverted", _revert_data(exc.args[0]["data"])
     return "ok", decode(RESULT_TYPES, bytes(raw))
+
+
+def _revert_data(data) -> str:
+    """The revert data as hex: Anvil gives it as is, Ganache inside {"0x": {"return" or "reason": ...}}."""
+    if isinstance(data, dict):
+        [detail] = data.values()
+        return detail.get("return") or detail["reason"]
+    return data
 
 
 clean_record = st.tuples(*(st.integers(0, 2**width - 1) for width in WIDTHS))
