@@ -86,8 +86,10 @@ class RegistryClient:
         """Everything that would make the oracle sign batches the registry rejects, or promise
         rewards it does not pay. Empty when the oracle may start."""
         problems = []
-        if not self.w3.eth.get_code(self.address):
+        code = bytes(self.w3.eth.get_code(self.address))
+        if not code:
             return [f"no contract at {self.address} on chain {self.w3.eth.chain_id}"]
+        problems.extend(log_format_problems(code, self.lookup.batch_topic))
         chain_id = self.w3.eth.chain_id
         if chain_id != expected_chain_id:
             problems.append(f"the RPC serves chain {chain_id}, the config says {expected_chain_id}")
@@ -169,6 +171,18 @@ class RegistryClient:
             content_commitment=record.content_commitment,
             reward=mined.outcome.reward,
         )
+
+
+def log_format_problems(code: bytes, batch_topic: bytes) -> list[str]:
+    """Whether the registry logs batches as this oracle reads them. The typehashes do not tell:
+    a registry of the version before (one log per record) signs the same records, but its
+    BatchRecorded has another signature, so this oracle would find no outcomes and take skipped
+    records for rewarded ones. Solidity pushes an event's topic as a 32-byte constant where it
+    emits it (PUSH32, 0x7f), so the deployed code holds it."""
+    if b"\x7f" + batch_topic in code:
+        return []
+    return ["the registry's code does not emit BatchRecorded with per-record outcomes as this oracle "
+            "reads it: a registry of another version (check chain.registry, or upgrade the oracle with it)"]
 
 
 def _abi_entry(abi: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from eth_abi import encode
 from eth_abi.exceptions import EncodingError
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import event_abi_to_log_topic, keccak, to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -22,7 +22,7 @@ from oracle.abi import load_abi
 from oracle.abi_encoding import abi_encode
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
 from oracle.chain.outcomes import SKIP_REASONS, decode_outcome
-from oracle.chain.registry import RegistryClient
+from oracle.chain.registry import RegistryClient, log_format_problems
 from oracle.typed_data import FeedbackBatch, FeedbackRecord
 
 REGISTRY = "0x" + "5a" * 20
@@ -184,3 +184,14 @@ def test_the_cached_encoders_match_eth_abi_encode(brand: int, source: str, helpd
 def test_the_cached_encoders_still_validate() -> None:
     with pytest.raises(EncodingError):
         abi_encode(("uint32", "string", "string"), [2**32, "generic", "x"])  # brand id out of range
+
+
+def test_a_registry_whose_code_emits_another_batch_log_is_named() -> None:
+    topic = RegistryClient(Web3(), REGISTRY).lookup.batch_topic
+    # What solc emits around an event: PUSH32 topic, then LOG3 (0xa3).
+    emits = bytes.fromhex("6080604052") + b"\x7f" + topic + b"\xa3"
+    assert log_format_problems(emits, topic) == []
+    # The version before: BatchRecorded(uint32,bytes32,bytes32,uint256,uint256,uint256) has another topic.
+    older = bytes.fromhex("6080604052") + b"\x7f" + keccak(text="BatchRecorded(uint32,bytes32,bytes32,uint256,uint256,uint256)") + b"\xa3"
+    [problem] = log_format_problems(older, topic)
+    assert "a registry of another version" in problem
