@@ -140,7 +140,14 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         recorded = state.recorded;
         if (recorded != 0) _mint(state);
         emit BatchRecorded(
-            batch.brandId, digest, batch.policyHash, recorded, size - recorded, state.minted, state.outcomes
+            batch.brandId,
+            digest,
+            batch.policyHash,
+            recorded,
+            size - recorded,
+            state.minted,
+            recordHashes,
+            state.outcomes
         );
     }
 

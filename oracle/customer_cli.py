@@ -16,6 +16,7 @@ from web3.exceptions import Web3Exception
 
 from oracle import erasure
 from oracle.abi import load_abi
+from oracle.chain.record_lookup import record_from_outbox_row
 from oracle.chain.registry import RegistryClient
 from oracle.config import SOURCE_NAMES, OracleConfig
 from oracle.errors import OracleError
@@ -58,9 +59,10 @@ def register(
         click.echo(f"event:   0x{key.hex()}")
         click.echo(f"outbox:  {row.state if row else 'not in this outbox'}" + (f" ({row.reason})" if row and row.reason else ""))
         registry = RegistryClient(guard(lambda: connect_to_configured_chain(config)), config.chain.registry)
-        customer = row.customer_address if row is not None else None
-        proof = guard(lambda: registry.find_record(config.brand_id, key, from_block=config.chain.start_block,
-                                                   customer=customer))
+        batch = outbox.batch_row(row.batch_id) if row is not None and row.batch_id is not None else None
+        proof = guard(lambda: registry.find_record(
+            config.brand_id, key, from_block=config.chain.start_block, record=record_from_outbox_row(row),
+            tx_hint=batch.tx_hash if batch is not None else None))
         if proof is None:
             if row is None:
                 click.echo("chain:   no record: no such event here or on chain (check the id, or --source)")

@@ -20,6 +20,7 @@ import httpx
 from brownie import accounts, chain, web3
 from tqdm import tqdm
 
+from oracle.chain.record_lookup import record_from_outbox_row
 from oracle.custody import CustodialWallets
 from oracle.ingest.server import serving
 from oracle.pipeline import PipelineRunner
@@ -173,10 +174,10 @@ def verify_one_record(oracle) -> None:
     """The first rewarded event: on chain once, in a final block, with its content commitment
     opening to the encrypted content the oracle holds."""
     with oracle.outbox._engine.connect() as connection:
-        key, customer = connection.exec_driver_sql(
-            "SELECT event_id, customer_address FROM events WHERE state = 'final' AND reason IS NULL ORDER BY seq LIMIT 1"
-        ).one()
-    proof = oracle.registry.find_record(1, key, customer=customer)
+        key = connection.exec_driver_sql(
+            "SELECT event_id FROM events WHERE state = 'final' AND reason IS NULL ORDER BY seq LIMIT 1"
+        ).scalar_one()
+    proof = oracle.registry.find_record(1, key, record=record_from_outbox_row(oracle.outbox.event_row(key)))
     assert proof is not None, "the first rewarded event has no on-chain record"
     assert oracle.registry.is_recorded(1, proof.seq)
     verdict = oracle.outbox.vault.verify(key, proof.content_commitment)

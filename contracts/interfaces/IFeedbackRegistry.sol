@@ -139,18 +139,21 @@ interface IFeedbackRegistry {
 
     // ---------------------------------------------------------------- events
 
-    /// @notice A batch was accepted. Its records' outcomes are logged here, one word per record
-    /// in the batch's order: the records themselves are in the transaction's input, signed (this
-    /// log's `digest` is what the signers signed), so logging them again would only cost gas.
-    /// Customers find their rewards by the coin's Transfer (from zero, to them) in the same
-    /// transaction. A single record is proved by the transaction input (record and signatures),
-    /// this log (its outcome) and the receipt's inclusion in the block.
+    /// @notice A batch was accepted. Per record, in the batch's order, it logs the record's
+    /// EIP-712 hashStruct and its outcome: one word each, where logging the record itself would
+    /// take six. The hash binds every field (event id, customer, seq, kind, time, commitment), so
+    /// whoever holds a record (the brand's oracle, or the customer it gave it to) proves it from
+    /// this log alone, however the batch was sent (directly, or through any contract: submitting
+    /// needs no role). The records' fields are also in the transaction's input when the batch was
+    /// sent directly. Customers find their rewards by the coin's Transfer (from zero, to them) in
+    /// the same transaction.
     /// @param brandId The batch's brand.
     /// @param digest The EIP-712 digest its signers signed.
     /// @param policyHash The batch's policyHash (the reward policy the oracle applied).
     /// @param recorded How many records were rewarded.
     /// @param skipped How many were not (their outcome says why).
     /// @param minted Coins minted by the batch: rewards and welcome bonuses.
+    /// @param recordHashes Each record's hashStruct (hashRecord), in the batch's order.
     /// @param outcomes Per record: status (bits 192-199: 0 rewarded, else 1 + SkipReason) |
     /// welcome bonus paid with it (bits 96-191) | reward (bits 0-95). Skipped records have zero
     /// reward and welcome.
@@ -161,6 +164,7 @@ interface IFeedbackRegistry {
         uint256 recorded,
         uint256 skipped,
         uint256 minted,
+        bytes32[] recordHashes,
         uint256[] outcomes
     );
     event SignerAdded(uint32 indexed brandId, address indexed signer);

@@ -1,14 +1,15 @@
-"""Finding records on chain. The registry logs one BatchRecorded per batch with each record's
-outcome, in the batch's order; the records themselves are in the transaction's input, signed.
-So a record is found by its batch's transaction: the input gives the record, the log its outcome.
+"""Finding records on chain. The registry logs one BatchRecorded per batch with, per record in
+the batch's order, its EIP-712 hashStruct and its outcome (IFeedbackRegistry.BatchRecorded).
 
-Which transactions to read: a customer's rewards are the coin's Transfer logs from zero to the
-customer (indexed), so with the customer known only the batches that paid them are read. Without
-it, every batch of the brand in the block range is (BatchRecorded is indexed by brand).
+A record the oracle holds (its outbox keeps every field) is found by its hash in those logs, so
+how the batch reached the chain does not matter: anyone may submit a signed batch, directly or
+through a contract (a relay, a multisig), with any ABI padding. Which transactions to read: the
+customer's rewards are the coin's Transfer logs from zero to them (indexed), so only the batches
+that paid that customer are read.
 
-Only batches sent to the registry itself (`to` is the registry, the call is submitBatch) can be
-read this way; the oracle always sends them so. A batch relayed through another contract is
-skipped with a warning."""
+A record known only by its event id (`servicecoin verify` of an event another outbox sent) is
+looked for in the input of each of the brand's batch transactions; only batches sent directly to
+the registry can be read so, and others are passed over with a warning."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
@@ -25,11 +27,31 @@ from web3 import Web3
 from oracle.abi import load_abi
 from oracle.chain.outcomes import RecordOutcome, decode_outcomes
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
-from oracle.typed_data import FeedbackRecord
+from oracle.typed_data import FeedbackRecord, record_hash
 
 log = logging.getLogger(__name__)
 
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
+
+
+@dataclass(frozen=True)
+class LoggedBatch:
+    """One BatchRecorded log: each record's hash and outcome, in the batch's order."""
+
+    brand_id: int
+    record_hashes: tuple[bytes, ...]
+    outcomes: tuple[RecordOutcome, ...]
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+
+    def rewarded(self, hashed: bytes) -> RecordOutcome | None:
+        """The outcome of the record with this hash if the batch rewarded it (a record given twice
+        in one batch is rewarded once and skipped once)."""
+        for candidate, outcome in zip(self.record_hashes, self.outcomes, strict=True):
+            if candidate == hashed and outcome.rewarded:
+                return outcome
+        return None
 
 
 @dataclass(frozen=True)
@@ -58,77 +80,109 @@ class RecordLookup:
         self._registry_contract = w3.eth.contract(address=self.registry, abi=abi)
         self._coin: str | None = None
 
-    def outcomes(self, receipt: MinedReceipt) -> list[RecordOutcome] | None:
-        """The outcomes a receipt's BatchRecorded log gives, None when it has none."""
-        logs = list(receipt.logs_of(self.registry, self.batch_topic))
-        if len(logs) != 1:
-            return None
-        return decode_outcomes(abi_decode(self._batch_data_types, logs[0].data)[-1])
+    def logged_batches(self, receipt: MinedReceipt) -> list[LoggedBatch]:
+        """Every BatchRecorded this registry logged in the transaction (one per submitBatch call:
+        a contract may make several)."""
+        batches = []
+        for entry in receipt.logs_of(self.registry, self.batch_topic):
+            *_counts, hashes, words = abi_decode(self._batch_data_types, entry.data)
+            outcomes = decode_outcomes(words)
+            if len(hashes) != len(outcomes):
+                raise ValueError(f"transaction 0x{receipt.tx_hash.hex()}: {len(hashes)} record hashes "
+                                 f"but {len(outcomes)} outcomes logged")
+            batches.append(LoggedBatch(
+                brand_id=int.from_bytes(entry.topics[1], "big"), record_hashes=tuple(bytes(h) for h in hashes),
+                outcomes=tuple(outcomes), tx_hash=receipt.tx_hash, block_number=receipt.block_number,
+                block_hash=receipt.block_hash,
+            ))
+        return batches
 
-    def mined_batch(self, tx_hash: bytes, receipt: MinedReceipt | None = None) -> list[MinedRecord] | None:
-        """Every record of a mined batch transaction with its outcome; None when the transaction
-        is not a successful direct submitBatch call to this registry."""
+    def input_records(self, tx_hash: bytes) -> list[FeedbackRecord] | None:
+        """The records in a transaction's input, when it is a submitBatch call to this registry
+        (None otherwise). Only the batch is decoded: the registry checks every field of it, but
+        not the ABI padding of the signatures, which a sender may fill with anything."""
         tx = self.w3.eth.get_transaction(tx_hash)
         data = bytes(tx["input"])
         if tx["to"] is None or tx["to"].lower() != self.registry.lower() or data[:4] != self._submit_selector:
-            log.warning("transaction 0x%s holds a batch but is no direct submitBatch call to the registry: "
-                        "its records cannot be read from its input", tx_hash.hex())
             return None
-        receipt = receipt or fetch_receipt(self.w3, tx_hash)
-        if receipt is None or receipt.status != 1:
+        try:
+            [(_brand, _policy, _deadline, records)] = abi_decode(self._submit_types[:1], data[4:])
+        except DecodingError:
             return None
-        outcomes = self.outcomes(receipt)
-        (brand_id, _policy, _deadline, records), _signatures = abi_decode(self._submit_types, data[4:])
-        if outcomes is None or len(outcomes) != len(records):
-            raise ValueError(f"transaction 0x{tx_hash.hex()}: {len(records)} records but "
-                             f"{'no' if outcomes is None else len(outcomes)} outcomes logged")
-        return [
-            MinedRecord(
-                record=FeedbackRecord(bytes(r[0]), to_checksum_address(r[1]), r[2], r[3], r[4], bytes(r[5])),
-                outcome=outcome, brand_id=brand_id, tx_hash=receipt.tx_hash,
-                block_number=receipt.block_number, block_hash=receipt.block_hash,
-            )
-            for r, outcome in zip(records, outcomes, strict=True)
-        ]
+        return [FeedbackRecord(bytes(r[0]), to_checksum_address(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in records]
 
     def rewarded(
-        self, brand_id: int, event_id: bytes, customer: str | None = None, from_block: int = 0,
-        to_block: int | str = "latest", exclude: bytes | None = None,
+        self, brand_id: int, record: FeedbackRecord, from_block: int = 0, to_block: int | str = "latest",
+        exclude: bytes | None = None, tx_hint: bytes | None = None,
     ) -> MinedRecord | None:
-        """The event's rewarded record in the block range (the latest, should there be two),
-        or None. `exclude`: a transaction not to count (the batch being looked at)."""
-        for tx_hash in self._candidates(brand_id, customer, from_block, to_block):
+        """Where the chain rewarded this record (the latest, should there be two), or None.
+        `tx_hint`: a transaction to read first (where the outbox saw the batch mined);
+        `exclude`: one not to read (the batch being looked at)."""
+        hashed = record_hash(record)
+        for tx_hash in self._paid_to(record.customer, from_block, to_block, first=tx_hint):
             if tx_hash == exclude:
                 continue
-            for mined in self.mined_batch(tx_hash) or ():
-                if mined.record.event_id == event_id and mined.brand_id == brand_id and mined.outcome.rewarded:
-                    return mined
+            receipt = fetch_receipt(self.w3, tx_hash)
+            if receipt is None or receipt.status != 1:
+                continue
+            for logged in self.logged_batches(receipt):
+                outcome = logged.rewarded(hashed) if logged.brand_id == brand_id else None
+                if outcome is not None:
+                    return MinedRecord(record, outcome, brand_id, tx_hash, logged.block_number, logged.block_hash)
         return None
 
-    def _candidates(self, brand_id: int, customer: str | None, from_block: int, to_block: int | str) -> Iterator[bytes]:
-        """Transactions that may hold the record, latest first, each once."""
-        if customer is not None:
-            logs = self.w3.eth.get_logs({
-                "address": self.coin, "fromBlock": from_block, "toBlock": to_block,
-                "topics": ["0x" + TRANSFER_TOPIC.hex(), "0x" + bytes(32).hex(), _address_topic(customer)],
-            })
-        else:
-            logs = self.w3.eth.get_logs({
-                "address": self.registry, "fromBlock": from_block, "toBlock": to_block,
-                "topics": ["0x" + self.batch_topic.hex(), "0x" + brand_id.to_bytes(32, "big").hex()],
-            })
-        seen: set[bytes] = set()
-        for entry in reversed(logs):
-            tx_hash = bytes(entry["transactionHash"])
-            if tx_hash not in seen:
-                seen.add(tx_hash)
-                yield tx_hash
+    def rewarded_by_event_id(self, brand_id: int, event_id: bytes, from_block: int = 0) -> MinedRecord | None:
+        """The record rewarded for an event whose fields are unknown here: each of the brand's
+        batches from `from_block`, latest first, is read from its transaction's input."""
+        logs = self.w3.eth.get_logs({
+            "address": self.registry, "fromBlock": from_block, "toBlock": "latest",
+            "topics": ["0x" + self.batch_topic.hex(), "0x" + brand_id.to_bytes(32, "big").hex()],
+        })
+        for tx_hash in _distinct_latest_first(bytes(entry["transactionHash"]) for entry in logs):
+            records = self.input_records(tx_hash)
+            if records is None:
+                log.warning("batch transaction 0x%s is no direct submitBatch call to the registry: its records "
+                            "cannot be read from its input, and it is passed over", tx_hash.hex())
+                continue
+            for record in records:
+                if record.event_id == event_id:
+                    found = self.rewarded(brand_id, record, from_block, exclude=None, tx_hint=tx_hash)
+                    if found is not None:
+                        return found
+        return None
+
+    def _paid_to(self, customer: str, from_block: int, to_block: int | str, first: bytes | None) -> Iterator[bytes]:
+        """The transactions that minted coins to `customer`, latest first, after `first`."""
+        if first is not None:
+            yield first
+        logs = self.w3.eth.get_logs({
+            "address": self.coin, "fromBlock": from_block, "toBlock": to_block,
+            "topics": ["0x" + TRANSFER_TOPIC.hex(), "0x" + bytes(32).hex(), _address_topic(customer)],
+        })
+        yield from _distinct_latest_first(bytes(entry["transactionHash"]) for entry in logs if
+                                          bytes(entry["transactionHash"]) != first)
 
     @property
     def coin(self) -> str:
         if self._coin is None:
             self._coin = to_checksum_address(self._registry_contract.functions.coin().call())
         return self._coin
+
+
+def record_from_outbox_row(row: Any) -> FeedbackRecord | None:
+    """The record an outbox event row was (or will be) signed as; None before it has a seq."""
+    if row is None or row.seq is None or row.customer_address is None or row.content_commitment is None:
+        return None
+    return FeedbackRecord(bytes(row.event_id), to_checksum_address(row.customer_address), int(row.seq), int(row.kind),
+                          int(row.occurred_at), bytes(row.content_commitment))
+
+
+def _distinct_latest_first(tx_hashes: Iterator[bytes]) -> Iterator[bytes]:
+    seen: set[bytes] = set()
+    for tx_hash in reversed(list(tx_hashes)):
+        if tx_hash not in seen:
+            seen.add(tx_hash)
+            yield tx_hash
 
 
 def _address_topic(address: str) -> str:

@@ -15,6 +15,7 @@ from oracle.abi import load_abi
 from oracle.abi_encoding import abi_encode
 from oracle.chain.receipts import MinedReceipt
 from oracle.chain.record_lookup import RecordLookup
+from oracle.errors import OracleError
 from oracle.kinds import FeedbackKind
 from oracle.policy import Policy, schedule_mismatches
 from oracle.typed_data import (
@@ -24,6 +25,8 @@ from oracle.typed_data import (
     RECORD_TYPEHASH,
     Domain,
     FeedbackBatch,
+    FeedbackRecord,
+    record_hash,
 )
 
 
@@ -135,40 +138,59 @@ class RegistryClient:
         return problems
 
     def not_rewarded(self, receipt: MinedReceipt) -> dict[bytes, str]:
-        """Records of a mined batch that the registry skipped and that were never rewarded, by
-        event id, with the reason. A record skipped as already recorded whose own reward is on
-        chain (an earlier transaction of the same batch: a resubmission after a reorg) was
-        rewarded, and is not listed."""
-        outcomes = self.lookup.outcomes(receipt)
-        if outcomes is None or all(outcome.rewarded for outcome in outcomes):
+        """Records of the oracle's own mined batch that the registry skipped and that were never
+        rewarded, by event id, with the reason (the first, for an event given twice). A record
+        skipped as already recorded whose reward is on chain was rewarded, and is not listed:
+        the same record earlier in the batch, or an earlier transaction of the batch (a
+        resubmission after a reorg, or the signed batch sent by someone else first, through
+        any contract)."""
+        logged = self.lookup.logged_batches(receipt)
+        if len(logged) != 1:
+            # The oracle sends each batch in a transaction of its own: a receipt without its log
+            # is another registry's or a misread, and "all rewarded" would be a silent guess.
+            raise RegistryReadError(f"transaction 0x{receipt.tx_hash.hex()} has {len(logged)} BatchRecorded logs "
+                                    f"of {self.address}; the oracle's own batch has exactly one")
+        [batch] = logged
+        if all(outcome.rewarded for outcome in batch.outcomes):
             return {}  # the common case: nothing to read beyond the receipt
-        mined = self.lookup.mined_batch(receipt.tx_hash, receipt) or []
-        skipped = {m.record.event_id: m for m in mined if not m.outcome.rewarded}
-        for event_id, m in list(skipped.items()):
-            if m.outcome.reason == "AlreadyRecorded" and self.lookup.rewarded(
-                m.brand_id, event_id, customer=m.record.customer, to_block=receipt.block_number, exclude=receipt.tx_hash
+        records = self.lookup.input_records(receipt.tx_hash)
+        if records is None or [record_hash(r) for r in records] != list(batch.record_hashes):
+            raise RegistryReadError(f"transaction 0x{receipt.tx_hash.hex()}: its input's records are not the ones "
+                                    "its BatchRecorded log hashes")
+        skipped: dict[bytes, str] = {}
+        for record, hashed, outcome in zip(records, batch.record_hashes, batch.outcomes, strict=True):
+            if outcome.rewarded or batch.rewarded(hashed) is not None:
+                continue
+            if outcome.reason == "AlreadyRecorded" and self.lookup.rewarded(
+                batch.brand_id, record, to_block=receipt.block_number, exclude=receipt.tx_hash
             ):
-                del skipped[event_id]
-        return {event_id: str(m.outcome.reason) for event_id, m in skipped.items()}
+                continue
+            skipped.setdefault(record.event_id, str(outcome.reason))
+        return skipped
 
     def find_record(
-        self, brand_id: int, event_id: bytes, from_block: int = 0, customer: str | None = None
+        self, brand_id: int, event_id: bytes, from_block: int = 0, record: FeedbackRecord | None = None,
+        tx_hint: bytes | None = None,
     ) -> RecordProof | None:
-        """The event's reward on chain, if any. With the customer's address, only the batches
-        that paid them are read; without it, every batch of the brand from `from_block`."""
-        mined = self.lookup.rewarded(brand_id, event_id, customer=customer, from_block=from_block)
+        """The event's reward on chain, if any. With the record as the outbox holds it, it is
+        found by its hash among the batches that paid its customer (`tx_hint` read first);
+        without, by reading the inputs of the brand's batches from `from_block`."""
+        if record is not None:
+            mined = self.lookup.rewarded(brand_id, record, from_block=from_block, tx_hint=tx_hint)
+        else:
+            mined = self.lookup.rewarded_by_event_id(brand_id, event_id, from_block=from_block)
         if mined is None:
             return None
-        record = mined.record
+        found = mined.record
         return RecordProof(
             tx_hash=mined.tx_hash,
             block_number=mined.block_number,
             block_hash=mined.block_hash,
-            customer=record.customer,
-            seq=record.seq,
-            kind=record.kind,
-            occurred_at=record.occurred_at,
-            content_commitment=record.content_commitment,
+            customer=found.customer,
+            seq=found.seq,
+            kind=found.kind,
+            occurred_at=found.occurred_at,
+            content_commitment=found.content_commitment,
             reward=mined.outcome.reward,
         )
 
@@ -187,6 +209,11 @@ def log_format_problems(code: bytes, batch_topic: bytes) -> list[str]:
 
 def _abi_entry(abi: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     return next(entry for entry in abi if entry["type"] == kind and entry.get("name") == name)
+
+
+class RegistryReadError(OracleError):
+    """A mined batch's receipt or input is not what this registry writes for the oracle's own
+    batch: nothing is concluded from it (the submitter tries again on its next pass)."""
 
 
 class BrandState(NamedTuple):

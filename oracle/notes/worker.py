@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from oracle.chain.record_lookup import record_from_outbox_row
 from oracle.chain.registry import RegistryClient
 from oracle.notes.adapter import NotesAdapter, PostResult
 from oracle.notes.proof import RewardProof, render_note
 from oracle.notes.queue import Note, NoteQueue
 from oracle.store.outbox import Outbox
+from oracle.typed_data import FeedbackRecord
 
 log = logging.getLogger("servicecoin.notes")
 
@@ -33,8 +35,9 @@ class NotesStepReport:
 
 
 class Proofs(Protocol):
-    def proof(self, event_id: bytes, customer: str | None, from_block: int) -> RewardProof | None:
-        """The reward's proof, or None when the chain holds no reward for the event."""
+    def proof(self, event_id: bytes, record: FeedbackRecord | None, tx_hint: bytes | None) -> RewardProof | None:
+        """The reward's proof, or None when the chain holds no reward for the event. `record`: the
+        event's record as the outbox signed it; `tx_hint`: where the outbox saw its batch mined."""
 
 
 class ChainProofs:
@@ -45,15 +48,15 @@ class ChainProofs:
         self.brand_id = brand_id
         self._chain_id: int | None = None
 
-    def proof(self, event_id: bytes, customer: str | None, from_block: int) -> RewardProof | None:
-        record = self.registry.find_record(self.brand_id, event_id, from_block=from_block, customer=customer)
-        if record is None:
+    def proof(self, event_id: bytes, record: FeedbackRecord | None, tx_hint: bytes | None) -> RewardProof | None:
+        found = self.registry.find_record(self.brand_id, event_id, record=record, tx_hint=tx_hint)
+        if found is None:
             return None
         if self._chain_id is None:
             self._chain_id = int(self.registry.w3.eth.chain_id)
         return RewardProof(
-            event_id=event_id, seq=int(record.seq), reward_units=int(record.reward), tx_hash=record.tx_hash,
-            block_number=record.block_number, registry=self.registry.address, chain_id=self._chain_id,
+            event_id=event_id, seq=int(found.seq), reward_units=int(found.reward), tx_hash=found.tx_hash,
+            block_number=found.block_number, registry=self.registry.address, chain_id=self._chain_id,
         )
 
 
@@ -133,6 +136,4 @@ class NotesWorker:
     def proof(self, event_id: bytes) -> RewardProof | None:
         row = self.outbox.event_row(event_id)
         batch = self.outbox.batch_row(row.batch_id) if row is not None and row.batch_id is not None else None
-        from_block = batch.block_number if batch is not None and batch.block_number is not None else 0
-        customer = row.customer_address if row is not None else None
-        return self.proofs.proof(event_id, customer, from_block)
+        return self.proofs.proof(event_id, record_from_outbox_row(row), batch.tx_hash if batch is not None else None)

@@ -74,7 +74,7 @@ def test_two_serve_instances_and_one_work_on_postgresql_reward_each_event_once(
                 process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=30)
-    records = [m.record for m in rewarded_records(deployment, web3)]
+    records = rewarded_records(deployment, web3)
     assert sorted(r.event_id for r in records) == sorted(event_id(1, "generic", f"pg-{n}") for n in range(12))
     assert sorted(r.seq for r in records) == list(range(1, 13))  # dense, each once
     for c in range(4):

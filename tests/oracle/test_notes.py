@@ -21,6 +21,7 @@ from oracle.notes.worker import NotesWorker
 from oracle.notes.zendesk import ZendeskNotes, retry_after_seconds
 from oracle.policy import load_policy
 from oracle.store.outbox import Broadcast, Outbox
+from oracle.typed_data import FeedbackRecord
 from scripts.local_zendesk import LocalZendesk
 
 EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
@@ -101,13 +102,14 @@ def test_only_csat_ticket_events_name_a_ticket() -> None:
 
 class FixedProofs:
     """The chain's answer for every event: recorded in TX at block 120, 2 SVC. Keeps what it was
-    asked: the chain is searched by the customer's rewards from the batch's block."""
+    asked: the record as the outbox signed it (found on chain by its hash) and the transaction
+    the outbox saw it mined in (read first)."""
 
     def __init__(self) -> None:
-        self.asked: list[tuple[bytes, str | None, int]] = []
+        self.asked: list[tuple[bytes, FeedbackRecord | None, bytes | None]] = []
 
-    def proof(self, event_id: bytes, customer: str | None, from_block: int) -> RewardProof:
-        self.asked.append((event_id, customer, from_block))
+    def proof(self, event_id: bytes, record: FeedbackRecord | None, tx_hint: bytes | None) -> RewardProof:
+        self.asked.append((event_id, record, tx_hint))
         return RewardProof(event_id, seq=7, reward_units=2 * 10**18, tx_hash=TX, block_number=120,
                            registry="0x" + "11" * 20, chain_id=31337)
 
@@ -160,8 +162,10 @@ def test_a_final_reward_gets_exactly_one_note_with_its_proof(outbox, zendesk) ->
     assert len(zendesk.received) == 1
     note = notes.queue.get(key)
     assert (note.state, note.attempts, note.posted_at) == ("posted", 1, T0)
-    # Searched where it is cheap: the customer's rewards (their Transfer logs), from its batch's block.
-    assert notes.proofs.asked == [(key, "0x" + "22" * 20, 120)]
+    # Searched where it is cheap: its batch's transaction first, by the record's hash.
+    [(asked_key, record, tx_hint)] = notes.proofs.asked
+    assert (asked_key, tx_hint) == (key, TX)
+    assert record is not None and (record.event_id, record.customer.lower()) == (key, "0x" + "22" * 20)
 
 
 def test_a_429_waits_for_retry_after_then_posts(outbox, zendesk) -> None:

@@ -22,8 +22,8 @@ from oracle.abi import load_abi
 from oracle.abi_encoding import abi_encode
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
 from oracle.chain.outcomes import SKIP_REASONS, decode_outcome
-from oracle.chain.registry import RegistryClient, log_format_problems
-from oracle.typed_data import FeedbackBatch, FeedbackRecord
+from oracle.chain.registry import RegistryClient, RegistryReadError, log_format_problems
+from oracle.typed_data import FeedbackBatch, FeedbackRecord, record_hash
 
 REGISTRY = "0x" + "5a" * 20
 
@@ -56,15 +56,16 @@ def _outcome(reason: str | None = None, reward: int = 0, welcome: int = 0) -> in
     return status << 192 | welcome << 96 | reward
 
 
-def _batch_log(address: str, brand: int, outcomes: list[int]) -> dict[str, Any]:
+def _batch_log(address: str, brand: int, records: list[FeedbackRecord], outcomes: list[int]) -> dict[str, Any]:
     abi = next(e for e in load_abi("FeedbackRegistry") if e["type"] == "event" and e["name"] == "BatchRecorded")
     skipped = sum(1 for word in outcomes if word >> 192)
     minted = sum((word & (2**96 - 1)) + ((word >> 96) & (2**96 - 1)) for word in outcomes)
     return {
         "address": address,
         "topics": ["0x" + event_abi_to_log_topic(abi).hex(), "0x" + brand.to_bytes(32, "big").hex(), "0x" + "dd" * 32],
-        "data": "0x" + encode(["bytes32", "uint256", "uint256", "uint256", "uint256[]"],
-                              [b"\x0e" * 32, len(outcomes) - skipped, skipped, minted, outcomes]).hex(),
+        "data": "0x" + encode(["bytes32", "uint256", "uint256", "uint256", "bytes32[]", "uint256[]"],
+                              [b"\x0e" * 32, len(outcomes) - skipped, skipped, minted,
+                               [record_hash(r) for r in records], outcomes]).hex(),
     }
 
 
@@ -110,18 +111,24 @@ def _transaction(to: str, data: bytes) -> dict[str, Any]:
 
 def test_a_batch_with_every_record_rewarded_asks_the_node_nothing() -> None:
     node = CannedNode({"error": {"code": -32000, "message": "not expected"}})
-    receipt = MinedReceipt.from_rpc(_raw_receipt([_batch_log(REGISTRY, 7, [_outcome(reward=5), _outcome(reward=7, welcome=2)])]))
+    log = _batch_log(REGISTRY, 7, [_record(1), _record(2)], [_outcome(reward=5), _outcome(reward=7, welcome=2)])
+    receipt = MinedReceipt.from_rpc(_raw_receipt([log]))
     assert RegistryClient(Web3(node), REGISTRY).not_rewarded(receipt) == {}
     assert node.asked == []
 
 
+def _own_batch(*records: FeedbackRecord) -> tuple[FeedbackBatch, bytes]:
+    batch = FeedbackBatch(7, b"\x0e" * 32, 2**40, records)
+    return batch, RegistryClient(Web3(), REGISTRY).submit_calldata(batch, [b"\x01" * 65])
+
+
 def test_skipped_records_are_matched_to_the_transaction_s_records_by_position() -> None:
-    registry = RegistryClient(Web3(), REGISTRY)
-    batch = FeedbackBatch(7, b"\x0e" * 32, 2**40, (_record(1), _record(2), _record(3)))
-    node = CannedNode(_transaction(REGISTRY, registry.submit_calldata(batch, [b"\x01" * 65])))
-    mine = _batch_log(REGISTRY.upper().replace("0X", "0x"),
-                      7, [_outcome(reward=5), _outcome("CustomerCapReached"), _outcome("ZeroCustomer")])
-    other = _batch_log("0x" + "66" * 20, 7, [_outcome("BrandCapReached")] * 3)  # a look-alike elsewhere
+    records = [_record(1), _record(2), _record(3)]
+    _batch, calldata = _own_batch(*records)
+    node = CannedNode(_transaction(REGISTRY, calldata))
+    mine = _batch_log(REGISTRY.upper().replace("0X", "0x"), 7, records,
+                      [_outcome(reward=5), _outcome("CustomerCapReached"), _outcome("ZeroCustomer")])
+    other = _batch_log("0x" + "66" * 20, 7, records, [_outcome("BrandCapReached")] * 3)  # a look-alike elsewhere
     unrelated = {**mine, "topics": ["0x" + "cd" * 32, *mine["topics"][1:]]}
     receipt = MinedReceipt.from_rpc(_raw_receipt([unrelated, other, mine]))
     assert RegistryClient(Web3(node), REGISTRY).not_rewarded(receipt) == {
@@ -129,13 +136,37 @@ def test_skipped_records_are_matched_to_the_transaction_s_records_by_position() 
     assert [method for method, _params in node.asked] == ["eth_getTransactionByHash"]
 
 
-def test_a_batch_not_sent_to_the_registry_itself_is_not_read() -> None:
-    registry = RegistryClient(Web3(), REGISTRY)
-    batch = FeedbackBatch(7, b"\x0e" * 32, 2**40, (_record(1),))
-    forwarder = "0x" + "77" * 20  # a multisig or forwarder calling the registry: its input is not submitBatch's
-    node = CannedNode(_transaction(forwarder, registry.submit_calldata(batch, [])))
-    receipt = MinedReceipt.from_rpc(_raw_receipt([_batch_log(REGISTRY, 7, [_outcome("CustomerCapReached")])]))
-    assert RegistryClient(Web3(node), REGISTRY).lookup.mined_batch(receipt.tx_hash, receipt) is None
+def test_a_record_given_twice_and_rewarded_once_is_not_reported_and_the_chain_is_not_searched() -> None:
+    _batch, calldata = _own_batch(_record(1), _record(1))
+    node = CannedNode(_transaction(REGISTRY, calldata))  # any eth_getLogs would fail to parse this
+    log = _batch_log(REGISTRY, 7, [_record(1), _record(1)], [_outcome(reward=5), _outcome("AlreadyRecorded")])
+    assert RegistryClient(Web3(node), REGISTRY).not_rewarded(MinedReceipt.from_rpc(_raw_receipt([log]))) == {}
+    assert [method for method, _params in node.asked] == ["eth_getTransactionByHash"]
+
+
+def test_an_own_receipt_without_its_batch_log_is_an_error_not_all_rewarded() -> None:
+    """Reading "no outcomes" as "all rewarded" would mark skipped records paid: the submitter
+    concludes nothing and tries again."""
+    other = _batch_log("0x" + "66" * 20, 7, [_record(1)], [_outcome("BrandCapReached")])
+    with pytest.raises(RegistryReadError, match="has 0 BatchRecorded logs"):
+        RegistryClient(Web3(), REGISTRY).not_rewarded(MinedReceipt.from_rpc(_raw_receipt([other])))
+
+
+def test_an_own_receipt_whose_input_is_not_its_logged_records_is_an_error() -> None:
+    _batch, calldata = _own_batch(_record(1), _record(2))
+    node = CannedNode(_transaction(REGISTRY, calldata))
+    log = _batch_log(REGISTRY, 7, [_record(2), _record(1)], [_outcome("ZeroCustomer"), _outcome(reward=5)])
+    with pytest.raises(RegistryReadError, match="not the ones its BatchRecorded log hashes"):
+        RegistryClient(Web3(node), REGISTRY).not_rewarded(MinedReceipt.from_rpc(_raw_receipt([log])))
+
+
+def test_the_input_of_a_call_to_another_contract_is_not_read_as_records() -> None:
+    _batch, calldata = _own_batch(_record(1))
+    forwarder = "0x" + "77" * 20  # a multisig or relay calling the registry: its input is not submitBatch's
+    node = CannedNode(_transaction(forwarder, calldata))
+    assert RegistryClient(Web3(node), REGISTRY).lookup.input_records(b"\xaa" * 32) is None
+    node.response = _transaction(REGISTRY, calldata)
+    assert RegistryClient(Web3(node), REGISTRY).lookup.input_records(b"\xaa" * 32) == [_record(1)]
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,13 +1,13 @@
-"""The BatchRecorded log's outcomes: one word per record, in the batch's order, and the only
-registry log a batch emits. Each word is status (bits 192-199: 0 rewarded, else 1 + SkipReason)
-| welcome bonus (bits 96-191) | reward (bits 0-95); the records themselves are in the
-transaction's input."""
+"""The BatchRecorded log: per record, in the batch's order, its EIP-712 hashStruct and its
+outcome, and the only registry log a batch emits. An outcome is status (bits 192-199: 0
+rewarded, else 1 + SkipReason) | welcome bonus (bits 96-191) | reward (bits 0-95); the records'
+fields are in the transaction's input."""
 
 import pytest
 from eth_utils import keccak
 
 from oracle.kinds import FeedbackKind
-from oracle.typed_data import batch_digest
+from oracle.typed_data import batch_digest, record_hash
 from tests.contracts.batch_outcomes import outcomes, registry_logs, rewarded, skipped, submitted_batch
 
 from .helpers import (
@@ -24,7 +24,9 @@ from .helpers import (
 )
 
 ZERO = "0x" + "00" * 20
-BATCH_RECORDED_TOPIC = keccak(text="BatchRecorded(uint32,bytes32,bytes32,uint256,uint256,uint256,uint256[])")
+BATCH_RECORDED_TOPIC = keccak(
+    text="BatchRecorded(uint32,bytes32,bytes32,uint256,uint256,uint256,bytes32[],uint256[])"
+)
 
 
 @pytest.fixture
@@ -137,3 +139,15 @@ def test_the_records_of_the_outcomes_are_in_the_signed_transaction_input(batches
     assert submitted_batch(registry, tx.input) == batch
     assert bytes(tx.events["BatchRecorded"]["digest"]) == batch_digest(domain, batch)
     assert len(outcomes(tx)) == len(submitted_batch(registry, tx.input).records)
+
+
+def test_the_log_names_each_record_by_its_hash_in_the_batch_order(batches, registry, mixed):
+    """Whoever holds a record finds it by its hash, however the batch was sent: the hashes are
+    the registry's own hashRecord and the oracle's, record for record."""
+    batch, _expected = mixed
+    tx = batches.submit(batch)
+    logged = [bytes(h) for h in tx.events["BatchRecorded"]["recordHashes"]]
+    assert logged == [record_hash(r) for r in batch.records]
+    assert logged == [bytes(registry.hashRecord(r.as_tuple())) for r in batch.records]
+    assert logged[2] == logged[6]  # the record given twice: rewarded once (index 2), skipped once
+
