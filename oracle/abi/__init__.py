@@ -13,3 +13,8 @@ def load_abi(contract: str) -> list[dict[str, Any]]:
     """The ABI of ServiceCoin, FeedbackRegistry, TierRedemption or ServiceCoinForwarder."""
     text = resources.files(__package__).joinpath(f"{contract}.json").read_text()
     return list(json.loads(text))
+
+
+def abi_entry(contract: str, kind: str, name: str) -> dict[str, Any]:
+    """One function, event or error of a contract's ABI, by name."""
+    return next(entry for entry in load_abi(contract) if entry["type"] == kind and entry.get("name") == name)

@@ -24,7 +24,7 @@ from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector, ke
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 
-from oracle.abi import load_abi
+from oracle.abi import abi_entry, load_abi
 from oracle.chain.outcomes import RecordOutcome, decode_outcomes
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
 from oracle.typed_data import FeedbackRecord, record_hash
@@ -70,14 +70,14 @@ class RecordLookup:
     def __init__(self, w3: Web3, registry: str) -> None:
         self.w3 = w3
         self.registry = to_checksum_address(registry)
-        abi = load_abi("FeedbackRegistry")
-        submit = _abi_entry(abi, "function", "submitBatch")
-        self._submit_selector = function_abi_to_4byte_selector(submit)
-        self._submit_types = [collapse_if_tuple(arg) for arg in submit["inputs"]]
-        batch_event = _abi_entry(abi, "event", "BatchRecorded")
+        submit = abi_entry("FeedbackRegistry", "function", "submitBatch")
+        # submitBatch's selector and argument types: RegistryClient encodes with them, this decodes.
+        self.submit_selector = function_abi_to_4byte_selector(submit)
+        self.submit_types = tuple(collapse_if_tuple(arg) for arg in submit["inputs"])
+        batch_event = abi_entry("FeedbackRegistry", "event", "BatchRecorded")
         self.batch_topic = event_abi_to_log_topic(batch_event)
         self._batch_data_types = [arg["type"] for arg in batch_event["inputs"] if not arg["indexed"]]
-        self._registry_contract = w3.eth.contract(address=self.registry, abi=abi)
+        self._registry_contract = w3.eth.contract(address=self.registry, abi=load_abi("FeedbackRegistry"))
         self._coin: str | None = None
 
     def logged_batches(self, receipt: MinedReceipt) -> list[LoggedBatch]:
@@ -103,10 +103,10 @@ class RecordLookup:
         not the ABI padding of the signatures, which a sender may fill with anything."""
         tx = self.w3.eth.get_transaction(tx_hash)
         data = bytes(tx["input"])
-        if tx["to"] is None or tx["to"].lower() != self.registry.lower() or data[:4] != self._submit_selector:
+        if tx["to"] is None or tx["to"].lower() != self.registry.lower() or data[:4] != self.submit_selector:
             return None
         try:
-            [(_brand, _policy, _deadline, records)] = abi_decode(self._submit_types[:1], data[4:])
+            [(_brand, _policy, _deadline, records)] = abi_decode(self.submit_types[:1], data[4:])
         except DecodingError:
             return None
         return [FeedbackRecord(bytes(r[0]), to_checksum_address(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in records]
@@ -118,17 +118,22 @@ class RecordLookup:
         """Where the chain rewarded this record (the latest, should there be two), or None.
         `tx_hint`: a transaction to read first (where the outbox saw the batch mined);
         `exclude`: one not to read (the batch being looked at)."""
-        hashed = record_hash(record)
         for tx_hash in self._paid_to(record.customer, from_block, to_block, first=tx_hint):
-            if tx_hash == exclude:
-                continue
-            receipt = fetch_receipt(self.w3, tx_hash)
-            if receipt is None or receipt.status != 1:
-                continue
-            for logged in self.logged_batches(receipt):
-                outcome = logged.rewarded(hashed) if logged.brand_id == brand_id else None
-                if outcome is not None:
-                    return MinedRecord(record, outcome, brand_id, tx_hash, logged.block_number, logged.block_hash)
+            found = None if tx_hash == exclude else self._rewarded_in(tx_hash, brand_id, record)
+            if found is not None:
+                return found
+        return None
+
+    def _rewarded_in(self, tx_hash: bytes, brand_id: int, record: FeedbackRecord) -> MinedRecord | None:
+        """The record's reward in this one transaction, if it has one."""
+        receipt = fetch_receipt(self.w3, tx_hash)
+        if receipt is None or receipt.status != 1:
+            return None
+        hashed = record_hash(record)
+        for logged in self.logged_batches(receipt):
+            outcome = logged.rewarded(hashed) if logged.brand_id == brand_id else None
+            if outcome is not None:
+                return MinedRecord(record, outcome, brand_id, tx_hash, logged.block_number, logged.block_hash)
         return None
 
     def rewarded_by_event_id(self, brand_id: int, event_id: bytes, from_block: int = 0) -> MinedRecord | None:
@@ -145,10 +150,11 @@ class RecordLookup:
                             "cannot be read from its input, and it is passed over", tx_hash.hex())
                 continue
             for record in records:
-                if record.event_id == event_id:
-                    found = self.rewarded(brand_id, record, from_block, exclude=None, tx_hint=tx_hash)
-                    if found is not None:
-                        return found
+                # Every batch of the brand is read in turn: the one whose input holds the record
+                # is the one to look in, not the customer's other batches.
+                found = self._rewarded_in(tx_hash, brand_id, record) if record.event_id == event_id else None
+                if found is not None:
+                    return found
         return None
 
     def _paid_to(self, customer: str, from_block: int, to_block: int | str, first: bytes | None) -> Iterator[bytes]:
@@ -187,7 +193,3 @@ def _distinct_latest_first(tx_hashes: Iterator[bytes]) -> Iterator[bytes]:
 
 def _address_topic(address: str) -> str:
     return "0x" + bytes(12).hex() + bytes.fromhex(to_checksum_address(address)[2:]).hex()
-
-
-def _abi_entry(abi: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    return next(entry for entry in abi if entry["type"] == kind and entry.get("name") == name)

@@ -4,10 +4,9 @@ the calldata of a batch, and the reads behind `servicecoin verify` and `status`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
-from eth_utils.abi import collapse_if_tuple
+from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
@@ -50,11 +49,7 @@ class RegistryClient:
     def __init__(self, w3: Web3, address: str) -> None:
         self.w3 = w3
         self.address = to_checksum_address(address)
-        abi = load_abi("FeedbackRegistry")
-        self.contract = w3.eth.contract(address=self.address, abi=abi)
-        submit = _abi_entry(abi, "function", "submitBatch")
-        self._submit_selector = function_abi_to_4byte_selector(submit)
-        self._submit_types = tuple(collapse_if_tuple(arg) for arg in submit["inputs"])
+        self.contract = w3.eth.contract(address=self.address, abi=load_abi("FeedbackRegistry"))
         self.lookup = RecordLookup(w3, self.address)
 
     def domain(self) -> Domain:
@@ -83,7 +78,7 @@ class RegistryClient:
         `contract.encode_abi`: web3 normalises and validates every value of every record first,
         which `make bench` measured at ten times the encoding itself (940 against 88 µs per
         record in batches of 300). The records are built by the oracle from checked values."""
-        return self._submit_selector + abi_encode(self._submit_types, [batch.as_tuple(), signatures])
+        return self.lookup.submit_selector + abi_encode(self.lookup.submit_types, [batch.as_tuple(), signatures])
 
     def self_check(self, expected_chain_id: int, signers: list[str], brand_id: int, policy: Policy) -> list[str]:
         """Everything that would make the oracle sign batches the registry rejects, or promise
@@ -205,10 +200,6 @@ def log_format_problems(code: bytes, batch_topic: bytes) -> list[str]:
         return []
     return ["the registry's code does not emit BatchRecorded with per-record outcomes as this oracle "
             "reads it: a registry of another version (check chain.registry, or upgrade the oracle with it)"]
-
-
-def _abi_entry(abi: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    return next(entry for entry in abi if entry["type"] == kind and entry.get("name") == name)
 
 
 class RegistryReadError(OracleError):

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from brownie import web3
 from eth_keys import keys
+from web3.exceptions import ContractLogicError
 
 from tests.contracts.revert_patterns import error  # noqa: F401  (re-exported for the tests)
 
@@ -104,3 +105,21 @@ def submit_unmined(registry, batches, batch, gas_limit=2_000_000):
     (inside `mined_at`, or for a batch too large for brownie's wait: see test_batch_size)."""
     tx = {"from": batches.admin, "gas_limit": gas_limit, "required_confs": 0}
     return registry.submitBatch(batch.as_tuple(), batches.sign(batch), tx)
+
+
+def call_reverts_with(web3_, tx: dict) -> str:
+    """The revert data (hex) of an eth_call that must revert. Anvil gives it as is, Ganache
+    inside {"0x": {"return" or "reason": ...}}; brownie's web3 raises the node's error object."""
+    try:
+        web3_.eth.call(tx)
+    except ContractLogicError as exc:
+        data = exc.data
+    except ValueError as exc:
+        data = exc.args[0]["data"]
+    else:
+        raise AssertionError("the call did not revert")
+    if isinstance(data, dict):
+        [detail] = data.values()
+        return detail.get("return") or detail["reason"]
+    return data
+

@@ -4,13 +4,12 @@ the same record twice. Found by a review: when records were looked up in the tra
 only, each of these made a rewarded record look unrewarded. The log's record hashes make the
 lookup independent of how the batch arrived."""
 
-import brownie
 from brownie import BatchRelay, web3
 
 from oracle.chain.receipts import fetch_receipt
 from oracle.chain.registry import RegistryClient
 
-from .helpers import BRAND
+from .helpers import BRAND, call_reverts_with
 
 
 def receipt_of(tx):
@@ -72,7 +71,9 @@ def test_the_registry_refuses_a_records_length_past_the_calldata(batches, regist
     length_at = 4 + 0x40 + 0x80
     assert int.from_bytes(data[length_at:length_at + 32], "big") == 1
     data[length_at:length_at + 32] = (40).to_bytes(32, "big")
-    with brownie.reverts():
-        admin.transfer(registry, 0, data="0x" + bytes(data).hex(), gas_limit=3_000_000)
+    # The compiler's own bounds check refuses it, with no error data: not a later check of the
+    # registry's (a signature, a record field), each of which names its error.
+    tx = {"from": admin.address, "to": registry.address, "data": "0x" + bytes(data).hex(), "gas": 3_000_000}
+    assert call_reverts_with(web3, tx) in ("0x", "", None)
     [record] = batch.records
     assert not registry.isRecorded(BRAND, record.seq)

@@ -18,7 +18,7 @@ from web3.exceptions import ContractLogicError
 
 from oracle.typed_data import FeedbackRecord, record_hash
 
-from .helpers import error
+from .helpers import call_reverts_with, error
 
 RECORD_TUPLE = "(bytes32,address,uint64,uint8,uint40,bytes32)"
 RESULT_TYPES = [f"{RECORD_TUPLE}[]", "bytes32[]", "address[]"]
@@ -46,21 +46,12 @@ def calldata(function: str, records: list[tuple[int, ...]]) -> bytes:
 
 def call(harness, function: str, records: list[tuple[int, ...]]):
     """('ok', decoded result) or ('reverted', revert data) of an eth_call."""
+    tx = {"to": harness.address, "data": "0x" + calldata(function, records).hex()}
     try:
-        raw = web3.eth.call({"to": harness.address, "data": "0x" + calldata(function, records).hex()})
-    except ContractLogicError as exc:
-        return "reverted", _revert_data(exc.data)
-    except ValueError as exc:  # brownie's web3 raises the node's error object as is
-        return "reverted", _revert_data(exc.args[0]["data"])
+        raw = web3.eth.call(tx)
+    except (ContractLogicError, ValueError):  # brownie's web3 raises the node's error object as is
+        return "reverted", call_reverts_with(web3, tx)
     return "ok", decode(RESULT_TYPES, bytes(raw))
-
-
-def _revert_data(data) -> str:
-    """The revert data as hex: Anvil gives it as is, Ganache inside {"0x": {"return" or "reason": ...}}."""
-    if isinstance(data, dict):
-        [detail] = data.values()
-        return detail.get("return") or detail["reason"]
-    return data
 
 
 clean_record = st.tuples(*(st.integers(0, 2**width - 1) for width in WIDTHS))
