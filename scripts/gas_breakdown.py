@@ -42,16 +42,20 @@ def _category(op: str) -> str:
     return "stack, arithmetic, jumps"
 
 
-def trace_breakdown(txid: str, pc_maps: dict[str, dict[str, Any]] | None = None) -> dict[str, int]:
+def trace_breakdown(
+    txid: str, pc_maps: dict[str, dict[str, Any]] | None = None, names: dict[str, str] | None = None
+) -> dict[str, int]:
     """Gas of a mined transaction split by kind of opcode, from Anvil's struct-log trace, and
-    (with `pc_maps`: frame name -> brownie pcMap) by source function as well.
+    (with `pc_maps`: frame name -> brownie pcMap) by source function as well. A frame is named
+    by its contract (`names`: lower-case address -> name; the transaction's target is
+    "registry"), or "<op> callee" for an address not in `names`.
 
     A call opcode's cost in the trace includes the gas forwarded to the callee; here it is
     reduced to what the caller pays itself, the callee's opcodes being counted on their own.
     """
     result = web3.provider.make_request(
         "debug_traceTransaction",
-        [txid, {"disableStack": True, "disableStorage": True, "enableMemory": False}],
+        [txid, {"disableStack": names is None, "disableStorage": True, "enableMemory": False}],
     )
     steps = result["result"]["structLogs"]
     if not steps:
@@ -80,7 +84,9 @@ def trace_breakdown(txid: str, pc_maps: dict[str, dict[str, Any]] | None = None)
             counted = f"{frame}: number of {step['op']}"
             totals[counted] = totals.get(counted, 0) + 1
         if step["op"] in _CALLS:
-            frames.append(f"{step['op']} callee")
+            # The callee's address is the call's second argument: the stack's second from the top.
+            callee = f"{int(step['stack'][-2], 16):040x}" if names is not None else ""
+            frames.append((names or {}).get("0x" + callee, f"{step['op']} callee"))
     return totals
 
 
@@ -105,10 +111,12 @@ def breakdown(sizes: Sequence[int] = (10, 100)) -> dict[str, Any]:
         with contextlib.redirect_stdout(log):
             bench = GasBench.deploy(accounts[0])
             receipts = bench.run_batches("returning_same_period", sizes)
-            pc_maps = {
-                "registry": _pc_map("FeedbackRegistry"),
-                "CALL callee": _pc_map("ServiceCoin"),  # mintBatch
-                "STATICCALL callee": _pc_map("TierRedemption"),  # tierSchedule
+            contracts = {"registry": "FeedbackRegistry", "coin": "ServiceCoin", "tiers": "TierRedemption"}
+            pc_maps = {frame: _pc_map(name) for frame, name in contracts.items()}
+            deployment = bench.deployment
+            names = {
+                deployment.coin.address.lower(): "coin",
+                deployment.redemption.address.lower(): "tiers",  # tierSchedule
             }
             parts = {}
             for size, tx in receipts.items():
@@ -116,7 +124,7 @@ def breakdown(sizes: Sequence[int] = (10, 100)) -> dict[str, Any]:
                 split = {
                     "base transaction": 21_000,
                     "calldata (EIP-2028)": calldata_gas(data),
-                    **trace_breakdown(tx.txid, pc_maps),
+                    **trace_breakdown(tx.txid, pc_maps, names),
                 }
                 counted = sum(v for k, v in split.items() if " in " not in k and "number" not in k)
                 split["refund (gas_used minus the parts)"] = tx.gas_used - counted
