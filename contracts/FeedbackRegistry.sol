@@ -10,6 +10,7 @@ import {Brands} from "./Brands.sol";
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
 import {FeedbackHashing} from "./FeedbackHashing.sol";
 import {BatchCustomers} from "./BatchCustomers.sol";
+import {CoinBatchCall} from "./CoinBatchCall.sol";
 import {RecordCalldata} from "./RecordCalldata.sol";
 import {PackedAccount} from "./PackedAccount.sol";
 import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
@@ -75,8 +76,9 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         uint256[] thresholds;
         uint256[] multipliersBps;
         // The batch's distinct customers, each record's index among them, their packed
-        // accounts (read from the coin) and what each is minted; `touched` marks the rewarded.
-        address[] customers;
+        // accounts (read from the coin) and what each is minted, in memory laid out as the
+        // coin calls' calldata (CoinBatchCall); `touched` marks the rewarded.
+        CoinBatchCall.Buffer coinCall;
         uint256[] customerIndex;
         uint160[] accounts;
         uint256[] amounts;
@@ -138,7 +140,9 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         _requireQuorum(batch.brandId, brand.quorum, digest, signatures);
 
         recorded = state.recorded;
-        if (recorded != 0) _mint(state);
+        // One call mints every reward and writes each rewarded customer's account (one
+        // Transfer per customer); customers with every record skipped are left out.
+        if (recorded != 0) CoinBatchCall.mint(coin, state.coinCall, state.touched);
         emit BatchRecorded(
             batch.brandId,
             digest,
@@ -221,10 +225,12 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         state.customerCap = _customerCapPerPeriod;
         state.welcomeBonus = _welcomeBonus;
         state.wordIndex = type(uint256).max;
-        (state.customers, state.customerIndex) = BatchCustomers.distinct(records);
-        state.accounts = coin.holderDataOf(state.customers);
-        state.amounts = new uint256[](state.customers.length);
-        state.touched = new bool[](state.customers.length);
+        address[] memory customers;
+        (customers, state.customerIndex) = BatchCustomers.distinct(records);
+        state.coinCall = CoinBatchCall.readAccounts(coin, customers);
+        state.accounts = state.coinCall.accounts;
+        state.amounts = state.coinCall.amounts;
+        state.touched = new bool[](customers.length);
         state.outcomes = new uint256[](records.length);
     }
 
@@ -241,29 +247,6 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
             while (tier + 1 < count && lifetime >= thresholds[tier + 1]) ++tier;
         }
         return state.multipliersBps[tier];
-    }
-
-    /// @dev One call mints every reward and writes each rewarded customer's account (one Transfer
-    /// per customer); customers with every record skipped are left out (a rare copy).
-    function _mint(BatchState memory state) private {
-        uint256 count = state.customers.length;
-        uint256 rewarded;
-        for (uint256 j; j < count; ++j) {
-            if (state.touched[j]) ++rewarded;
-        }
-        if (rewarded == count) return coin.mintBatchWithData(state.customers, state.amounts, state.accounts);
-        address[] memory customers = new address[](rewarded);
-        uint256[] memory amounts = new uint256[](rewarded);
-        uint160[] memory accounts = new uint160[](rewarded);
-        uint256 n;
-        for (uint256 j; j < count; ++j) {
-            if (!state.touched[j]) continue;
-            customers[n] = state.customers[j];
-            amounts[n] = state.amounts[j];
-            accounts[n] = state.accounts[j];
-            ++n;
-        }
-        coin.mintBatchWithData(customers, amounts, accounts);
     }
 
     // ================================================================ wallet link
