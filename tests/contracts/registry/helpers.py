@@ -5,7 +5,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from brownie import web3
+from eth_abi import decode
 from eth_keys import keys
+from eth_utils import function_signature_to_4byte_selector
 from web3.exceptions import ContractLogicError
 
 from tests.contracts.revert_patterns import error  # noqa: F401  (re-exported for the tests)
@@ -123,3 +125,24 @@ def call_reverts_with(web3_, tx: dict) -> str:
         return detail.get("return") or detail["reason"]
     return data
 
+
+
+# A FeedbackRecord in the ABI: six static words (eventId, customer, seq, kind, occurredAt, commitment).
+RECORD_TUPLE = "(bytes32,address,uint64,uint8,uint40,bytes32)"
+
+
+def records_calldata(function: str, records: list[tuple[int, ...]]) -> bytes:
+    """`function(FeedbackRecord[])`'s calldata, written word by word (so a word may be dirty)."""
+    selector = function_signature_to_4byte_selector(f"{function}({RECORD_TUPLE}[])")
+    words = [0x20, len(records), *(word for record in records for word in record)]
+    return selector + b"".join(word.to_bytes(32, "big") for word in words)
+
+
+def call_with_records(contract, function: str, records: list[tuple[int, ...]], result_types: list[str]):
+    """('ok', decoded result) or ('reverted', revert data) of an eth_call of `function(FeedbackRecord[])`."""
+    tx = {"to": contract.address, "data": "0x" + records_calldata(function, records).hex()}
+    try:
+        raw = web3.eth.call(tx)
+    except (ContractLogicError, ValueError):  # brownie's web3 raises the node's error object as is
+        return "reverted", call_reverts_with(web3, tx)
+    return "ok", decode(result_types, bytes(raw))

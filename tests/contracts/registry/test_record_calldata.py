@@ -10,7 +10,6 @@ import brownie
 import pytest
 from brownie import RecordCalldataHarness, web3
 from brownie.test import given
-from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -18,9 +17,8 @@ from web3.exceptions import ContractLogicError
 
 from oracle.typed_data import FeedbackRecord, record_hash
 
-from .helpers import call_reverts_with, error
+from .helpers import RECORD_TUPLE, call_with_records, error, records_calldata
 
-RECORD_TUPLE = "(bytes32,address,uint64,uint8,uint40,bytes32)"
 RESULT_TYPES = [f"{RECORD_TUPLE}[]", "bytes32[]", "address[]"]
 # Bit widths of the record's six words: eventId, customer, seq, kind, occurredAt, commitment.
 WIDTHS = (256, 160, 64, 8, 40, 256)
@@ -37,21 +35,9 @@ def harness(admin):
     return RecordCalldataHarness.deploy({"from": admin})
 
 
-def calldata(function: str, records: list[tuple[int, ...]]) -> bytes:
-    """`function(FeedbackRecord[])`'s calldata, written word by word (so a word may be dirty)."""
-    selector = function_signature_to_4byte_selector(f"{function}({RECORD_TUPLE}[])")
-    words = [0x20, len(records), *(word for record in records for word in record)]
-    return selector + b"".join(word.to_bytes(32, "big") for word in words)
-
-
 def call(harness, function: str, records: list[tuple[int, ...]]):
     """('ok', decoded result) or ('reverted', revert data) of an eth_call."""
-    tx = {"to": harness.address, "data": "0x" + calldata(function, records).hex()}
-    try:
-        raw = web3.eth.call(tx)
-    except (ContractLogicError, ValueError):  # brownie's web3 raises the node's error object as is
-        return "reverted", call_reverts_with(web3, tx)
-    return "ok", decode(RESULT_TYPES, bytes(raw))
+    return call_with_records(harness, function, records, RESULT_TYPES)
 
 
 clean_record = st.tuples(*(st.integers(0, 2**width - 1) for width in WIDTHS))
@@ -103,7 +89,7 @@ def test_one_bit_above_each_field_is_refused_and_one_below_is_read(harness, fiel
 
 
 def test_a_length_past_the_calldata_is_refused_before_any_record_is_read(harness):
-    data = calldata("assembled", [(1, 2, 3, 4, 5, 6)])
+    data = records_calldata("assembled", [(1, 2, 3, 4, 5, 6)])
     too_long = data[:36] + (2).to_bytes(32, "big") + data[68:]  # says two records, holds one
     with pytest.raises((ContractLogicError, ValueError), match="revert"):
         web3.eth.call({"to": harness.address, "data": "0x" + too_long.hex()})
