@@ -8,7 +8,9 @@ record's index among them). Batches come from a small pool of customers, so that
 repeat one; the pool holds the zero address and addresses that share their low bits (the
 table's key), so that lookups probe past taken entries and wrap around the table's end. A
 customer word with a bit above 160 (which no ABI encoder writes, but anyone can send) must be
-refused by both, naming the first such record."""
+refused by both, naming the first such record. The harness fills the memory past the free
+pointer with ones before each call, as the registry's scratch may leave it, so a table that is
+not cleared, or a probe that leaves it, fails here too."""
 
 import random
 
