@@ -34,6 +34,7 @@ library CoinBatchCall {
     function readAccounts(IServiceCoin coin, address[] memory customers) internal view returns (Buffer memory buffer) {
         uint256 count = customers.length;
         uint256 arrayBytes = (count + 1) * 0x20;
+        // Zero-filled, as Solidity fills every memory array it allocates: the amounts start at 0.
         bytes memory raw = new bytes(HEAD + 3 * arrayBytes);
         bytes4 selector = IServiceCoin.holderDataOf.selector;
         assembly ("memory-safe") {
