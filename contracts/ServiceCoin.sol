@@ -98,7 +98,7 @@ contract ServiceCoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminR
                 mstore(0, holder)
                 mstore(0x20, _holders.slot)
                 let slot := keccak256(0, 0x40)
-                sstore(slot, or(shl(BALANCE_BITS, bits), add(and(sload(slot), sub(shl(BALANCE_BITS, 1), 1)), amount)))
+                sstore(slot, or(shl(BALANCE_BITS, bits), add(and(sload(slot), shr(sub(256, BALANCE_BITS), not(0))), amount)))
                 mstore(0, amount)
                 log3(0, 0x20, transferTopic, 0, holder)
             }
