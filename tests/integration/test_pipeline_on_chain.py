@@ -129,6 +129,9 @@ def test_a_reorged_batch_is_resubmitted_and_rewarded_once(oracle, oracle_files, 
     with serving(oracle.app) as url, httpx.Client(base_url=url, timeout=10) as client:
         assert generic_event(client, 100, customer="reorg-cust").status_code == 202
     key = event_id(1, "generic", "ev-100")
+    # The event counts only once the chain's clock passes its time, and this test mines no block
+    # while it waits: a CI run whose fixture setup took over 5 s waited in vain (2026-11-24).
+    mine_past_now(chain)
     snapshot_height = chain.height
     chain.snapshot()
     run_until(oracle, lambda: oracle.outbox.event_state(key) == "confirmed", chain, mine=False)
