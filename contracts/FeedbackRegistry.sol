@@ -12,6 +12,7 @@ import {FeedbackHashing} from "./FeedbackHashing.sol";
 import {BatchCustomers} from "./BatchCustomers.sol";
 import {CoinBatchCall} from "./CoinBatchCall.sol";
 import {RecordCalldata} from "./RecordCalldata.sol";
+import {RecordRewards} from "./RecordRewards.sol";
 import {PackedAccount} from "./PackedAccount.sol";
 import {IServiceCoin} from "./interfaces/IServiceCoin.sol";
 import {ITierSchedule} from "./interfaces/ITierSchedule.sol";
@@ -45,8 +46,6 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
     bytes32 public constant LINK_WALLET_TYPEHASH =
         keccak256("LinkWallet(address from,address to,uint256 nonce,uint256 deadline)");
 
-    uint256 private constant BPS = 10_000;
-
     IServiceCoin public immutable coin;
     /// @inheritdoc IFeedbackRegistry
     uint256 public immutable PERIOD_LENGTH;
@@ -62,30 +61,6 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
     mapping(address holder => uint256) public linkNonce;
     /// @dev brand => word index (seq / 256) => bitmap of recorded seqs (bit seq % 256).
     mapping(uint32 brandId => mapping(uint256 word => uint256 bits)) private _recorded;
-
-    /// @dev What one submitBatch accumulates in memory and writes once at the end.
-    struct BatchState {
-        uint32 period;
-        uint256 customerCap;
-        uint256 welcomeBonus;
-        uint256 wordIndex;
-        uint256 word;
-        uint256 recorded;
-        uint256 minted;
-        uint256 issueLimit;
-        uint256[] thresholds;
-        uint256[] multipliersBps;
-        // The batch's distinct customers, each record's index among them, their packed
-        // accounts (read from the coin) and what each is minted, in memory laid out as the
-        // coin calls' calldata (CoinBatchCall); `touched` marks the rewarded.
-        CoinBatchCall.Buffer coinCall;
-        uint256[] customerIndex;
-        uint160[] accounts;
-        uint256[] amounts;
-        bool[] touched;
-        // One per record, in the batch's order: what BatchRecorded logs (IFeedbackRegistry).
-        uint256[] outcomes;
-    }
 
     /// @param admin The initial DEFAULT_ADMIN_ROLE holder.
     /// @param coin_ The ServiceCoin this registry mints.
@@ -114,26 +89,10 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         Brand memory brand = _brands[batch.brandId];
         if (!brand.active) revert BrandNotActive(batch.brandId);
 
-        FeedbackRecord[] calldata records = batch.records;
-        BatchState memory state = _startBatch(records);
-        if (brand.period != state.period) {
-            brand.period = state.period;
-            brand.issuedInPeriod = 0;
-        }
-        // The brand's cap and the coin's MAX_SUPPLY in one bound (the brand's issued sum and the
-        // batch's minted sum grow together): one check per record covers both.
-        uint256 supplyLimit = brand.issuedInPeriod + coin.mintableSupply();
-        state.issueLimit = brand.capPerPeriod < supplyLimit ? brand.capPerPeriod : supplyLimit;
-
-        // One pass over the records, each read from calldata into the same memory struct
-        // (RecordCalldata): hash it and apply it. Bad signatures below revert it all.
-        bytes32[] memory recordHashes = new bytes32[](size);
-        FeedbackRecord memory record;
-        for (uint256 i; i < size; ++i) {
-            recordHashes[i] = RecordCalldata.load(records, i, record, FEEDBACK_RECORD_TYPEHASH);
-            state.outcomes[i] = _applyRecord(batch.brandId, record, state.customerIndex[i], brand, state);
-        }
-        if (state.wordIndex != type(uint256).max) _recorded[batch.brandId][state.wordIndex] = state.word;
+        (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall) = _startBatch(batch.records, brand);
+        bytes32[] memory recordHashes = _applyRecords(batch.records, state, _recorded[batch.brandId]);
+        // Below the brand's uint96 cap: records that would pass it were skipped.
+        brand.issuedInPeriod = uint96(state.issued);
         _brands[batch.brandId] = brand;
 
         bytes32 digest = _batchDigest(batch, recordHashes);
@@ -142,7 +101,7 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         recorded = state.recorded;
         // One call mints every reward and writes each rewarded customer's account (one
         // Transfer per customer); customers with every record skipped are left out.
-        if (recorded != 0) CoinBatchCall.mint(coin, state.coinCall, state.touched);
+        if (recorded != 0) CoinBatchCall.mint(coin, coinCall, state.touched);
         emit BatchRecorded(
             batch.brandId,
             digest,
@@ -155,98 +114,54 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         );
     }
 
-    /// @dev Rewards one record, or says why not: returns its outcome (layout in BatchRecorded).
-    /// Dedupe bits go through `state.word` (one write per 256-seq word), the customer's account
-    /// through `state.accounts[customer]`.
-    function _applyRecord(
-        uint32 brandId,
-        FeedbackRecord memory record,
-        uint256 customer,
-        Brand memory brand,
-        BatchState memory state
-    ) private returns (uint256) {
-        uint256 wordIndex = record.seq >> 8;
-        uint256 bit = 1 << (record.seq & 0xff);
-        if (wordIndex != state.wordIndex) {
-            if (state.wordIndex != type(uint256).max) _recorded[brandId][state.wordIndex] = state.word;
-            state.wordIndex = wordIndex;
-            state.word = _recorded[brandId][wordIndex];
+    /// @dev One pass over the records, each read from calldata into the same memory struct
+    /// (RecordCalldata): hashes it and applies it (RecordRewards). Returns the records' hashes.
+    function _applyRecords(
+        FeedbackRecord[] calldata records,
+        RecordRewards.Batch memory state,
+        mapping(uint256 => uint256) storage words
+    ) private returns (bytes32[] memory recordHashes) {
+        uint256 size = records.length;
+        recordHashes = new bytes32[](size);
+        FeedbackRecord memory record;
+        for (uint256 i; i < size; ++i) {
+            recordHashes[i] = RecordCalldata.load(records, i, record, FEEDBACK_RECORD_TYPEHASH);
+            RecordRewards.applyRecord(record, i, state, words, baseReward);
         }
-        if (state.word & bit != 0) return _skipped(SkipReason.AlreadyRecorded);
-
-        uint256 base = baseReward[record.kind];
-        if (base == 0) return _skipped(SkipReason.KindNotRewarded);
-        if (record.customer == address(0)) return _skipped(SkipReason.ZeroCustomer);
-        if (record.occurredAt > block.timestamp) return _skipped(SkipReason.OccursInFuture);
-
-        uint256 account = state.accounts[customer];
-        uint256 lifetime = PackedAccount.lifetimeEarned(account);
-        uint256 rewards = PackedAccount.period(account) == state.period ? PackedAccount.rewardsInPeriod(account) : 0;
-        if (rewards >= state.customerCap) return _skipped(SkipReason.CustomerCapReached);
-        uint256 reward = base * _multiplierBps(lifetime, state) / BPS;
-        uint256 welcome = PackedAccount.welcomed(account) ? 0 : state.welcomeBonus;
-        // Caps, rewards and the welcome bonus are at most uint96 (the setters enforce it), so
-        // these checked sums revert only on a tier source gone mad.
-        uint256 issued = brand.issuedInPeriod + reward + welcome;
-        if (issued > state.issueLimit) {
-            // The coin refuses a mint past its MAX_SUPPLY with a revert; skipping here instead
-            // keeps the rest of the batch, and the record, retryable.
-            return _skipped(issued > brand.capPerPeriod ? SkipReason.BrandCapReached : SkipReason.SupplyLimitReached);
-        }
-        if (lifetime + reward > type(uint96).max) return _skipped(SkipReason.LifetimeLimitReached);
-
-        // No overflow below: issued <= a uint96 cap, lifetime + reward <= uint96 (just checked),
-        // rewards < customerCap <= uint24 (so + 1 fits its 24 bits), and `minted` and each
-        // amount add at most MAX_BATCH_SIZE sums below 2^97.
-        unchecked {
-            state.word |= bit;
-            brand.issuedInPeriod = uint96(issued);
-            // The welcome comes with the first reward, whatever the bonus is then (even zero).
-            state.accounts[customer] = PackedAccount.pack(lifetime + reward, state.period, rewards + 1, true);
-            state.amounts[customer] += reward + welcome;
-            state.touched[customer] = true;
-            state.recorded += 1;
-            state.minted += reward + welcome;
-        }
-        // Both below 2^96 (reward: checked above; welcome: its setter): the fields cannot overlap.
-        return welcome << 96 | reward;
+        RecordRewards.finish(state, words);
     }
 
-    /// @dev A skipped record's outcome: its reason, one up so that zero means rewarded.
-    function _skipped(SkipReason reason) private pure returns (uint256) {
-        return (uint256(reason) + 1) << 192;
-    }
-
-    function _startBatch(FeedbackRecord[] calldata records) private view returns (BatchState memory state) {
+    /// @dev The batch's state before its first record: the schedule, the caps and the period
+    /// (a new period starts the brand's issued sum from zero), and the accounts of its customers.
+    function _startBatch(FeedbackRecord[] calldata records, Brand memory brand)
+        private
+        view
+        returns (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall)
+    {
         if (address(tierSource) == address(0)) revert TierSourceNotSet();
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
         state.period = _period();
+        if (brand.period != state.period) {
+            brand.period = state.period;
+            brand.issuedInPeriod = 0;
+        }
         // Read once per batch: each stays the same for the whole transaction.
         state.customerCap = _customerCapPerPeriod;
         state.welcomeBonus = _welcomeBonus;
+        state.capPerPeriod = brand.capPerPeriod;
+        state.issued = brand.issuedInPeriod;
+        // The brand's cap and the coin's MAX_SUPPLY in one bound (the brand's issued sum and the
+        // batch's minted sum grow together): one check per record covers both.
+        uint256 supplyLimit = brand.issuedInPeriod + coin.mintableSupply();
+        state.issueLimit = brand.capPerPeriod < supplyLimit ? brand.capPerPeriod : supplyLimit;
         state.wordIndex = type(uint256).max;
         address[] memory customers;
         (customers, state.customerIndex) = BatchCustomers.distinct(records);
-        state.coinCall = CoinBatchCall.readAccounts(coin, customers);
-        state.accounts = state.coinCall.accounts;
-        state.amounts = state.coinCall.amounts;
+        coinCall = CoinBatchCall.readAccounts(coin, customers);
+        state.accounts = coinCall.accounts;
+        state.amounts = coinCall.amounts;
         state.touched = new bool[](customers.length);
         state.outcomes = new uint256[](records.length);
-    }
-
-    /// @dev The multiplier of the highest tier whose threshold `lifetime` reaches.
-    /// Walks up from the lowest tier, where most customers are, so the common case costs one
-    /// comparison. Thresholds ascend strictly (TierRedemption.setTiers enforces it).
-    function _multiplierBps(uint256 lifetime, BatchState memory state) private pure returns (uint256) {
-        uint256[] memory thresholds = state.thresholds;
-        uint256 count = thresholds.length;
-        if (count == 0) return BPS;
-        uint256 tier;
-        // tier < count - 1, the length of a memory array: `tier + 1` cannot overflow.
-        unchecked {
-            while (tier + 1 < count && lifetime >= thresholds[tier + 1]) ++tier;
-        }
-        return state.multipliersBps[tier];
     }
 
     // ================================================================ wallet link
@@ -353,9 +268,9 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
     /// @inheritdoc IFeedbackRegistry
     function rewardFor(address customer, uint8 kind) external view returns (uint256) {
         if (address(tierSource) == address(0)) revert TierSourceNotSet();
-        BatchState memory state;
-        (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
-        return baseReward[kind] * _multiplierBps(PackedAccount.lifetimeEarned(coin.holderData(customer)), state) / BPS;
+        (uint256[] memory thresholds, uint256[] memory multipliersBps) = tierSource.tierSchedule();
+        uint256 lifetime = PackedAccount.lifetimeEarned(coin.holderData(customer));
+        return baseReward[kind] * RecordRewards.multiplierBps(thresholds, multipliersBps, lifetime) / RecordRewards.BPS;
     }
 
     /// @inheritdoc IFeedbackRegistry

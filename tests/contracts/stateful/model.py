@@ -155,7 +155,7 @@ class RegistryModel:
         self, brand_id: int, records: list[Record], timestamp: int, tiers: TierSchedule, mintable: int
     ) -> list[Outcome]:
         """FeedbackRegistry.submitBatch after its checks passed: rewards or skips each record in
-        order, exactly as `_applyRecord` does, and returns what happened to each. `mintable` is
+        order, exactly as `RecordRewards.applyRecord` does, and returns what happened to each. `mintable` is
         the coin's room under its MAX_SUPPLY when the batch starts."""
         period = timestamp // self.period_length
         brand = self.brands[brand_id]
