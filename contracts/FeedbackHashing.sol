@@ -32,7 +32,7 @@ abstract contract FeedbackHashing is IFeedbackRegistry, EIP712 {
         for (uint256 i; i < size; ++i) {
             recordHashes[i] = _hashRecord(batch.records[i]);
         }
-        return _batchDigest(batch, recordHashes);
+        return _batchDigest(batch, keccak256(abi.encodePacked(recordHashes)));
     }
 
     /// @dev EIP-712 hashStruct(FeedbackRecord): every field is a static type, encoded as is.
@@ -51,13 +51,9 @@ abstract contract FeedbackHashing is IFeedbackRegistry, EIP712 {
     }
 
     /// @dev The digest the signers sign: the EIP-712 hash of FeedbackBatch, whose array of
-    /// structs is encoded as the keccak256 of its members' hashStruct values, concatenated.
-    function _batchDigest(FeedbackBatch calldata batch, bytes32[] memory recordHashes)
-        internal
-        view
-        returns (bytes32)
-    {
-        bytes32 recordsHash = keccak256(abi.encodePacked(recordHashes));
+    /// structs is encoded as `recordsHash`, the keccak256 of its members' hashStruct values,
+    /// concatenated.
+    function _batchDigest(FeedbackBatch calldata batch, bytes32 recordsHash) internal view returns (bytes32) {
         return _hashTypedDataV4(
             keccak256(abi.encode(FEEDBACK_BATCH_TYPEHASH, batch.brandId, batch.policyHash, batch.deadline, recordsHash))
         );

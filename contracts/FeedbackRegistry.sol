@@ -10,6 +10,7 @@ import {Brands} from "./Brands.sol";
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
 import {FeedbackHashing} from "./FeedbackHashing.sol";
 import {BatchCustomers} from "./BatchCustomers.sol";
+import {BatchLog} from "./BatchLog.sol";
 import {CoinBatchCall} from "./CoinBatchCall.sol";
 import {RecordCalldata} from "./RecordCalldata.sol";
 import {RecordRewards} from "./RecordRewards.sol";
@@ -89,40 +90,34 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         Brand memory brand = _brands[batch.brandId];
         if (!brand.active) revert BrandNotActive(batch.brandId);
 
-        (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall) = _startBatch(batch.records, brand);
-        bytes32[] memory recordHashes = _applyRecords(batch.records, state, _recorded[batch.brandId]);
+        (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall, BatchLog.Buffer memory log) =
+            _startBatch(batch.records, brand);
+        _applyRecords(batch.records, state, _recorded[batch.brandId], log.recordHashes);
         // Below the brand's uint96 cap: records that would pass it were skipped.
         brand.issuedInPeriod = uint96(state.issued);
         _brands[batch.brandId] = brand;
 
-        bytes32 digest = _batchDigest(batch, recordHashes);
+        bytes32 digest = _batchDigest(batch, BatchLog.recordsHash(log));
         _requireQuorum(batch.brandId, brand.quorum, digest, signatures);
 
         recorded = state.recorded;
         // One call mints every reward and writes each rewarded customer's account (one
         // Transfer per customer); customers with every record skipped are left out.
         if (recorded != 0) CoinBatchCall.mint(coin, coinCall, state.touched);
-        emit BatchRecorded(
-            batch.brandId,
-            digest,
-            batch.policyHash,
-            recorded,
-            size - recorded,
-            state.minted,
-            recordHashes,
-            state.outcomes
+        BatchLog.emitBatchRecorded(
+            log, batch.brandId, digest, batch.policyHash, recorded, size - recorded, state.minted
         );
     }
 
     /// @dev One pass over the records, each read from calldata into the same memory struct
-    /// (RecordCalldata): hashes it and applies it (RecordRewards). Returns the records' hashes.
+    /// (RecordCalldata): hashes it into `recordHashes` and applies it (RecordRewards).
     function _applyRecords(
         FeedbackRecord[] calldata records,
         RecordRewards.Batch memory state,
-        mapping(uint256 => uint256) storage words
-    ) private returns (bytes32[] memory recordHashes) {
+        mapping(uint256 => uint256) storage words,
+        bytes32[] memory recordHashes
+    ) private {
         uint256 size = records.length;
-        recordHashes = new bytes32[](size);
         FeedbackRecord memory record;
         for (uint256 i; i < size; ++i) {
             recordHashes[i] = RecordCalldata.load(records, i, record, FEEDBACK_RECORD_TYPEHASH);
@@ -132,11 +127,12 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
     }
 
     /// @dev The batch's state before its first record: the schedule, the caps and the period
-    /// (a new period starts the brand's issued sum from zero), and the accounts of its customers.
+    /// (a new period starts the brand's issued sum from zero), the accounts of its customers,
+    /// and the log's buffer, which the records' hashes and outcomes fill.
     function _startBatch(FeedbackRecord[] calldata records, Brand memory brand)
         private
         view
-        returns (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall)
+        returns (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall, BatchLog.Buffer memory log)
     {
         if (address(tierSource) == address(0)) revert TierSourceNotSet();
         (state.thresholds, state.multipliersBps) = tierSource.tierSchedule();
@@ -161,7 +157,8 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         state.accounts = coinCall.accounts;
         state.amounts = coinCall.amounts;
         state.touched = new bool[](customers.length);
-        state.outcomes = new uint256[](records.length);
+        log = BatchLog.allocate(records.length);
+        state.outcomes = log.outcomes;
     }
 
     // ================================================================ wallet link

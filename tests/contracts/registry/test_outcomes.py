@@ -4,6 +4,7 @@ rewarded, else 1 + SkipReason) | welcome bonus (bits 96-191) | reward (bits 0-95
 fields are in the transaction's input."""
 
 import pytest
+from eth_abi import encode
 from eth_utils import keccak
 
 from oracle.kinds import FeedbackKind
@@ -151,3 +152,26 @@ def test_the_log_names_each_record_by_its_hash_in_the_batch_order(batches, regis
     assert logged == [bytes(registry.hashRecord(r.as_tuple())) for r in batch.records]
     assert logged[2] == logged[6]  # the record given twice: rewarded once (index 2), skipped once
 
+
+
+@pytest.mark.parametrize("size", [1, 7, 40])
+def test_the_log_is_exactly_the_abi_encoding_of_its_values(batches, registry, domain, alice, bob, size):
+    """The registry writes BatchRecorded's data in place (contracts/BatchLog.sol), not through
+    `emit`: its topics and bytes must be what the ABI encoder would write for the same values,
+    no word more or less, and the digest the one the signers signed (the records' hashes are
+    hashed where they lie in the log's buffer)."""
+    records = [batches.record(alice if n % 3 else bob) for n in range(size)]
+    records.append(batches.record(ZERO))
+    batch = batches.batch(records)
+    tx = batches.submit(batch)
+    [log] = registry_logs(tx, registry)
+    summary = tx.events["BatchRecorded"]
+    digest = batch_digest(domain, batch)
+    assert [bytes(topic) for topic in log["topics"]] == [
+        BATCH_RECORDED_TOPIC, BRAND.to_bytes(32, "big"), digest,
+    ]
+    hashes = [record_hash(record) for record in batch.records]
+    values = (batch.policy_hash, summary["recorded"], summary["skipped"], summary["minted"], hashes,
+              summary["outcomes"])
+    assert bytes(log["data"]) == encode(["bytes32", "uint256", "uint256", "uint256", "bytes32[]", "uint256[]"], values)
+    assert summary["skipped"] == 1 and len(summary["outcomes"]) == size + 1
