@@ -119,11 +119,10 @@ library RecordRewards {
                 // No overflow: the issued sum and the bonus are below 2^96, the reward below 2^243.
                 let issued := add(add(mload(add(b, 0x180)), reward), welcome)
                 if gt(issued, mload(add(b, 0x80))) {
-                    // Past the brand's cap, or else past what the coin can still mint (the coin
-                    // would revert the whole batch; a skip keeps the rest, and the record retryable).
-                    switch gt(issued, mload(add(b, 0x60)))
-                    case 0 { outcome := skipped(7) } // SupplyLimitReached
-                    default { outcome := skipped(5) } // BrandCapReached
+                    // Past the brand's cap: BrandCapReached (5); else past what the coin can still
+                    // mint: SupplyLimitReached (7). (The coin would revert the whole batch; a skip
+                    // keeps the rest, and the record retryable.)
+                    outcome := skipped(sub(7, shl(1, gt(issued, mload(add(b, 0x60))))))
                     leave
                 }
                 // Below 2^97 (the issue limit just bounded the reward to 2^96).
