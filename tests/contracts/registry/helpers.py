@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from brownie import web3
 from eth_abi import decode
+from hypothesis import HealthCheck, settings
 from eth_keys import keys
 from eth_utils import function_signature_to_4byte_selector
 from web3.exceptions import ContractLogicError
@@ -146,3 +147,14 @@ def call_with_records(contract, function: str, records: list[tuple[int, ...]], r
     except (ContractLogicError, ValueError):  # brownie's web3 raises the node's error object as is
         return "reverted", call_reverts_with(web3, tx)
     return "ok", decode(result_types, bytes(raw))
+
+
+def chain_property_settings(max_examples: int) -> settings:
+    """Hypothesis settings for a property test whose examples are calls to a chain: no deadline
+    (a node's answer time is not the code's), and the health checks that a module's deployed
+    fixture and large batches would trip turned off."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )

@@ -18,10 +18,9 @@ import pytest
 from brownie import BatchCustomersHarness
 from brownie.test import given
 from eth_utils import function_signature_to_4byte_selector
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from .helpers import call_with_records
+from .helpers import call_with_records, chain_property_settings
 
 RESULT_TYPES = ["address[]", "uint256[]"]
 ADDRESS_MAX = 2**160 - 1
@@ -31,11 +30,7 @@ ADDRESS_MAX = 2**160 - 1
 SHARED_LOW_BYTES = (0x00, 0x01, 0x7F, 0xFE, 0xFF)
 MAX_BATCH_SIZE = 500  # FeedbackRegistry.MAX_BATCH_SIZE
 
-HYPOTHESIS = settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+HYPOTHESIS = chain_property_settings(80)
 
 
 @pytest.fixture(scope="module")

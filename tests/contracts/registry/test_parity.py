@@ -6,7 +6,6 @@ If any of these drift, every batch the oracle signs is refused on-chain (Unknown
 from brownie.test import given
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from oracle import typed_data
@@ -22,13 +21,9 @@ from oracle.typed_data import (
     record_hash,
 )
 
-from .helpers import BRAND, COIN, WELCOME
+from .helpers import BRAND, COIN, WELCOME, chain_property_settings
 
-HYPOTHESIS = settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.data_too_large, HealthCheck.too_slow],
-)
+HYPOTHESIS = chain_property_settings(12)
 
 st_bytes32 = st.binary(min_size=32, max_size=32)
 st_address = st.binary(min_size=20, max_size=20).map(to_checksum_address)

@@ -11,23 +11,18 @@ import pytest
 from brownie import RecordCalldataHarness, web3
 from brownie.test import given
 from eth_utils import function_signature_to_4byte_selector
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from web3.exceptions import ContractLogicError
 
 from oracle.typed_data import FeedbackRecord, record_hash
 
-from .helpers import RECORD_TUPLE, call_with_records, error, records_calldata
+from .helpers import RECORD_TUPLE, call_with_records, chain_property_settings, error, records_calldata
 
 RESULT_TYPES = [f"{RECORD_TUPLE}[]", "bytes32[]", "address[]"]
 # Bit widths of the record's six words: eventId, customer, seq, kind, occurredAt, commitment.
 WIDTHS = (256, 160, 64, 8, 40, 256)
 
-HYPOTHESIS = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+HYPOTHESIS = chain_property_settings(60)
 
 
 @pytest.fixture(scope="module")

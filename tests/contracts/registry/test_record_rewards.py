@@ -19,10 +19,9 @@ import pytest
 from brownie import RecordRewardsHarness, chain, web3
 from brownie.test import given
 from eth_abi import decode
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from .helpers import COIN, UINT24_MAX, UINT96_MAX, call_reverts_with
+from .helpers import COIN, UINT24_MAX, UINT96_MAX, call_reverts_with, chain_property_settings
 
 BATCH_TYPES = (
     "(uint32,uint256,uint256,uint256,uint256,uint256[],uint256[],uint256[],uint160[],uint256[],bool[],uint256[],"
@@ -36,11 +35,7 @@ PRESET_WORDS = {0: 0b1011 << 60 | 1, 1: 2**256 - 1, 3: 1 << 255}
 WORD_INDICES = [0, 1, 2, 3, 4, 2**56 - 1]
 NO_WORD = 2**256 - 1
 
-HYPOTHESIS = settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+HYPOTHESIS = chain_property_settings(120)
 
 
 @pytest.fixture(scope="module")
