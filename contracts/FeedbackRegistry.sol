@@ -79,25 +79,25 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
     // ================================================================ recording
 
     /// @inheritdoc IFeedbackRegistry
-    function submitBatch(FeedbackBatch calldata batch, bytes[] calldata signatures)
+    function submitBatch(PackedFeedbackBatch calldata batch, bytes[] calldata signatures)
         external
         whenNotPaused
         returns (uint256 recorded)
     {
-        uint256 size = batch.records.length;
+        uint256 size = RecordCalldata.count(batch.records);
         if (size == 0 || size > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(size, MAX_BATCH_SIZE);
         if (block.timestamp > batch.deadline) revert BatchExpired(batch.deadline, block.timestamp);
         Brand memory brand = _brands[batch.brandId];
         if (!brand.active) revert BrandNotActive(batch.brandId);
 
         (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall, BatchLog.Buffer memory log) =
-            _startBatch(batch.records, brand);
-        _applyRecords(batch.records, state, _recorded[batch.brandId], log.recordHashes);
+            _startBatch(batch.records, size, brand);
+        _applyRecords(batch.records, size, state, _recorded[batch.brandId], log.recordHashes);
         // Below the brand's uint96 cap: records that would pass it were skipped.
         brand.issuedInPeriod = uint96(state.issued);
         _brands[batch.brandId] = brand;
 
-        bytes32 digest = _batchDigest(batch, BatchLog.recordsHash(log));
+        bytes32 digest = _batchDigest(batch.brandId, batch.policyHash, batch.deadline, BatchLog.recordsHash(log));
         _requireQuorum(batch.brandId, brand.quorum, digest, signatures);
 
         recorded = state.recorded;
@@ -109,18 +109,18 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         );
     }
 
-    /// @dev One pass over the records, each read from calldata into the same memory struct
+    /// @dev One pass over the records, each unpacked from calldata into the same memory struct
     /// (RecordCalldata): hashes it into `recordHashes` and applies it (RecordRewards).
     function _applyRecords(
-        FeedbackRecord[] calldata records,
+        bytes calldata records,
+        uint256 size,
         RecordRewards.Batch memory state,
         mapping(uint256 => uint256) storage words,
         bytes32[] memory recordHashes
     ) private {
-        uint256 size = records.length;
-        FeedbackRecord memory record;
+        FeedbackRecord memory record = RecordCalldata.allocate(FEEDBACK_RECORD_TYPEHASH);
         for (uint256 i; i < size; ++i) {
-            recordHashes[i] = RecordCalldata.load(records, i, record, FEEDBACK_RECORD_TYPEHASH);
+            recordHashes[i] = RecordCalldata.load(records, i, record);
             RecordRewards.applyRecord(record, i, state, words, baseReward);
         }
         RecordRewards.finish(state, words);
@@ -129,7 +129,7 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
     /// @dev The batch's state before its first record: the schedule, the caps and the period
     /// (a new period starts the brand's issued sum from zero), the accounts of its customers,
     /// and the log's buffer, which the records' hashes and outcomes fill.
-    function _startBatch(FeedbackRecord[] calldata records, Brand memory brand)
+    function _startBatch(bytes calldata records, uint256 size, Brand memory brand)
         private
         view
         returns (RecordRewards.Batch memory state, CoinBatchCall.Buffer memory coinCall, BatchLog.Buffer memory log)
@@ -152,12 +152,12 @@ contract FeedbackRegistry is FeedbackHashing, Brands, Pausable {
         state.issueLimit = brand.capPerPeriod < supplyLimit ? brand.capPerPeriod : supplyLimit;
         state.wordIndex = type(uint256).max;
         address[] memory customers;
-        (customers, state.customerIndex) = BatchCustomers.distinct(records);
+        (customers, state.customerIndex) = BatchCustomers.distinct(records, size);
         coinCall = CoinBatchCall.readAccounts(coin, customers);
         state.accounts = coinCall.accounts;
         state.amounts = coinCall.amounts;
         state.touched = new bool[](customers.length);
-        log = BatchLog.allocate(records.length);
+        log = BatchLog.allocate(size);
         state.outcomes = log.outcomes;
     }
 

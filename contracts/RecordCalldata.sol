@@ -4,59 +4,56 @@ pragma solidity 0.8.28;
 import {IFeedbackRegistry} from "./interfaces/IFeedbackRegistry.sol";
 
 /// @title RecordCalldata
-/// @notice Reads a batch's records straight from calldata. Why assembly: Solidity copies a
-/// calldata struct array to memory, or re-checks the array on every field read, at about 2,000
-/// gas per record (measured by scripts/gas_breakdown.py); here a record costs one copy and one
-/// check. A FeedbackRecord is six static ABI words (192 bytes), which are also exactly what its
-/// EIP-712 hashStruct hashes after the typehash, so the record's hash is taken from the same
-/// bytes.
-/// @dev Equal to the plain Solidity it replaces, including its refusals: a field whose word
-/// holds bits beyond its type is rejected (the ABI decoder rejects it too). Callers pass an `i`
-/// below `records.length` (their loops are bounded by it); the compiler checked, when the array
-/// was accessed, that its `length` records lie within the calldata.
-/// tests/contracts/registry/test_record_calldata.py compares both on random, dirtied input.
+/// @notice Reads a batch's packed records (IFeedbackRegistry.PackedFeedbackBatch) straight from
+/// calldata. Why packed: the ABI pads a record's six fields to 192 bytes, 94 of them zeros the
+/// transaction pays for (4 gas each); packed, every byte carries a field, and a field cannot
+/// hold bits beyond its type, so nothing needs checking. Why assembly: five word reads and
+/// shifts unpack a record where Solidity's slicing checks bounds at every field.
+/// @dev Equal to the plain slicing in contracts/test/RecordCalldataHarness.sol and to the
+/// oracle's packer: tests/contracts/registry/test_record_calldata.py compares all three.
+/// Callers pass an `i` below `count(records)`, which checks that the records fill `records`
+/// exactly; the compiler checked that `records` lies within the calldata.
 library RecordCalldata {
-    uint256 internal constant RECORD_BYTES = 192;
+    /// @notice eventId 32, customer 20, seq 8, kind 1, occurredAt 5, contentCommitment 32.
+    uint256 internal constant RECORD_BYTES = 98;
 
-    /// @notice Copies record `i` into `out` and returns its EIP-712 hashStruct under `typehash`.
-    function load(
-        IFeedbackRegistry.FeedbackRecord[] calldata records,
-        uint256 i,
-        IFeedbackRegistry.FeedbackRecord memory out,
-        bytes32 typehash
-    ) internal pure returns (bytes32 structHash) {
-        bool clean;
-        assembly ("memory-safe") {
-            let source := add(records.offset, mul(i, RECORD_BYTES))
-            // A memory struct of static fields is its fields' words, in order.
-            calldatacopy(out, source, RECORD_BYTES)
-            clean := iszero(
-                or(
-                    or(shr(160, mload(add(out, 0x20))), shr(64, mload(add(out, 0x40)))),
-                    or(shr(8, mload(add(out, 0x60))), shr(40, mload(add(out, 0x80))))
-                )
-            )
-            // hashStruct = keccak256(typehash || the six words), built past the free memory
-            // pointer (scratch: not allocated, not kept).
-            let scratch := mload(0x40)
-            mstore(scratch, typehash)
-            calldatacopy(add(scratch, 0x20), source, RECORD_BYTES)
-            structHash := keccak256(scratch, add(0x20, RECORD_BYTES))
+    /// @notice How many records `records` packs; reverts unless its length is a whole number.
+    function count(bytes calldata records) internal pure returns (uint256) {
+        if (records.length % RECORD_BYTES != 0) {
+            revert IFeedbackRegistry.MalformedRecords(records.length, RECORD_BYTES);
         }
-        if (!clean) revert IFeedbackRegistry.RecordFieldOutOfRange(i);
+        return records.length / RECORD_BYTES;
     }
 
-    /// @notice The customer of record `i`.
-    function customerAt(IFeedbackRegistry.FeedbackRecord[] calldata records, uint256 i)
+    /// @notice A memory FeedbackRecord that load() fills, with the word before it holding
+    /// `typehash`: the record's fields are then, in place, what its EIP-712 hashStruct hashes.
+    function allocate(bytes32 typehash) internal pure returns (IFeedbackRegistry.FeedbackRecord memory record) {
+        assembly ("memory-safe") {
+            let hashInput := mload(0x40)
+            mstore(0x40, add(hashInput, 0xe0))
+            mstore(hashInput, typehash)
+            record := add(hashInput, 0x20)
+        }
+    }
+
+    /// @notice Unpacks record `i` into `out` (from allocate()) and returns its EIP-712 hashStruct.
+    function load(bytes calldata records, uint256 i, IFeedbackRegistry.FeedbackRecord memory out)
         internal
         pure
-        returns (address customer)
+        returns (bytes32 structHash)
     {
-        uint256 word;
         assembly ("memory-safe") {
-            word := calldataload(add(add(records.offset, mul(i, RECORD_BYTES)), 0x20))
+            let source := add(records.offset, mul(i, RECORD_BYTES))
+            // Bytes 32-63: customer (20), seq (8), kind (1), then occurredAt's first three.
+            let middle := calldataload(add(source, 32))
+            // A memory struct of static fields is its fields' words, in order.
+            mstore(out, calldataload(source))
+            mstore(add(out, 0x20), shr(96, middle))
+            mstore(add(out, 0x40), and(shr(32, middle), 0xffffffffffffffff))
+            mstore(add(out, 0x60), and(shr(24, middle), 0xff))
+            mstore(add(out, 0x80), shr(216, calldataload(add(source, 61))))
+            mstore(add(out, 0xa0), calldataload(add(source, 66)))
+            structHash := keccak256(sub(out, 0x20), 0xe0)
         }
-        if (word >> 160 != 0) revert IFeedbackRegistry.RecordFieldOutOfRange(i);
-        customer = address(uint160(word));
     }
 }

@@ -104,7 +104,54 @@ class FeedbackBatch:
     records: tuple[FeedbackRecord, ...]
 
     def as_tuple(self) -> tuple[int, bytes, int, list[tuple[bytes, str, int, int, int, bytes]]]:
+        """The batch as the contract's FeedbackBatch tuple (what is signed; `batchDigest`'s argument)."""
         return (self.brand_id, self.policy_hash, self.deadline, [r.as_tuple() for r in self.records])
+
+    def as_packed(self) -> tuple[int, bytes, int, bytes]:
+        """The batch as submitBatch takes it: the PackedFeedbackBatch tuple, records packed."""
+        return (self.brand_id, self.policy_hash, self.deadline, pack_records(self.records))
+
+
+# A packed record (PackedFeedbackBatch.records): each field big-endian at its own width, in
+# FeedbackRecord's order: event id 32 bytes, customer 20, seq 8, kind 1, occurred at 5,
+# content commitment 32. The contract's RecordCalldata reads this layout.
+RECORD_BYTES = 98
+
+
+def pack_records(records: Sequence[FeedbackRecord]) -> bytes:
+    """The records packed as submitBatch takes them. ValueError names a field that does not fit."""
+    return b"".join(_pack_record(record) for record in records)
+
+
+def _pack_record(record: FeedbackRecord) -> bytes:
+    try:
+        customer = bytes.fromhex(record.customer[2:]) if record.customer.startswith("0x") else b""
+        packed = (_fixed(record.event_id, 32) + _fixed(customer, 20) + record.seq.to_bytes(8, "big")
+                  + record.kind.to_bytes(1, "big") + record.occurred_at.to_bytes(5, "big")
+                  + _fixed(record.content_commitment, 32))
+    except (OverflowError, ValueError) as exc:
+        raise ValueError(f"record seq {record.seq} does not fit the packed layout: {exc}") from exc
+    return packed
+
+
+def _fixed(value: bytes, width: int) -> bytes:
+    if len(value) != width:
+        raise ValueError(f"{len(value)} bytes where {width} are expected")
+    return bytes(value)
+
+
+def unpack_records(data: bytes) -> list[FeedbackRecord]:
+    """The records that `data` packs. ValueError unless it holds a whole number of records."""
+    if len(data) % RECORD_BYTES:
+        raise ValueError(f"{len(data)} bytes of packed records: not a multiple of {RECORD_BYTES}")
+    records = []
+    for start in range(0, len(data), RECORD_BYTES):
+        r = data[start : start + RECORD_BYTES]
+        records.append(FeedbackRecord(
+            event_id=bytes(r[0:32]), customer=to_checksum_address(r[32:52]), seq=int.from_bytes(r[52:60], "big"),
+            kind=r[60], occurred_at=int.from_bytes(r[61:66], "big"), content_commitment=bytes(r[66:98]),
+        ))
+    return records
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,7 +214,7 @@ class GasBench:
 
     def submit(self, records: Sequence[FeedbackRecord]) -> TransactionReceipt:
         batch, signatures = self.signed_batch(records)
-        tx = transact(self.deployment.registry.submitBatch, batch.as_tuple(), signatures, sender=self.funder)
+        tx = transact(self.deployment.registry.submitBatch, batch.as_packed(), signatures, sender=self.funder)
         recorded = tx.events["BatchRecorded"]["recorded"]
         if recorded != len(records):
             raise RuntimeError(f"a measured batch skipped records: {recorded} of {len(records)} rewarded")
@@ -226,7 +226,7 @@ class GasBench:
         try:
             return int(
                 self.deployment.registry.submitBatch.estimate_gas(
-                    batch.as_tuple(), signatures, {"from": self.funder}
+                    batch.as_packed(), signatures, {"from": self.funder}
                 )
             )
         except Exception:  # the chain refuses to estimate above its block gas limit

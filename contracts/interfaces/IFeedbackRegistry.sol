@@ -44,6 +44,19 @@ interface IFeedbackRegistry {
         FeedbackRecord[] records;
     }
 
+    /// @notice A FeedbackBatch as submitBatch takes it: the same batch, its records packed.
+    /// @param records The records, each in RECORD_BYTES (98) bytes, its fields big-endian at
+    /// their own widths and in FeedbackRecord's order: eventId (32 bytes), customer (20), seq (8),
+    /// kind (1), occurredAt (5), contentCommitment (32). What is signed is the FeedbackBatch, so
+    /// packing changes no signature; it spares the ABI's padding (94 bytes a record, about 380
+    /// gas of calldata) and leaves no field that could hold bits beyond its type.
+    struct PackedFeedbackBatch {
+        uint32 brandId;
+        bytes32 policyHash;
+        uint64 deadline;
+        bytes records;
+    }
+
     /// @notice Why a record in an accepted batch was not rewarded. LifetimeLimitReached: the
     /// customer's lifetime earnings would pass what the accounting holds (uint96).
     /// SupplyLimitReached: the coin's total supply would pass its MAX_SUPPLY; the record stays
@@ -97,9 +110,8 @@ interface IFeedbackRegistry {
 
     /// @notice A batch with no records or more than MAX_BATCH_SIZE.
     error BatchSizeOutOfRange(uint256 size, uint256 max);
-    /// @notice Record `index` of the batch has a field whose ABI word holds bits beyond its type
-    /// (an address, a uint64, a uint8 or a uint40 with higher bits set): no encoder writes that.
-    error RecordFieldOutOfRange(uint256 index);
+    /// @notice The packed records' length is no whole number of records (RECORD_BYTES each).
+    error MalformedRecords(uint256 length, uint256 recordBytes);
     /// @notice The batch's deadline has passed.
     error BatchExpired(uint64 deadline, uint256 nowTimestamp);
     /// @notice The batch names a brand that is not registered or not active.
@@ -184,11 +196,12 @@ interface IFeedbackRegistry {
     // ---------------------------------------------------------------- recording
 
     /// @notice Records a signed batch: rewards every record it can, skips the rest with a reason.
-    /// @param batch The batch.
+    /// @param batch The batch, its records packed (PackedFeedbackBatch); the signatures are over
+    /// the FeedbackBatch it packs.
     /// @param signatures At least the brand's `quorum` signatures over the batch's EIP-712 digest,
     /// by signers of the batch's brand, in strictly ascending address order.
     /// @return recorded How many records were rewarded.
-    function submitBatch(FeedbackBatch calldata batch, bytes[] calldata signatures)
+    function submitBatch(PackedFeedbackBatch calldata batch, bytes[] calldata signatures)
         external
         returns (uint256 recorded);
 
@@ -238,6 +251,14 @@ interface IFeedbackRegistry {
 
     /// @notice The most records one batch may hold.
     function MAX_BATCH_SIZE() external view returns (uint256);
+    /// @notice The bytes of one packed record (PackedFeedbackBatch.records).
+    function RECORD_BYTES() external view returns (uint256);
+    /// @notice The records of a PackedFeedbackBatch, unpacked, and each one's EIP-712 hashStruct
+    /// (what BatchRecorded logs for it): for auditors reading a batch's transaction input.
+    function unpackRecords(bytes calldata records)
+        external
+        pure
+        returns (FeedbackRecord[] memory unpacked, bytes32[] memory recordHashes);
     /// @notice The most signers one brand may have (its count is kept in 8 bits of the Brand slot).
     function MAX_SIGNERS_PER_BRAND() external view returns (uint8);
     /// @notice Length of a cap period in seconds (immutable).

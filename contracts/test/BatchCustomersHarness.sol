@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IFeedbackRegistry} from "../interfaces/IFeedbackRegistry.sol";
+import {RecordCalldata} from "../RecordCalldata.sol";
 import {BatchCustomers} from "../BatchCustomers.sol";
 import {BatchCustomersReference} from "./BatchCustomersReference.sol";
 
@@ -9,22 +9,24 @@ import {BatchCustomersReference} from "./BatchCustomersReference.sol";
 /// @notice Test only: BatchCustomers.distinct beside the plain Solidity it replaces, on the same
 /// input, so that a differential test can call both (tests/contracts/registry/test_batch_customers.py).
 contract BatchCustomersHarness {
-    function plain(IFeedbackRegistry.FeedbackRecord[] calldata records)
+    /// @param records Packed records (IFeedbackRegistry.PackedFeedbackBatch).
+    function plain(bytes calldata records)
         external
         pure
         returns (address[] memory customers, uint256[] memory indexOf)
     {
-        _dirtyFreeMemory(records.length);
+        _dirtyFreeMemory(RecordCalldata.count(records));
         return BatchCustomersReference.distinct(records);
     }
 
-    function assembled(IFeedbackRegistry.FeedbackRecord[] calldata records)
+    function assembled(bytes calldata records)
         external
         pure
         returns (address[] memory customers, uint256[] memory indexOf)
     {
-        _dirtyFreeMemory(records.length);
-        return BatchCustomers.distinct(records);
+        uint256 size = RecordCalldata.count(records);
+        _dirtyFreeMemory(size);
+        return BatchCustomers.distinct(records, size);
     }
 
     /// @dev Fills the memory past the free memory pointer with ones, as far as distinct() can

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IFeedbackRegistry} from "../interfaces/IFeedbackRegistry.sol";
 import {RecordCalldata} from "../RecordCalldata.sol";
 
 /// @title BatchCustomersReference
@@ -12,12 +11,13 @@ library BatchCustomersReference {
     /// @return indexOf For each record, its customer's index in `customers`.
     /// @dev An open-addressing table in memory, keyed by the address's low bits, at most half
     /// full, with linear probing.
-    function distinct(IFeedbackRegistry.FeedbackRecord[] calldata records)
+    /// @param records Packed records (IFeedbackRegistry.PackedFeedbackBatch).
+    function distinct(bytes calldata records)
         internal
         pure
         returns (address[] memory customers, uint256[] memory indexOf)
     {
-        uint256 size = records.length;
+        uint256 size = RecordCalldata.count(records);
         uint256 tableSize = 2;
         while (tableSize < 2 * size) tableSize <<= 1;
         uint256 mask = tableSize - 1;
@@ -27,7 +27,8 @@ library BatchCustomersReference {
         indexOf = new uint256[](size);
         uint256 count;
         for (uint256 i; i < size; ++i) {
-            address customer = RecordCalldata.customerAt(records, i);
+            uint256 at = i * RecordCalldata.RECORD_BYTES + 32;
+            address customer = address(bytes20(records[at:at + 20]));
             uint256 slot = uint160(customer) & mask;
             while (true) {
                 uint256 entry = table[slot];

@@ -27,7 +27,7 @@ from web3 import Web3
 from oracle.abi import abi_entry, load_abi
 from oracle.chain.outcomes import RecordOutcome, decode_outcomes
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
-from oracle.typed_data import FeedbackRecord, record_hash
+from oracle.typed_data import FeedbackRecord, record_hash, unpack_records
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,10 @@ class RecordLookup:
         if tx["to"] is None or tx["to"].lower() != self.registry.lower() or data[:4] != self.submit_selector:
             return None
         try:
-            [(_brand, _policy, _deadline, records)] = abi_decode(self.submit_types[:1], data[4:])
-        except DecodingError:
+            [(_brand, _policy, _deadline, packed)] = abi_decode(self.submit_types[:1], data[4:])
+            return unpack_records(packed)
+        except (DecodingError, ValueError):
             return None
-        return [FeedbackRecord(bytes(r[0]), to_checksum_address(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in records]
 
     def rewarded(
         self, brand_id: int, record: FeedbackRecord, from_block: int = 0, to_block: int | str = "latest",

@@ -77,8 +77,9 @@ class RegistryClient:
         """submitBatch's calldata, encoded by eth_abi from the ABI's own types. Not through
         `contract.encode_abi`: web3 normalises and validates every value of every record first,
         which `make bench` measured at ten times the encoding itself (940 against 88 µs per
-        record in batches of 300). The records are built by the oracle from checked values."""
-        return self.lookup.submit_selector + abi_encode(self.lookup.submit_types, [batch.as_tuple(), signatures])
+        record in batches of 300). The records are built by the oracle from checked values, and
+        packed (FeedbackBatch.as_packed) as the registry reads them."""
+        return self.lookup.submit_selector + abi_encode(self.lookup.submit_types, [batch.as_packed(), signatures])
 
     def self_check(self, expected_chain_id: int, signers: list[str], brand_id: int, policy: Policy) -> list[str]:
         """Everything that would make the oracle sign batches the registry rejects, or promise
@@ -88,6 +89,7 @@ class RegistryClient:
         if not code:
             return [f"no contract at {self.address} on chain {self.w3.eth.chain_id}"]
         problems.extend(log_format_problems(code, self.lookup.batch_topic))
+        problems.extend(submit_format_problems(code, self.lookup.submit_selector))
         chain_id = self.w3.eth.chain_id
         if chain_id != expected_chain_id:
             problems.append(f"the RPC serves chain {chain_id}, the config says {expected_chain_id}")
@@ -200,6 +202,17 @@ def log_format_problems(code: bytes, batch_topic: bytes) -> list[str]:
         return []
     return ["the registry's code does not emit BatchRecorded with per-record outcomes as this oracle "
             "reads it: a registry of another version (check chain.registry, or upgrade the oracle with it)"]
+
+
+def submit_format_problems(code: bytes, submit_selector: bytes) -> list[str]:
+    """Whether the registry takes batches as this oracle sends them. A registry of the version
+    before takes the records ABI-encoded, not packed: another submitBatch selector, so every
+    batch this oracle sends would revert. Solidity's dispatcher pushes each function's selector
+    (PUSH4, 0x63), so the deployed code holds it."""
+    if b"\x63" + submit_selector in code:
+        return []
+    return ["the registry's code has no submitBatch taking packed records as this oracle sends them: a "
+            "registry of another version (check chain.registry, or upgrade the oracle with it)"]
 
 
 class RegistryReadError(OracleError):

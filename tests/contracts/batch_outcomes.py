@@ -9,7 +9,7 @@ them (signed)."""
 from __future__ import annotations
 
 from oracle.chain.outcomes import RecordOutcome, decode_outcomes
-from oracle.typed_data import FeedbackBatch, FeedbackRecord
+from oracle.typed_data import FeedbackBatch, unpack_records
 
 
 def outcomes(tx) -> list[RecordOutcome]:
@@ -51,20 +51,10 @@ def submitted_batch(registry, calldata) -> FeedbackBatch:
     builds it: where a batch's records are, now that no log repeats them."""
     name, (batch, _signatures) = registry.decode_input(calldata)
     assert name.startswith("submitBatch("), f"not a submitBatch call: {name}"
-    brand_id, policy_hash, deadline, records = batch
+    brand_id, policy_hash, deadline, packed = batch
     return FeedbackBatch(
         brand_id=int(brand_id),
         policy_hash=bytes(policy_hash),
         deadline=int(deadline),
-        records=tuple(
-            FeedbackRecord(
-                event_id=bytes(event_id),
-                customer=str(customer),
-                seq=int(seq),
-                kind=int(kind),
-                occurred_at=int(occurred_at),
-                content_commitment=bytes(commitment),
-            )
-            for event_id, customer, seq, kind, occurred_at, commitment in records
-        ),
+        records=tuple(unpack_records(bytes(packed))),
     )

@@ -144,7 +144,7 @@ class Batches:
 
     def submit(self, batch, signatures=None, sender=None):
         signatures = self.sign(batch) if signatures is None else signatures
-        return self.registry.submitBatch(batch.as_tuple(), signatures, {"from": sender or self.admin})
+        return self.registry.submitBatch(batch.as_packed(), signatures, {"from": sender or self.admin})
 
     def reward(self, customers, kind=FeedbackKind.SURVEY_RESPONSE):
         """Records one event per customer in one batch and returns the transaction."""

@@ -66,7 +66,7 @@ def reward(deployment, chain, accounts, customer: str, reviews: int) -> None:
     ]
     batch = FeedbackBatch(1, keccak(text="policy"), now + 3600, tuple(records))
     signatures = sign_batch([SIGNER_KEY], Domain(chain.id, registry.address), batch)
-    registry.submitBatch(batch.as_tuple(), signatures, {"from": accounts[0]})
+    registry.submitBatch(batch.as_packed(), signatures, {"from": accounts[0]})
 
 
 def post(client: httpx.Client, path: str, payload: dict) -> httpx.Response:

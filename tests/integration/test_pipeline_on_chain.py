@@ -449,7 +449,7 @@ def test_only_records_never_rewarded_are_reported_as_skipped(oracle, deployment,
 
     def submit(records):
         batch = FeedbackBatch(1, b"\x00" * 32, now + 3600, tuple(records))
-        return deployment.registry.submitBatch(batch.as_tuple(), sign_batch([SIGNER_KEY], domain, batch), {"from": accounts[0]})
+        return deployment.registry.submitBatch(batch.as_packed(), sign_batch([SIGNER_KEY], domain, batch), {"from": accounts[0]})
 
     submit([first, thief])
     victim = FeedbackRecord(b"\x03" * 32, accounts[7].address, 2, 1, now, b"\x09" * 32)  # seq 2 again

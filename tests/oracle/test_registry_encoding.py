@@ -22,8 +22,8 @@ from oracle.abi import load_abi
 from oracle.abi_encoding import abi_encode
 from oracle.chain.receipts import MinedReceipt, fetch_receipt
 from oracle.chain.outcomes import SKIP_REASONS, decode_outcome
-from oracle.chain.registry import RegistryClient, RegistryReadError, log_format_problems
-from oracle.typed_data import FeedbackBatch, FeedbackRecord, record_hash
+from oracle.chain.registry import RegistryClient, RegistryReadError, log_format_problems, submit_format_problems
+from oracle.typed_data import RECORD_BYTES, FeedbackBatch, FeedbackRecord, record_hash
 
 REGISTRY = "0x" + "5a" * 20
 
@@ -46,7 +46,7 @@ signatures = st.lists(st.binary(min_size=0, max_size=70), max_size=4)
 @given(batch=batches, sigs=signatures)
 def test_batch_calldata_is_what_web3_encodes(batch: FeedbackBatch, sigs: list[bytes]) -> None:
     registry = RegistryClient(Web3(), REGISTRY)
-    expected = registry.contract.encode_abi("submitBatch", args=[batch.as_tuple(), sigs])
+    expected = registry.contract.encode_abi("submitBatch", args=[batch.as_packed(), sigs])
     assert registry.submit_calldata(batch, sigs) == bytes.fromhex(expected.removeprefix("0x"))
 
 
@@ -169,6 +169,17 @@ def test_the_input_of_a_call_to_another_contract_is_not_read_as_records() -> Non
     assert RegistryClient(Web3(node), REGISTRY).lookup.input_records(b"\xaa" * 32) == [_record(1)]
 
 
+def test_a_submission_whose_records_are_no_whole_number_is_not_read_as_records() -> None:
+    """Such a transaction reverted on chain (MalformedRecords): its input proves no record."""
+    _batch, calldata = _own_batch(_record(1))
+    # selector | two offsets | the batch's head (four words) | the records' length, then the records.
+    length_at = 4 + 0x40 + 0x80
+    short = bytearray(calldata)
+    short[length_at:length_at + 32] = (RECORD_BYTES - 1).to_bytes(32, "big")
+    node = CannedNode(_transaction(REGISTRY, bytes(short)))
+    assert RegistryClient(Web3(node), REGISTRY).lookup.input_records(b"\xaa" * 32) is None
+
+
 @settings(max_examples=200, deadline=None)
 @given(reason=st.sampled_from([None, *SKIP_REASONS]), reward=uint(96), welcome=uint(96))
 def test_an_outcome_decodes_to_what_was_encoded(reason: str | None, reward: int, welcome: int) -> None:
@@ -225,4 +236,16 @@ def test_a_registry_whose_code_emits_another_batch_log_is_named() -> None:
     # The version before: BatchRecorded(uint32,bytes32,bytes32,uint256,uint256,uint256) has another topic.
     older = bytes.fromhex("6080604052") + b"\x7f" + keccak(text="BatchRecorded(uint32,bytes32,bytes32,uint256,uint256,uint256)") + b"\xa3"
     [problem] = log_format_problems(older, topic)
+    assert "a registry of another version" in problem
+
+
+def test_a_registry_that_takes_records_unpacked_is_named() -> None:
+    selector = RegistryClient(Web3(), REGISTRY).lookup.submit_selector
+    # What solc's dispatcher holds: PUSH4 selector, then EQ (0x14).
+    takes = bytes.fromhex("6080604052") + b"\x63" + selector + b"\x14"
+    assert submit_format_problems(takes, selector) == []
+    # The version before took submitBatch((uint32,bytes32,uint64,(bytes32,address,uint64,uint8,uint40,bytes32)[]),bytes[]).
+    older_selector = keccak(text="submitBatch((uint32,bytes32,uint64,(bytes32,address,uint64,uint8,uint40,bytes32)[]),bytes[])")[:4]
+    assert older_selector != selector
+    [problem] = submit_format_problems(bytes.fromhex("6080604052") + b"\x63" + older_selector + b"\x14", selector)
     assert "a registry of another version" in problem

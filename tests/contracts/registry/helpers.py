@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from brownie import web3
-from eth_abi import decode
+from eth_abi import decode, encode
 from hypothesis import HealthCheck, settings
 from eth_keys import keys
 from eth_utils import function_signature_to_4byte_selector
@@ -107,7 +107,7 @@ def submit_unmined(registry, batches, batch, gas_limit=2_000_000):
     """Sends a signed batch without a gas estimate and without brownie's confirmation wait
     (inside `mined_at`, or for a batch too large for brownie's wait: see test_batch_size)."""
     tx = {"from": batches.admin, "gas_limit": gas_limit, "required_confs": 0}
-    return registry.submitBatch(batch.as_tuple(), batches.sign(batch), tx)
+    return registry.submitBatch(batch.as_packed(), batches.sign(batch), tx)
 
 
 def call_reverts_with(web3_, tx: dict) -> str:
@@ -132,16 +132,11 @@ def call_reverts_with(web3_, tx: dict) -> str:
 RECORD_TUPLE = "(bytes32,address,uint64,uint8,uint40,bytes32)"
 
 
-def records_calldata(function: str, records: list[tuple[int, ...]]) -> bytes:
-    """`function(FeedbackRecord[])`'s calldata, written word by word (so a word may be dirty)."""
-    selector = function_signature_to_4byte_selector(f"{function}({RECORD_TUPLE}[])")
-    words = [0x20, len(records), *(word for record in records for word in record)]
-    return selector + b"".join(word.to_bytes(32, "big") for word in words)
-
-
-def call_with_records(contract, function: str, records: list[tuple[int, ...]], result_types: list[str]):
-    """('ok', decoded result) or ('reverted', revert data) of an eth_call of `function(FeedbackRecord[])`."""
-    tx = {"to": contract.address, "data": "0x" + records_calldata(function, records).hex()}
+def call_with_records(contract, function: str, packed: bytes, result_types: list[str]):
+    """('ok', decoded result) or ('reverted', revert data) of an eth_call of `function(bytes)`,
+    `packed` being records as PackedFeedbackBatch packs them (or any bytes)."""
+    selector = function_signature_to_4byte_selector(f"{function}(bytes)")
+    tx = {"to": contract.address, "data": "0x" + (selector + encode(["bytes"], [packed])).hex()}
     try:
         raw = web3.eth.call(tx)
     except (ContractLogicError, ValueError):  # brownie's web3 raises the node's error object as is

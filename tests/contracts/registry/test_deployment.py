@@ -30,7 +30,7 @@ def test_batch_without_a_tier_source_is_refused(fresh, admin, batches, alice):
     fresh.registerBrand(BRAND, 10**24, {"from": admin})
     batch = batches.batch([batches.record(alice)])
     with brownie.reverts(revert_pattern=error("TierSourceNotSet")):
-        fresh.submitBatch(batch.as_tuple(), [], {"from": admin})
+        fresh.submitBatch(batch.as_packed(), [], {"from": admin})
 
 
 def test_registry_without_signers_accepts_no_unsigned_batch(fresh, admin, redemption, batches, alice):
@@ -39,4 +39,4 @@ def test_registry_without_signers_accepts_no_unsigned_batch(fresh, admin, redemp
     assert tx.events["TierSourceChanged"] == {"oldSource": "0x" + "00" * 20, "newSource": redemption}
     batch = batches.batch([batches.record(alice)])
     with brownie.reverts(revert_pattern=error("QuorumNotReached", 0, 1)):
-        fresh.submitBatch(batch.as_tuple(), [], {"from": admin})
+        fresh.submitBatch(batch.as_packed(), [], {"from": admin})

@@ -8,6 +8,7 @@ from brownie import BatchRelay, web3
 
 from oracle.chain.receipts import fetch_receipt
 from oracle.chain.registry import RegistryClient
+from oracle.typed_data import RECORD_BYTES
 
 from .helpers import BRAND, call_reverts_with
 
@@ -67,12 +68,13 @@ def test_the_registry_refuses_a_records_length_past_the_calldata(batches, regist
     batch = batches.batch([batches.record(alice)])
     data = bytearray(client.submit_calldata(batch, batches.sign(batch)))
     # selector | offset of the batch (0x40) | offset of the signatures; then the batch's head:
-    # brandId, policyHash, deadline, offset of the records (0x80), and at that offset their length.
+    # brandId, policyHash, deadline, offset of the records (0x80), and at that offset their length
+    # in bytes (one packed record).
     length_at = 4 + 0x40 + 0x80
-    assert int.from_bytes(data[length_at:length_at + 32], "big") == 1
-    data[length_at:length_at + 32] = (40).to_bytes(32, "big")
+    assert int.from_bytes(data[length_at:length_at + 32], "big") == RECORD_BYTES
+    data[length_at:length_at + 32] = (40 * RECORD_BYTES).to_bytes(32, "big")
     # The compiler's own bounds check refuses it, with no error data: not a later check of the
-    # registry's (a signature, a record field), each of which names its error.
+    # registry's (the records' length, a signature), each of which names its error.
     tx = {"from": admin.address, "to": registry.address, "data": "0x" + bytes(data).hex(), "gas": 3_000_000}
     assert call_reverts_with(web3, tx) in ("0x", "", None)
     [record] = batch.records

@@ -1,26 +1,25 @@
-"""RecordCalldata, the assembly that reads a batch's records from calldata, against the plain
-Solidity it replaces (CONVENTIONS.md: assembly only with a test that proves it equal).
+"""RecordCalldata, the assembly that unpacks a batch's packed records from calldata, against
+plain Solidity slicing and the oracle's packer (CONVENTIONS.md: assembly only with a test that
+proves it equal).
 
-Both run on the same raw calldata in contracts/test/RecordCalldataHarness.sol: the records, the
-customers and each record's EIP-712 hashStruct must come out the same, and input with bits
-beyond a field's type (which no ABI encoder writes, but anyone can send) must be refused by
-both. The registry's own refusal of such input is checked at the end."""
+Both Solidity readers run on the same bytes in contracts/test/RecordCalldataHarness.sol: the
+records and each record's EIP-712 hashStruct must come out the same, and equal to what the
+oracle packed and signs (oracle/typed_data.py). Any bytes may be sent: a length that is no whole
+number of records must be refused by both, and by the registry."""
 
 import brownie
 import pytest
-from brownie import RecordCalldataHarness, web3
+from brownie import RecordCalldataHarness
 from brownie.test import given
-from eth_utils import function_signature_to_4byte_selector
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from hypothesis import strategies as st
-from web3.exceptions import ContractLogicError
 
-from oracle.typed_data import FeedbackRecord, record_hash
+from oracle.typed_data import RECORD_BYTES, FeedbackRecord, pack_records, record_hash, unpack_records
 
-from .helpers import RECORD_TUPLE, call_with_records, chain_property_settings, error, records_calldata
+from .helpers import RECORD_TUPLE, call_with_records, chain_property_settings, error
 
-RESULT_TYPES = [f"{RECORD_TUPLE}[]", "bytes32[]", "address[]"]
-# Bit widths of the record's six words: eventId, customer, seq, kind, occurredAt, commitment.
-WIDTHS = (256, 160, 64, 8, 40, 256)
+RESULT_TYPES = [f"{RECORD_TUPLE}[]", "bytes32[]"]
 
 HYPOTHESIS = chain_property_settings(60)
 
@@ -30,75 +29,99 @@ def harness(admin):
     return RecordCalldataHarness.deploy({"from": admin})
 
 
-def call(harness, function: str, records: list[tuple[int, ...]]):
-    """('ok', decoded result) or ('reverted', revert data) of an eth_call."""
-    return call_with_records(harness, function, records, RESULT_TYPES)
+record = st.builds(
+    FeedbackRecord,
+    event_id=st.binary(min_size=32, max_size=32),
+    customer=st.binary(min_size=20, max_size=20).map(to_checksum_address),
+    seq=st.integers(0, 2**64 - 1),
+    kind=st.integers(0, 255),
+    occurred_at=st.integers(0, 2**40 - 1),
+    content_commitment=st.binary(min_size=32, max_size=32),
+)
 
 
-clean_record = st.tuples(*(st.integers(0, 2**width - 1) for width in WIDTHS))
+def malformed(length: int) -> str:
+    selector = function_signature_to_4byte_selector("MalformedRecords(uint256,uint256)")
+    return "0x" + (selector + encode(["uint256", "uint256"], [length, RECORD_BYTES])).hex()
 
 
-@st.composite
-def maybe_dirty_record(draw):
-    """A record whose customer, seq, kind or occurredAt word may carry a bit above its type."""
-    words = list(draw(clean_record))
-    for field in (1, 2, 3, 4):
-        if draw(st.integers(0, 7)) == 0:
-            words[field] |= 1 << draw(st.integers(WIDTHS[field], 255))
-    return tuple(words)
+def _records(decoded) -> list[FeedbackRecord]:
+    return [FeedbackRecord(bytes(e), to_checksum_address(c), s, k, t, bytes(m)) for e, c, s, k, t, m in decoded]
 
 
-def is_clean(record: tuple[int, ...]) -> bool:
-    return all(word >> width == 0 for word, width in zip(record, WIDTHS))
-
-
-@given(records=st.lists(maybe_dirty_record(), max_size=6))
+@given(records=st.lists(record, max_size=6))
 @HYPOTHESIS
-def test_the_assembly_reads_refuses_and_hashes_as_the_plain_solidity_does(harness, records):
-    plain, assembled = call(harness, "plain", records), call(harness, "assembled", records)
-    if all(is_clean(record) for record in records):
+def test_both_readers_unpack_and_hash_what_the_oracle_packed(harness, records):
+    packed = pack_records(records)
+    assert len(packed) == RECORD_BYTES * len(records)
+    plain, assembled = call_with_records(harness, "plain", packed, RESULT_TYPES), call_with_records(
+        harness, "assembled", packed, RESULT_TYPES
+    )
+    assert plain[0] == assembled[0] == "ok"
+    assert assembled[1] == plain[1]
+    decoded, hashes = assembled[1]
+    assert _records(decoded) == records
+    # The hashStruct is also what the oracle signs.
+    assert [bytes(h) for h in hashes] == [record_hash(r) for r in records]
+
+
+@given(data=st.binary(max_size=4 * RECORD_BYTES + 1))
+@HYPOTHESIS
+def test_any_bytes_are_read_alike_or_refused_alike(harness, data):
+    plain, assembled = call_with_records(harness, "plain", data, RESULT_TYPES), call_with_records(
+        harness, "assembled", data, RESULT_TYPES
+    )
+    if len(data) % RECORD_BYTES:
+        assert plain == assembled == ("reverted", malformed(len(data)))
+        with pytest.raises(ValueError, match="not a multiple of 98"):
+            unpack_records(data)
+    else:
         assert plain[0] == assembled[0] == "ok"
         assert assembled[1] == plain[1]
-        decoded, hashes, customers = assembled[1]
-        # The hashStruct is also what the oracle signs (oracle/typed_data.py).
-        assert [bytes(h) for h in hashes] == [record_hash(r) for r in _records(decoded)]
-        assert [c.lower() for c in customers] == [r[1].lower() for r in decoded]
-    else:
-        first_dirty = next(i for i, record in enumerate(records) if not is_clean(record))
-        assert plain[0] == assembled[0] == "reverted"
-        # The plain decoder says nothing; the assembly names the first bad record.
-        selector = function_signature_to_4byte_selector("RecordFieldOutOfRange(uint256)")
-        assert assembled[1] == "0x" + (selector + first_dirty.to_bytes(32, "big")).hex()
+        assert _records(assembled[1][0]) == unpack_records(data)
 
 
-@pytest.mark.parametrize("field", [1, 2, 3, 4])
-def test_one_bit_above_each_field_is_refused_and_one_below_is_read(harness, field):
-    record = [7, 0xAB, 3, 2, 1_700_000_000, 9]
-    top = list(record)
-    top[field] = 2 ** WIDTHS[field] - 1  # the largest value the type holds
-    assert call(harness, "assembled", [tuple(top)])[0] == "ok"
-    over = list(record)
-    over[field] = 2 ** WIDTHS[field]  # one past it
-    assert call(harness, "assembled", [tuple(over)])[0] == "reverted"
-    assert call(harness, "plain", [tuple(over)])[0] == "reverted"
+def test_each_field_at_its_widest_and_at_zero(harness):
+    widest = FeedbackRecord(b"\xff" * 32, to_checksum_address("0x" + "ff" * 20), 2**64 - 1, 255, 2**40 - 1, b"\xff" * 32)
+    zero = FeedbackRecord(bytes(32), to_checksum_address("0x" + "00" * 20), 0, 0, 0, bytes(32))
+    # Records of all ones beside records of all zeros: a field read one byte off takes a neighbour's.
+    records = [widest, zero, widest, zero]
+    status, (decoded, hashes) = call_with_records(harness, "assembled", pack_records(records), RESULT_TYPES)
+    assert status == "ok"
+    assert _records(decoded) == records
+    assert [bytes(h) for h in hashes] == [record_hash(r) for r in records]
 
 
-def test_a_length_past_the_calldata_is_refused_before_any_record_is_read(harness):
-    data = records_calldata("assembled", [(1, 2, 3, 4, 5, 6)])
-    too_long = data[:36] + (2).to_bytes(32, "big") + data[68:]  # says two records, holds one
-    with pytest.raises((ContractLogicError, ValueError), match="revert"):
-        web3.eth.call({"to": harness.address, "data": "0x" + too_long.hex()})
+@pytest.mark.parametrize("field,value", [("seq", 2**64), ("kind", 256), ("occurred_at", 2**40), ("seq", -1)])
+def test_the_oracle_refuses_to_pack_a_field_that_does_not_fit(field, value):
+    fields = dict(event_id=bytes(32), customer="0x" + "11" * 20, seq=1, kind=1, occurred_at=1,
+                  content_commitment=bytes(32))
+    fields[field] = value
+    with pytest.raises(ValueError, match="does not fit the packed layout"):
+        pack_records([FeedbackRecord(**fields)])
 
 
-def test_the_registry_refuses_a_batch_with_a_dirty_field(batches, registry, alice, admin):
+def test_the_registry_unpacks_as_the_oracle_packs(registry, batches, alice, bob):
+    records = [batches.record(alice), batches.record(bob, seq=2**40, event_id=keccak(text="x"))]
+    assert registry.RECORD_BYTES() == RECORD_BYTES
+    unpacked, hashes = registry.unpackRecords(pack_records(records))
+    assert _records(unpacked) == records
+    assert [bytes(h) for h in hashes] == [record_hash(r) for r in records]
+
+
+@pytest.mark.parametrize("cut", [1, RECORD_BYTES - 1])
+def test_the_registry_refuses_records_that_are_no_whole_number(batches, registry, alice, bob, cut):
+    batch = batches.batch([batches.record(alice), batches.record(bob)])
+    brand_id, policy_hash, deadline, packed = batch.as_packed()
+    short = packed[:-cut]
+    with brownie.reverts(revert_pattern=error("MalformedRecords", len(short), RECORD_BYTES)):
+        registry.submitBatch((brand_id, policy_hash, deadline, short), batches.sign(batch), {"from": bob})
+    with brownie.reverts(revert_pattern=error("MalformedRecords", len(short), RECORD_BYTES)):
+        registry.unpackRecords(short)
+
+
+def test_the_registry_refuses_a_batch_without_records(batches, registry, alice, bob):
     batch = batches.batch([batches.record(alice)])
-    data = bytes.fromhex(registry.submitBatch.encode_input(batch.as_tuple(), batches.sign(batch))[2:])
-    customer_word = bytes(12) + bytes.fromhex(alice.address[2:])
-    assert data.count(customer_word) == 1
-    dirty = data.replace(customer_word, b"\x01" + customer_word[1:])
-    with brownie.reverts(revert_pattern=error("RecordFieldOutOfRange", 0)):
-        admin.transfer(registry, 0, data="0x" + dirty.hex())
-
-
-def _records(decoded):
-    return [FeedbackRecord(bytes(e), c, s, k, t, bytes(m)) for e, c, s, k, t, m in decoded]
+    brand_id, policy_hash, deadline, _packed = batch.as_packed()
+    with brownie.reverts(revert_pattern=error("BatchSizeOutOfRange", 0, 500)):
+        registry.submitBatch((brand_id, policy_hash, deadline, b""), batches.sign(batch), {"from": bob})

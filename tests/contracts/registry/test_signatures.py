@@ -70,7 +70,7 @@ def test_batch_signed_for_another_registry_is_refused(batches, registry, admin, 
     other = deploy(admin, config).registry
     batch = batches.batch([batches.record(alice)])
     signatures = batches.sign(batch, domain=Domain(chain_id=chain.id, verifying_contract=other.address))
-    other.submitBatch(batch.as_tuple(), signatures, {"from": admin})  # valid where it was meant for
+    other.submitBatch(batch.as_packed(), signatures, {"from": admin})  # valid where it was meant for
     recovered = recover(bytes(registry.batchDigest(batch.as_tuple())), signatures[0])
     with brownie.reverts(revert_pattern=error("UnknownSigner", BRAND, recovered)):
         batches.submit(batch, signatures=signatures)

@@ -121,7 +121,7 @@ class RegistryRules(MachineBase):
     def _send_batch(self, rule_name: str, batch: FeedbackBatch, signatures: list[bytes]) -> None:
         now = self.clear_of_deadlines()
         expected = self._batch_error(batch, signatures, now)
-        tx = self.call(rule_name, expected, self.registry.submitBatch, batch.as_tuple(), signatures, sender=self.relayer)
+        tx = self.call(rule_name, expected, self.registry.submitBatch, batch.as_packed(), signatures, sender=self.relayer)
         if tx is not None:
             self._apply_batch(batch, signatures, tx)
 

@@ -215,7 +215,7 @@ def _seed(machine) -> None:
     ]
     batch = FeedbackBatch(brand_id=1, policy_hash=POLICY_HASH, deadline=now + 3600, records=tuple(records))
     signatures = sign_batch(machine.signer_pool[:1], machine.domain, batch)
-    machine.registry.submitBatch(batch.as_tuple(), signatures, {"from": machine.relayer})
+    machine.registry.submitBatch(batch.as_packed(), signatures, {"from": machine.relayer})
     machine.seed_batches = [(batch, signatures)]
 
     first, second, third = machine.customers
