@@ -73,28 +73,38 @@ contract ServiceCoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminR
         uint256 supply = _supply;
         // Why assembly: Solidity re-checks each array's bound on every read, three times an
         // entry, where `i` < count, their common length (the ABI decoder checked that it lies
-        // within the calldata); this loop is most of a batch's cost in the coin. It keeps the
-        // decoder's refusal of a word wider than its type (an empty revert).
+        // within the calldata), and its loop's counter and checks cost as much again; this loop
+        // is most of a batch's cost in the coin. It keeps the decoder's refusal of a word wider
+        // than its type (an empty revert), and the plain code's other refusals: a zero holder
+        // and a supply past MAX_SUPPLY (named after the loop: nothing it wrote is kept), and the
+        // checked sum's panic where the sum itself overflows.
         bytes32 transferTopic = Transfer.selector;
-        for (uint256 i; i < count; ++i) {
-            address holder;
-            uint256 amount;
-            uint256 bits;
-            assembly ("memory-safe") {
+        uint256 refused; // 1: a zero holder; 2: past MAX_SUPPLY
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
                 let at := shl(5, i)
-                holder := calldataload(add(to.offset, at))
-                amount := calldataload(add(amounts.offset, at))
-                bits := calldataload(add(data.offset, at))
+                let holder := calldataload(add(to.offset, at))
+                let amount := calldataload(add(amounts.offset, at))
+                let bits := calldataload(add(data.offset, at))
                 if or(shr(160, holder), shr(160, bits)) { revert(0, 0) }
-            }
-            if (holder == address(0)) revert ERC20InvalidReceiver(address(0));
-            // Checked: a sum past MAX_SUPPLY reverts below, before anything is written, and
-            // amounts are uint256, so the sum itself may not fit.
-            supply += amount;
-            if (supply > MAX_SUPPLY) revert SupplyLimitExceeded(supply, MAX_SUPPLY);
-            // The new balance is at most the supply, so it fits its 96 bits. The Transfer
-            // event is OpenZeppelin's, as `emit Transfer(address(0), holder, amount)` logs it.
-            assembly ("memory-safe") {
+                if iszero(holder) {
+                    refused := 1
+                    break
+                }
+                let sum := add(supply, amount)
+                if lt(sum, supply) {
+                    mstore(0, shl(224, 0x4e487b71)) // Panic(0x11), as the checked sum
+                    mstore(4, 0x11)
+                    revert(0, 0x24)
+                }
+                supply := sum
+                // Past MAX_SUPPLY = 2^96 - 1: bits above the balance's 96.
+                if shr(BALANCE_BITS, supply) {
+                    refused := 2
+                    break
+                }
+                // The new balance is at most the supply, so it fits its 96 bits. The Transfer
+                // event is OpenZeppelin's, as `emit Transfer(address(0), holder, amount)` logs it.
                 mstore(0, holder)
                 mstore(0x20, _holders.slot)
                 let slot := keccak256(0, 0x40)
@@ -103,6 +113,8 @@ contract ServiceCoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminR
                 log3(0, 0x20, transferTopic, 0, holder)
             }
         }
+        if (refused == 1) revert ERC20InvalidReceiver(address(0));
+        if (refused == 2) revert SupplyLimitExceeded(supply, MAX_SUPPLY);
         _supply = supply;
     }
 
@@ -168,22 +180,28 @@ contract ServiceCoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IServiceCoin
-    function holderDataOf(address[] calldata holders) external view returns (uint160[] memory data) {
-        uint256 count = holders.length;
-        data = new uint160[](count);
+    function holderDataOf(address[] calldata holders) external view returns (uint160[] memory) {
         // Why assembly: the same loop in Solidity re-checks both arrays' bounds and the
-        // address's width on every entry, ~400 gas each (a batch of 100 reads 100 holders).
-        // `i` < count, the length of both; a holder word wider than an address is refused,
-        // with the ABI decoder's empty revert.
+        // address's width on every entry, ~400 gas each (a batch of 100 reads 100 holders),
+        // and its ABI encoder copies the answer again, word by word. Here the answer is written
+        // once, as its ABI encoding (offset, length, words), and returned as it lies. `i` <
+        // count, the holders' length; a holder word wider than an address is refused, with the
+        // ABI decoder's empty revert.
         assembly ("memory-safe") {
+            let count := holders.length
+            let out := mload(0x40)
+            mstore(out, 0x20)
+            mstore(add(out, 0x20), count)
+            let words := add(out, 0x40)
             let slot := _holders.slot
             for { let i := 0 } lt(i, count) { i := add(i, 1) } {
                 let holder := calldataload(add(holders.offset, shl(5, i)))
                 if shr(160, holder) { revert(0, 0) }
                 mstore(0, holder)
                 mstore(0x20, slot)
-                mstore(add(add(data, 0x20), shl(5, i)), shr(BALANCE_BITS, sload(keccak256(0, 0x40))))
+                mstore(add(words, shl(5, i)), shr(BALANCE_BITS, sload(keccak256(0, 0x40))))
             }
+            return(out, add(0x40, shl(5, count)))
         }
     }
 
