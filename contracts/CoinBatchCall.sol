@@ -70,24 +70,31 @@ library CoinBatchCall {
     /// @notice Mints `amounts` to the customers whose `touched` is set and writes their accounts.
     /// Customers whose records were all skipped are left out (moved over in place: the offsets
     /// stay, each array's length shrinks).
+    /// `touched` is as long as the customers (FeedbackRegistry allocates it so).
     function mint(IServiceCoin coin, Buffer memory buffer, bool[] memory touched) internal {
         uint256 count = buffer.customers.length;
-        uint256 kept;
-        for (uint256 j; j < count; ++j) {
-            if (!touched[j]) continue;
-            if (kept != j) {
-                buffer.customers[kept] = buffer.customers[j];
-                buffer.amounts[kept] = buffer.amounts[j];
-                buffer.accounts[kept] = buffer.accounts[j];
-            }
-            ++kept;
-        }
         bytes4 selector = IServiceCoin.mintBatchWithData.selector;
         assembly ("memory-safe") {
             let start := mload(buffer)
             let customers := mload(add(buffer, 0x20))
             let amounts := mload(add(buffer, 0x40))
             let accounts := mload(add(buffer, 0x60))
+            // Why assembly: the same loop in Solidity re-checked four arrays' bounds on every
+            // customer (about 160 gas each); here j < count, the length of all four, and a
+            // batch whose customers were all rewarded moves nothing.
+            let kept := 0
+            for { let j := 0 } lt(j, count) { j := add(j, 1) } {
+                let from := shl(5, add(j, 1))
+                if mload(add(touched, from)) {
+                    kept := add(kept, 1)
+                    let to := shl(5, kept)
+                    if iszero(eq(to, from)) {
+                        mstore(add(customers, to), mload(add(customers, from)))
+                        mstore(add(amounts, to), mload(add(amounts, from)))
+                        mstore(add(accounts, to), mload(add(accounts, from)))
+                    }
+                }
+            }
             mstore(customers, kept)
             mstore(amounts, kept)
             mstore(accounts, kept)
