@@ -180,13 +180,13 @@ contract ServiceCoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IServiceCoin
-    function holderDataOf(address[] calldata holders) external view returns (uint160[] memory) {
+    function holderDataOf(address[] calldata holders) external view returns (uint160[] memory data) {
         // Why assembly: the same loop in Solidity re-checks both arrays' bounds and the
         // address's width on every entry, ~400 gas each (a batch of 100 reads 100 holders),
         // and its ABI encoder copies the answer again, word by word. Here the answer is written
-        // once, as its ABI encoding (offset, length, words), and returned as it lies. `i` <
-        // count, the holders' length; a holder word wider than an address is refused, with the
-        // ABI decoder's empty revert.
+        // once, as its ABI encoding (offset, length, words), and returned as it lies (`data`
+        // only names the answer in the ABI). `i` < count, the holders' length; a holder word
+        // wider than an address is refused, with the ABI decoder's empty revert.
         assembly ("memory-safe") {
             let count := holders.length
             let out := mload(0x40)
