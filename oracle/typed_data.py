@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_keys import keys
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from oracle.abi_encoding import abi_encode
 
@@ -125,8 +125,7 @@ def pack_records(records: Sequence[FeedbackRecord]) -> bytes:
 
 def _pack_record(record: FeedbackRecord) -> bytes:
     try:
-        customer = bytes.fromhex(record.customer[2:]) if record.customer.startswith("0x") else b""
-        packed = (_fixed(record.event_id, 32) + _fixed(customer, 20) + record.seq.to_bytes(8, "big")
+        packed = (_fixed(record.event_id, 32) + to_canonical_address(record.customer) + record.seq.to_bytes(8, "big")
                   + record.kind.to_bytes(1, "big") + record.occurred_at.to_bytes(5, "big")
                   + _fixed(record.content_commitment, 32))
     except (OverflowError, ValueError) as exc:
